@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine with Python 3 and make:
+#   make lab    create .venv, install rfmaps and JupyterLab, open the first notebook
+#   make test   create .venv, install the test extras, run every test
+# Each step leaves a stamp, so the second run only does what changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+.PHONY: lab test app clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.lab
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# JupyterLab settings the explorers need (see binder/overrides.json).
+$(SETTINGS): binder/overrides.json | $(BIN)/python
+	mkdir -p $(dir $@)
+	cp $< $@
+
+lab: $(VENV)/.lab $(SETTINGS)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+# pytest exits with 5 when it collected nothing: that is a failure here too.
+test: $(VENV)/.test $(SETTINGS)
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
+	exit $$status
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -1,0 +1,21 @@
+"""rfmaps: see feature maps and receptive fields of convolutional networks.
+
+The package is built in layers, each using only those below it:
+
+* arithmetic, no arrays: :mod:`rfmaps.layers`, :mod:`rfmaps.receptive_field`;
+* arrays (numpy): :mod:`rfmaps.connectivity`, :mod:`rfmaps.kernels`,
+  :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
+* drawing (matplotlib): :mod:`rfmaps.drawing`;
+* explorers (ipywidgets): :mod:`rfmaps.widgets`.
+"""
+
+from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU
+from .receptive_field import input_region, receptive_fields
+from .connectivity import path_counts
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU",
+    "receptive_fields", "input_region", "path_counts",
+]

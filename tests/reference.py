@@ -1,0 +1,88 @@
+"""Independent brute-force references, written with explicit loops.
+
+They share no code with rfmaps: they read only a layer's public attributes
+(kernel_size, stride, dilation and the padding it adds, ``pads``) and walk
+over every neuron and every tap one at a time.
+"""
+
+import numpy as np
+
+
+def window_origins(n, kernel, stride, dilation, before, after):
+    """Positions (in unpadded input coordinates) where a window starts, by walking."""
+    origins = []
+    origin = -before
+    while origin + dilation * (kernel - 1) <= n - 1 + after:
+        origins.append(origin)
+        origin += stride
+    return origins
+
+
+def output_size(layer, size):
+    return tuple(
+        len(window_origins(size[a], layer.kernel_size[a], layer.stride[a], layer.dilation[a],
+                           *layer.pads[a]))
+        for a in (0, 1))
+
+
+def input_sizes(layers, size):
+    sizes = [tuple(size)]
+    for layer in layers:
+        sizes.append(output_size(layer, sizes[-1]))
+    return sizes
+
+
+def backward_paths(layers, position, size, bounded=True):
+    """Dict {input pixel: number of paths} from one neuron of the last layer.
+
+    With ``bounded=False`` pixels in the padding are kept too (negative or too
+    large coordinates): that shows the whole receptive field before clipping.
+    """
+    sizes = input_sizes(layers, size)
+    counts = {tuple(position): 1}
+    for layer, n in zip(reversed(layers), reversed(sizes[:-1])):
+        previous = {}
+        for (r, c), count in counts.items():
+            for a in range(layer.kernel_size[0]):
+                for b in range(layer.kernel_size[1]):
+                    i = r * layer.stride[0] - layer.pads[0][0] + a * layer.dilation[0]
+                    j = c * layer.stride[1] - layer.pads[1][0] + b * layer.dilation[1]
+                    if bounded and not (0 <= i < n[0] and 0 <= j < n[1]):
+                        continue  # this tap reads zero padding
+                    previous[(i, j)] = previous.get((i, j), 0) + count
+        counts = previous
+    return counts
+
+
+def forward_ones(layers, image):
+    """Linear network with all-ones kernels (pooling as sum), by explicit loops."""
+    x = [list(map(float, row)) for row in image]
+    for layer in layers:
+        h, w = len(x), len(x[0])
+        rows = window_origins(h, layer.kernel_size[0], layer.stride[0], layer.dilation[0], *layer.pads[0])
+        cols = window_origins(w, layer.kernel_size[1], layer.stride[1], layer.dilation[1], *layer.pads[1])
+        out = []
+        for r0 in rows:
+            out_row = []
+            for c0 in cols:
+                total = 0.0
+                for a in range(layer.kernel_size[0]):
+                    for b in range(layer.kernel_size[1]):
+                        i, j = r0 + a * layer.dilation[0], c0 + b * layer.dilation[1]
+                        if 0 <= i < h and 0 <= j < w:
+                            total += x[i][j]
+                out_row.append(total)
+            out.append(out_row)
+        x = out
+    return np.array(x)
+
+
+def impulse_counts(layers, position, size):
+    """Path counts read off a numerical gradient: one impulse per input pixel."""
+    counts = np.zeros(size, dtype=np.int64)
+    for i in range(size[0]):
+        for j in range(size[1]):
+            image = np.zeros(size)
+            image[i, j] = 1.0
+            counts[i, j] = int(forward_ones(layers, image)[tuple(position)])
+    return counts

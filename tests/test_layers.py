@@ -1,0 +1,96 @@
+"""Layer specifications: PyTorch's meanings, readable repr, and clear refusals."""
+
+import numpy as np
+import pytest
+
+from rfmaps import AvgPool2d, Conv2d, MaxPool2d, ReLU, input_region, path_counts, receptive_fields
+
+
+def test_pairs_and_defaults_follow_pytorch():
+    conv = Conv2d(3, 8, (3, 5), stride=2, padding=(1, 2), dilation=(1, 2))
+    assert conv.kernel_size == (3, 5) and conv.stride == (2, 2)
+    assert conv.padding == (1, 2) and conv.dilation == (1, 2)
+    assert MaxPool2d(3).stride == (3, 3)
+    assert AvgPool2d(2, stride=1).stride == (1, 1)
+    assert Conv2d(1, 1, 3, padding="valid").padding == (0, 0)
+
+
+@pytest.mark.parametrize("layer, size, expected", [
+    (Conv2d(3, 8, 5, stride=2), (32, 32), (14, 14)),
+    (Conv2d(1, 1, 3, stride=2, padding=1, dilation=2), (10, 11), (4, 5)),
+    (Conv2d(1, 1, (1, 3), stride=(1, 3)), (5, 10), (5, 3)),
+    (MaxPool2d(3, stride=2, padding=1), (112, 112), (56, 56)),
+    (MaxPool2d(2), (7, 7), (3, 3)),
+    (AvgPool2d(3, stride=1, padding=1), (6, 6), (6, 6)),
+    (ReLU(), (4, 9), (4, 9)),
+])
+def test_output_size(layer, size, expected):
+    assert layer.output_size(size) == expected
+
+
+def test_repr_reads_like_pytorch():
+    assert repr(Conv2d(3, 8, kernel_size=5, stride=2)) == "Conv2d(3, 8, kernel_size=5, stride=2)"
+    assert repr(Conv2d(3, 8, (3, 5), padding="same")) == "Conv2d(3, 8, kernel_size=(3, 5), padding='same')"
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2)"
+    assert repr(AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
+    assert repr(ReLU()) == "ReLU()"
+
+
+def test_layers_are_immutable_values():
+    w = np.ones((2, 1, 3, 3))
+    a, b = Conv2d(1, 2, 3, weight=w), Conv2d(1, 2, 3, weight=w.copy())
+    assert a == b and hash(a) == hash(b) and a != Conv2d(1, 2, 3)
+    w[0, 0, 0, 0] = 5  # the layer keeps its own copy
+    assert a.weight[0, 0, 0, 0] == 1
+    with pytest.raises(AttributeError):
+        a.stride = (2, 2)
+    with pytest.raises(ValueError):
+        a.weight[0, 0, 0, 0] = 2
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: Conv2d(0, 1, 3), "in_channels"),
+    (lambda: Conv2d(1, -2, 3), "out_channels"),
+    (lambda: Conv2d(1, 1, 0), "kernel_size"),
+    (lambda: Conv2d(1, 1, 2.5), "kernel_size"),
+    (lambda: Conv2d(1, 1, (3, 3, 3)), "kernel_size"),
+    (lambda: Conv2d(1, 1, 3, stride=0), "stride"),
+    (lambda: Conv2d(1, 1, 3, padding=-1), "padding"),
+    (lambda: Conv2d(1, 1, 3, padding="full"), "padding"),
+    (lambda: Conv2d(1, 1, 3, stride=2, padding="same"), "padding='same'"),
+    (lambda: Conv2d(1, 1, 3, dilation=0), "dilation"),
+    (lambda: Conv2d(2, 3, 3, weight=np.ones((3, 2, 3, 2))), "weight"),
+    (lambda: Conv2d(1, 1, 1, weight=[[[[np.nan]]]]), "weight"),
+    (lambda: Conv2d(2, 3, 3, bias=np.ones(2)), "bias"),
+    (lambda: MaxPool2d(3, padding=2), "padding"),
+    (lambda: MaxPool2d(2, stride=0), "stride"),
+    (lambda: AvgPool2d((2, 4), padding=(1, 3)), "padding"),
+])
+def test_invalid_layers_are_refused_when_built(build, name):
+    with pytest.raises(ValueError, match=name.replace("(", r"\(").replace(")", r"\)")):
+        build()
+
+
+def test_error_message_names_the_allowed_range():
+    with pytest.raises(ValueError, match=r"^stride must be >= 1, got 0$"):
+        Conv2d(1, 1, 3, stride=0)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: receptive_fields([Conv2d(1, 1, 5)], 4), ["layer 0", "input_size", ">= 5"]),
+    (lambda: receptive_fields([Conv2d(1, 1, 3), MaxPool2d(2)], 3), ["layer 1", "input_size"]),
+    (lambda: receptive_fields([Conv2d(1, 1, 3)], 0), ["input_size", ">= 1"]),
+    (lambda: receptive_fields([], 8), ["layers", "empty"]),
+    (lambda: receptive_fields(["conv"], 8), ["layers[0]"]),
+    (lambda: input_region([Conv2d(1, 1, 3)], (6, 0), 8), ["row", "0 to 5"]),
+    (lambda: input_region([Conv2d(1, 1, 3)], (0, -1), 8), ["col", "0 to 5"]),
+    (lambda: input_region([Conv2d(1, 1, 3)], (0,), 8), ["position"]),
+    (lambda: input_region([Conv2d(1, 1, 3)], (0, 0), 8, layer=1), ["layer", "-1 to 0"]),
+    (lambda: path_counts([Conv2d(1, 1, 3)] * 2, (0, 0), 8, layer=-3), ["layer", "-2 to 1"]),
+    (lambda: path_counts([Conv2d(1, 1, 3)], (0, 9), 8), ["col"]),
+])
+def test_bad_arguments_name_the_argument(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
