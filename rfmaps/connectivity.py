@@ -20,18 +20,24 @@ from .receptive_field import check_position, layer_index, receptive_fields
 __all__ = ["path_counts", "spread_back"]
 
 
-def spread_back(grid: np.ndarray, layer: Layer, input_size) -> np.ndarray:
+def spread_back(grid: np.ndarray, layer: Layer, input_size, tap_values=None) -> np.ndarray:
     """Send every output value of ``layer`` back to each input pixel it reads.
 
-    This is the transposed sliding window with an all-ones kernel: an input
-    pixel receives the sum of the values of all output neurons whose window
-    covers it (once per tap). Padding absorbs what falls outside the image.
+    This is the transposed sliding window. With the default all-ones kernel an
+    input pixel receives the sum of the values of all output neurons whose
+    window covers it (once per tap); padding absorbs what falls outside the
+    image. The gradients of :mod:`rfmaps.engine` reuse it with their own
+    ``tap_values``.
 
     Parameters
     ----------
     grid : ndarray, shape (..., out_h, out_w)
     layer : Layer
     input_size : (int, int)
+    tap_values : callable, optional
+        ``tap_values(a, b)`` gives what kernel tap ``(a, b)`` sends back, an
+        array broadcastable to ``grid``'s shape with the leading axes it
+        needs; by default ``grid`` itself.
 
     Returns
     -------
@@ -45,14 +51,18 @@ def spread_back(grid: np.ndarray, layer: Layer, input_size) -> np.ndarray:
     """
     (top, bottom), (left, right) = layer.pads
     out_h, out_w = grid.shape[-2:]
-    padded = np.zeros(grid.shape[:-2] + (input_size[0] + top + bottom,
-                                         input_size[1] + left + right), dtype=grid.dtype)
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    padded = None
     # One strided, vectorised add per kernel tap: a loop over k*k taps, never over pixels.
     for a in range(layer.kernel_size[0]):
         for b in range(layer.kernel_size[1]):
+            values = grid if tap_values is None else tap_values(a, b)
+            if padded is None:
+                padded = np.zeros(values.shape[:-2] + (input_size[0] + top + bottom,
+                                                       input_size[1] + left + right),
+                                  dtype=values.dtype)
             padded[..., a * dh: a * dh + sh * (out_h - 1) + 1: sh,
-                   b * dw: b * dw + sw * (out_w - 1) + 1: sw] += grid
+                   b * dw: b * dw + sw * (out_w - 1) + 1: sw] += values
     return padded[..., top: top + input_size[0], left: left + input_size[1]]
 
 

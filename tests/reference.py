@@ -86,3 +86,50 @@ def impulse_counts(layers, position, size):
             image[i, j] = 1.0
             counts[i, j] = int(forward_ones(layers, image)[tuple(position)])
     return counts
+
+
+def layer_loops(layer, x, weight=None, bias=None):
+    """One layer on x (C, H, W) with explicit loops over every neuron and tap.
+
+    Conv: cross-correlation with zero padding; max pool: padding never wins;
+    avg pool: padding counts as zero, divide by the kernel area; ReLU.
+    """
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        return np.maximum(x, 0)
+    C, H, W = x.shape
+    rows = window_origins(H, layer.kernel_size[0], layer.stride[0], layer.dilation[0], *layer.pads[0])
+    cols = window_origins(W, layer.kernel_size[1], layer.stride[1], layer.dilation[1], *layer.pads[1])
+    out_channels = weight.shape[0] if kind == "Conv2d" else C
+    out = np.zeros((out_channels, len(rows), len(cols)))
+    for o in range(out_channels):
+        for r, r0 in enumerate(rows):
+            for c, c0 in enumerate(cols):
+                values = []
+                total = 0.0
+                for a in range(layer.kernel_size[0]):
+                    for b in range(layer.kernel_size[1]):
+                        i, j = r0 + a * layer.dilation[0], c0 + b * layer.dilation[1]
+                        inside = 0 <= i < H and 0 <= j < W
+                        if kind == "Conv2d":
+                            for ch in range(C):
+                                if inside:
+                                    total += weight[o, ch, a, b] * x[ch, i, j]
+                        elif inside:
+                            values.append(x[o, i, j])
+                        elif kind == "AvgPool2d":
+                            values.append(0.0)
+                if kind == "Conv2d":
+                    out[o, r, c] = total + (0.0 if bias is None else bias[o])
+                elif kind == "MaxPool2d":
+                    out[o, r, c] = max(values)
+                else:
+                    out[o, r, c] = sum(values) / (layer.kernel_size[0] * layer.kernel_size[1])
+    return out
+
+
+def forward_loops(layers, x):
+    """All layers by explicit loops; every Conv2d must carry its weight."""
+    for layer in layers:
+        x = layer_loops(layer, x, getattr(layer, "weight", None), getattr(layer, "bias", None))
+    return x

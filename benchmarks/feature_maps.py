@@ -1,0 +1,100 @@
+"""Speed of rfmaps.feature_maps against a naive loop (and PyTorch, if installed).
+
+Run:  .venv/bin/python benchmarks/feature_maps.py
+
+Prints median times over repeated runs, the ratio to the naive baseline
+measured in the same run, and the peak memory for a 1024 x 1024 image.
+"""
+
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+from scipy.signal import correlate2d
+
+from rfmaps import Conv2d, ReLU, feature_maps
+from rfmaps.engine import layer_weights
+
+LAYERS = [
+    Conv2d(3, 16, 5, stride=2, padding=2), ReLU(),
+    Conv2d(16, 32, 3, padding=2, dilation=2), ReLU(),
+    Conv2d(32, 32, 3, stride=2, padding=1), ReLU(),
+    Conv2d(32, 16, 3, padding=1), ReLU(),
+]
+
+
+def naive(layers, image):
+    """What a first notebook writes: correlate2d per (output, input) channel pair."""
+    x = np.moveaxis(image, -1, 0).astype(np.float32)
+    outs = []
+    for layer, weight in zip(layers, layer_weights(layers)):
+        if isinstance(layer, ReLU):
+            x = np.maximum(x, 0)
+        else:
+            (p, _), (q, _) = layer.pads
+            padded = np.pad(x, ((0, 0), (p, p), (q, q)))
+            dil = np.zeros((layer.out_channels, layer.in_channels) + layer.effective_kernel_size)
+            dil[:, :, :: layer.dilation[0], :: layer.dilation[1]] = weight
+            maps = []
+            for o in range(layer.out_channels):
+                acc = sum(correlate2d(padded[c], dil[o, c], mode="valid") for c in range(layer.in_channels))
+                maps.append(acc[:: layer.stride[0], :: layer.stride[1]])
+            x = np.array(maps, dtype=np.float32)
+        outs.append(x)
+    return outs
+
+
+def median_time(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    image = np.random.default_rng(0).random((224, 224, 3))
+    ours = median_time(lambda: feature_maps(LAYERS, image), 15)
+    base = median_time(lambda: naive(LAYERS, image), 3)
+    check = max(float(np.abs(a - b).max()) for a, b in zip(feature_maps(LAYERS, image), naive(LAYERS, image)))
+    print("224 x 224 RGB, 4 x (conv + ReLU), 16-32 channels, stride and dilation")
+    print(f"  rfmaps.feature_maps          median {ours * 1e3:8.1f} ms")
+    print(f"  naive correlate2d loops      median {base * 1e3:8.1f} ms   ratio {base / ours:6.1f} x slower")
+    print(f"  largest difference between the two: {check:.2e}")
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        print("  torch: not installed, comparison skipped")
+    else:
+        torch.set_num_threads(2)
+        weights = [None if w is None else torch.tensor(w, dtype=torch.float32) for w in layer_weights(LAYERS)]
+        x0 = torch.tensor(np.moveaxis(image, -1, 0)[None], dtype=torch.float32)
+
+        def run_torch():
+            x = x0
+            with torch.no_grad():
+                for layer, w in zip(LAYERS, weights):
+                    x = F.relu(x) if w is None else F.conv2d(x, w, stride=layer.stride,
+                                                             padding=layer.padding, dilation=layer.dilation)
+            return x
+
+        t = median_time(run_torch, 15)
+        print(f"  torch.nn.functional.conv2d   median {t * 1e3:8.1f} ms   rfmaps / torch = {ours / t:.2f}")
+
+    big = np.zeros((1024, 1024, 3), dtype=np.float32)
+    stack = [Conv2d(3, 16, 3, padding=1), ReLU(), Conv2d(16, 16, 3, padding=1), ReLU()] * 2
+    stack[4] = Conv2d(16, 16, 3, padding=1)
+    tracemalloc.start()
+    maps = feature_maps(stack, big)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    kept = sum(m.nbytes for m in maps)
+    print("1024 x 1024 RGB, 4 x (conv + ReLU), 16 channels")
+    print(f"  peak memory {peak / 1e6:.0f} MB, of which the returned maps {kept / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
