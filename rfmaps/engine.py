@@ -80,12 +80,13 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d) -> np.ndarray:
     windows = _windows(x, layer, 0.0)
     channels, oh, ow, kh, kw = windows.shape
     taps = channels * kh * kw
-    kernels = weight.reshape(len(weight), taps).T.astype(x.dtype)  # (taps, out_channels)
+    kernels = weight.reshape(len(weight), taps).astype(x.dtype)  # (out_channels, taps)
     out = np.empty((len(weight), oh, ow), dtype=x.dtype)
     rows = max(1, _BLOCK_ELEMENTS // max(1, ow * taps))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
-        block = windows[:, r0: r0 + rows].transpose(1, 2, 0, 3, 4).reshape(-1, taps)
-        out[:, r0: r0 + rows] = (block @ kernels).T.reshape(len(weight), -1, ow)
+        # (taps, pixels) with pixels innermost: the copy runs along image rows.
+        block = windows[:, r0: r0 + rows].transpose(0, 3, 4, 1, 2).reshape(taps, -1)
+        out[:, r0: r0 + rows] = (kernels @ block).reshape(len(weight), -1, ow)
         del block  # free it before the next block is copied
     if bias is not None:
         out += np.asarray(bias, dtype=x.dtype)[:, None, None]
