@@ -12,7 +12,7 @@ The package is built in layers, each using only those below it:
 from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU
 from .receptive_field import input_region, receptive_fields
 from .connectivity import path_counts
-from .engine import effective_receptive_field, feature_maps
+from .engine import effective_receptive_field, feature_maps, mass_width
 from . import images, kernels
 
 __version__ = "0.1.0"
@@ -20,5 +20,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU",
     "receptive_fields", "input_region", "path_counts",
-    "feature_maps", "effective_receptive_field", "images", "kernels",
+    "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels",
 ]

@@ -25,7 +25,7 @@ from .kernels import default_weight
 from .layers import AvgPool2d, Conv2d, Layer, MaxPool2d, ReLU
 from .receptive_field import check_position, layer_index, receptive_fields
 
-__all__ = ["feature_maps", "effective_receptive_field", "layer_weights"]
+__all__ = ["feature_maps", "effective_receptive_field", "layer_weights", "mass_width"]
 
 # Elements of one window matrix (row block x kernel taps): 2 M floats = 8 MB.
 _BLOCK_ELEMENTS = 2 * 1024 * 1024
@@ -238,3 +238,29 @@ def effective_receptive_field(layers: Sequence[Layer], position, image, layer: i
     for index in range(last, -1, -1):
         grad = _backward(layers[index], weights[index], values[index], values[index + 1], grad)
     return np.abs(grad).sum(axis=0)
+
+
+def mass_width(heat: np.ndarray, centre, fraction: float = 0.95) -> int:
+    """Side of the smallest square around ``centre`` that holds ``fraction`` of ``heat``.
+
+    A way to put one number on an effective receptive field: compare it with
+    the theoretical ``rf_size``.
+
+    Examples
+    --------
+    >>> heat = np.zeros((9, 9)); heat[4, 4] = 8; heat[4, 5] = 1; heat[0, 0] = 1
+    >>> mass_width(heat, (4, 4), 0.8), mass_width(heat, (4, 4), 0.9), mass_width(heat, (4, 4), 1.0)
+    (1, 3, 9)
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    total = heat.sum()
+    if total <= 0:
+        return 0
+    r0, c0 = centre
+    h, w = heat.shape
+    for radius in range(max(h, w) + 1):
+        inside = heat[max(r0 - radius, 0): r0 + radius + 1, max(c0 - radius, 0): c0 + radius + 1].sum()
+        if inside >= fraction * total * (1 - 1e-12):
+            return 2 * radius + 1
+    return 2 * max(h, w) + 1  # unreachable: the largest square holds everything

@@ -1,0 +1,144 @@
+"""Drawing helpers: matplotlib only, no widgets.
+
+The explorers build their figure once with these helpers and afterwards
+only change artists in place (``set_data``, ``set_bounds``...).
+Colours are colour-blind safe: maps use the diverging ``PuOr_r`` (purple for
+negative, orange for positive), heat maps ``viridis``, and outlines are
+vermilion with a white halo so they stay visible on any image.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Tuple
+
+import matplotlib
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+__all__ = ["make_figure", "outline", "set_region", "mosaic", "tile_at", "show_input",
+           "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
+
+MAP_CMAP = "PuOr_r"
+HEAT_CMAP = "viridis"
+HIGHLIGHT = "#D55E00"  # vermilion (Okabe-Ito palette)
+_HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
+
+
+def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
+    """A new figure; through pyplot (without showing it) only for an interactive canvas.
+
+    A plain :class:`~matplotlib.figure.Figure` is not registered with pyplot,
+    so it is freed with its owner and never shown twice.
+    """
+    if interactive:
+        import matplotlib.pyplot as plt
+
+        with plt.ioff():
+            fig = plt.figure(figsize=figsize)
+    else:
+        fig = Figure(figsize=figsize)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig
+
+
+def outline(ax, animated: bool = False, **kwargs) -> Rectangle:
+    """An (initially hidden) rectangle outline that shows on dark and bright images."""
+    style = dict(fill=False, edgecolor=HIGHLIGHT, linewidth=2, path_effects=_HALO, zorder=5)
+    style.update(kwargs)
+    rect = Rectangle((0, 0), 1, 1, visible=False, animated=animated, **style)
+    ax.add_patch(rect)
+    return rect
+
+
+def set_region(rect: Rectangle, region, offset=(0, 0)) -> None:
+    """Place ``rect`` around pixels ``((top, bottom), (left, right))``; hide it for None.
+
+    Pixel ``(r, c)`` covers ``[c - 0.5, c + 0.5] x [r - 0.5, r + 0.5]`` in data
+    coordinates, as ``imshow`` draws it. ``offset`` shifts it (a mosaic tile).
+    """
+    if region is None:
+        rect.set_visible(False)
+        return
+    (top, bottom), (left, right) = region
+    rect.set_bounds(left - 0.5 + offset[1], top - 0.5 + offset[0], right - left + 1, bottom - top + 1)
+    rect.set_visible(True)
+
+
+def show_input(ax, image: np.ndarray, title: str, pads=((0, 0), (0, 0))):
+    """Draw the input image, with its zero padding as a grey hatched frame."""
+    cmap = "gray" if image.ndim == 2 else None
+    art = ax.imshow(image, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    frame = Rectangle((0, 0), 1, 1, facecolor="0.85", edgecolor="0.6", hatch="//", zorder=-1,
+                      linewidth=0)
+    ax.add_patch(frame)
+    set_padding(ax, frame, image.shape[:2], pads)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return art, frame
+
+
+def set_padding(ax, frame: Rectangle, size, pads) -> None:
+    """Show ``pads = ((top, bottom), (left, right))`` around an image of ``size``."""
+    (top, bottom), (left, right) = pads
+    h, w = size
+    frame.set_bounds(-0.5 - left, -0.5 - top, w + left + right, h + top + bottom)
+    frame.set_visible(bool(top or bottom or left or right))
+    ax.set_xlim(-0.5 - left, w - 0.5 + right)
+    ax.set_ylim(h - 0.5 + bottom, -0.5 - top)
+
+
+def mosaic(maps: np.ndarray, gap: Optional[int] = None):
+    """Tile ``(n, h, w)`` maps into one image, each scaled to its own largest |value|.
+
+    Returns
+    -------
+    image : ndarray
+        NaN in the gaps (drawn as background).
+    cols : int
+        Tiles per row.
+    gap : int
+        Pixels between tiles.
+    """
+    n, h, w = maps.shape
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    gap = max(1, min(h, w) // 8) if gap is None else gap
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    for i, one in enumerate(maps):  # a loop over at most a few dozen maps
+        scale = np.abs(one).max()
+        r, c = divmod(i, cols)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = (
+            one / scale if scale > 0 else one)
+    return out, cols, gap
+
+
+def tile_at(x: float, y: float, shape, count: int, cols: int, gap: int):
+    """Which ``(map, row, col)`` of a :func:`mosaic` lies under data point ``(x, y)``.
+
+    Returns None on a gap or outside the tiles.
+
+    Examples
+    --------
+    >>> tile_at(6.2, 1.0, (4, 4), 3, 2, 1)
+    (1, 1, 1)
+    """
+    h, w = shape
+    col, row = int(math.floor(x + 0.5)), int(math.floor(y + 0.5))
+    tile_r, r = divmod(row, h + gap)
+    tile_c, c = divmod(col, w + gap)
+    index = tile_r * cols + tile_c
+    if row < 0 or col < 0 or r >= h or c >= w or tile_c >= cols or index >= count:
+        return None
+    return index, r, c
+
+
+def tile_offset(index: int, shape, cols: int, gap: int):
+    """Top-left pixel of tile ``index`` in a :func:`mosaic`."""
+    r, c = divmod(index, cols)
+    return r * (shape[0] + gap), c * (shape[1] + gap)

@@ -1,0 +1,231 @@
+"""ERFExplorer: the theoretical receptive field beside the effective one."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import drawing
+from ..connectivity import path_counts
+from ..engine import effective_receptive_field, mass_width
+from ..explain import size_text
+from ..layers import Conv2d, ReLU
+from ..receptive_field import check_position, input_region, receptive_fields
+from ._base import Cache, Explorer, image_control, load_choice, set_range, slider
+
+__all__ = ["ERFExplorer"]
+
+CHANNELS = 4
+
+
+class _State(NamedTuple):
+    layers: tuple
+    input_size: Tuple[int, int]
+    image: np.ndarray
+    rows: tuple
+
+
+def erf_stack(depth: int, kernel_size: int, dilation: int, in_channels: int, weights: str,
+              relu: bool) -> tuple:
+    """The stack the explorer studies: ``depth`` padded convolutions (+ ReLU).
+
+    ``weights='uniform'`` gives every tap the same positive weight (then the
+    effective field has exactly the shape of the path counts); ``'random'``
+    draws seeded He-scaled weights.
+    """
+    rng = np.random.default_rng(depth * 100 + kernel_size * 10 + dilation)
+    layers, channels = [], in_channels
+    for _ in range(depth):
+        shape = (CHANNELS, channels, kernel_size, kernel_size)
+        if weights == "uniform":
+            weight = np.full(shape, 1.0 / (channels * kernel_size ** 2))
+        else:
+            weight = rng.normal(0.0, np.sqrt(2.0 / (channels * kernel_size ** 2)), shape)
+        layers.append(Conv2d(channels, CHANNELS, kernel_size, padding=dilation * (kernel_size - 1) // 2,
+                             dilation=dilation, weight=weight))
+        if relu:
+            layers.append(ReLU())
+        channels = CHANNELS
+    return tuple(layers)
+
+
+class ERFExplorer(Explorer):
+    """Theoretical versus effective receptive field of one neuron.
+
+    Left, the input with the theoretical receptive field outlined. Middle, the
+    effective receptive field ``sum_c |d y / d x_c|`` as a heat map over the
+    same outline. Right, both along the neuron's row: the theoretical field is
+    a flat box, the effective one a peak near the centre.
+
+    Parameters
+    ----------
+    image : str or array_like, default 'photo'
+    depth, kernel_size, dilation : int
+        Starting values: ``depth`` padded convolutions of ``kernel_size``.
+    weights : {'uniform', 'random'}
+    relu : bool, default True
+    size : int, default 64
+
+    Examples
+    --------
+    >>> explorer = ERFExplorer("disk", depth=2, kernel_size=3)
+    >>> explorer.region
+    ((30, 34), (30, 34))
+    """
+
+    figsize = (11, 3.9)
+
+    def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
+                 weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):
+        self._own_image, self._size = image, size
+        self._start = dict(depth=depth, kernel_size=kernel_size, dilation=dilation, weights=weights, relu=relu)
+        self._images, self._fields = Cache(8), Cache(64)
+        self._selected = None
+        super().__init__(blit=blit)
+
+    def _make_controls(self):
+        s = self._start
+        return {
+            "image": image_control(self._own_image),
+            "depth": slider("depth", s["depth"], 1, 8),
+            "kernel_size": slider("kernel size", s["kernel_size"], 1, 7),
+            "dilation": slider("dilation", s["dilation"], 1, 3),
+            "weights": widgets.Dropdown(options=["uniform", "random"], value=s["weights"],
+                                        description="weights", layout=widgets.Layout(width="180px")),
+            "relu": widgets.Checkbox(value=s["relu"], description="ReLU", indent=False,
+                                     layout=widgets.Layout(width="80px")),
+            "row": slider("neuron row", 0, 0, 0),
+            "col": slider("neuron col", 0, 0, 0),
+        }
+
+    def _image(self):
+        name = self.controls["image"].value
+        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
+
+    def _compute(self):
+        c = self.controls
+        image = self._image()
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        layers = erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value, channels,
+                           c["weights"].value, c["relu"].value)
+        rows = receptive_fields(layers, image.shape[:2])
+        return _State(layers, image.shape[:2], image, rows)
+
+    def _build(self):
+        fig = self.figure
+        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.03, right=0.98, bottom=0.13,
+                                top=0.9, wspace=0.2)
+        self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
+        self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input and theoretical field")
+        self._heat_art = self._ax_heat.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
+                                              interpolation="nearest")
+        self._ax_heat.set_xticks([])
+        self._ax_heat.set_yticks([])
+        self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
+        self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid",
+                                             label="theoretical (flat box)")
+        self._erf_line, = self._ax_line.plot([], [], color=drawing.HIGHLIGHT, marker=".",
+                                             label="effective (|gradient|)")
+        self._ax_line.set_ylim(0, 1.08)
+        self._ax_line.set_xlabel("input column")
+        self._ax_line.legend(loc="upper right", fontsize=8)
+
+    def _field(self, state):
+        key = (self.controls["image"].value, state.layers, self._selected)
+        return self._fields.get(key, lambda: effective_receptive_field(
+            state.layers, self._selected, state.image))
+
+    def _draw(self, state: _State):
+        self._input_art.set_data(state.image)
+        h, w = state.input_size
+        for ax, art in ((self._ax_in, self._input_art), (self._ax_heat, self._heat_art)):
+            art.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            ax.set_xlim(-0.5, w - 0.5)
+            ax.set_ylim(h - 0.5, -0.5)
+        oh, ow = state.rows[-1].output_size
+        set_range(self.controls["row"], 0, oh - 1)
+        set_range(self.controls["col"], 0, ow - 1)
+        if self._selected is None or self._selected[0] >= oh or self._selected[1] >= ow:
+            self._selected = (oh // 2, ow // 2)
+        self._sync_controls()
+
+    def _sync_controls(self):
+        self._quiet, quiet = True, self._quiet
+        try:
+            self.controls["row"].value, self.controls["col"].value = self._selected
+        finally:
+            self._quiet = quiet
+
+    @property
+    def selected(self):
+        return (len(self.layers) - 1,) + tuple(self._selected)
+
+    @property
+    def region(self):
+        return input_region(self.layers, self._selected, self.input_size)
+
+    def select(self, row: int, col: int, layer: int = -1) -> None:
+        """Select neuron ``(row, col)`` of the last layer, as a click does."""
+        self._guarded(self._select, row, col, layer)
+
+    def _select(self, row, col, layer):
+        if layer not in (-1, len(self.layers) - 1):
+            raise ValueError(f"layer must be -1 (this explorer studies the last layer), got {layer!r}")
+        self._selected = check_position((row, col), self._state.rows[-1].output_size)
+        self._sync_controls()
+        # The effective field depends on the neuron: a full redraw, from the cache when seen before.
+        self._draw_selection()
+        self._show(full=True)
+
+    def _on_change(self, change):
+        if self._quiet:
+            return
+        c = self.controls
+        if change["owner"] in (c["row"], c["col"]):
+            self._guarded(self._select, c["row"].value, c["col"].value, -1)
+        else:
+            self._guarded(self._refresh)
+
+    def _click(self, event):
+        if event.inaxes not in (self._ax_in, self._ax_heat):
+            return
+        # Pick the neuron whose receptive field is centred nearest to the clicked pixel.
+        row = self._state.rows[-1]
+        pos = [int(round((v - s) / j)) for v, s, j in zip((event.ydata, event.xdata), row.start, row.jump)]
+        pos = [min(max(p, 0), n - 1) for p, n in zip(pos, row.output_size)]
+        self._select(pos[0], pos[1], -1)
+
+    def _draw_selection(self):
+        state = self._state
+        row, col = self._selected
+        field = self._field(state)
+        peak = field.max()
+        self._heat_art.set_data(field / peak if peak > 0 else field)
+        region = input_region(state.layers, (row, col), state.input_size)
+        for box in self._boxes:
+            drawing.set_region(box, region)
+        rf = state.rows[-1].rf_size
+        centre = tuple(int(s + p * j) for s, p, j in zip(state.rows[-1].start, (row, col), state.rows[-1].jump))
+        centre = tuple(min(max(v, 0), n - 1) for v, n in zip(centre, state.input_size))
+        xs = np.arange(state.input_size[1])
+        line = field[centre[0]]
+        self._erf_line.set_data(xs, line / line.max() if line.max() > 0 else line)
+        box = np.zeros(len(xs))
+        if region is not None:
+            box[region[1][0]: region[1][1] + 1] = 1
+        self._box_line.set_data(xs, box)
+        self._ax_line.set_xlim(-0.5, len(xs) - 0.5)
+        width = mass_width(field, centre, 0.9)
+        self._ax_heat.set_title(f"effective field (90% of it in {width} × {width})", fontsize=10)
+        self._ax_line.set_title(f"along input row {centre[0]}", fontsize=10)
+        self._ax_in.set_title(f"input, field of neuron ({row}, {col})", fontsize=10)
+        if peak == 0:
+            note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
+        else:
+            note = ""
+        self._readout.value = (
+            f"<b>Neuron ({row}, {col})</b>: the theoretical receptive field is {size_text(rf)} pixels, but 90% "
+            f"of the effective field lies in a {width} × {width} square around its centre: the centre "
+            f"reaches the neuron through many more paths than the rim.{note}")
