@@ -27,8 +27,11 @@ $(SETTINGS): binder/overrides.json | $(BIN)/python
 	mkdir -p $(dir $@)
 	cp $< $@
 
+# Jupyter refuses to run as root (containers, CI machines) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/.lab $(SETTINGS)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 # pytest exits with 5 when it collected nothing: that is a failure here too.
 test: $(VENV)/.test $(SETTINGS)

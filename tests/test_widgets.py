@@ -117,3 +117,21 @@ def test_no_figure_leak_over_hundreds_of_changes():
     gc.collect()
     assert sum(isinstance(o, Figure) for o in gc.get_objects()) == figures
     explorer.close()
+
+
+def test_inline_backend_replaces_the_picture_in_place():
+    """Under the inline backend (Colab, VS Code) the figure is one image, replaced after a change."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "%matplotlib inline\n"
+        "from rfmaps.widgets import ConvExplorer\n"
+        "e = ConvExplorer('disk', size=16)\n"
+        "e.set(kernel_size=5)\n"
+        "e.select(1, 2)\n"
+        "outputs = e._output.outputs\n"
+        "print(len(outputs), 'image/png' in outputs[0]['data'], repr(e.message), e.region)")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert text.strip() == "1 True '' ((1, 5), (2, 6))"

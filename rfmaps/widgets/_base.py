@@ -234,11 +234,11 @@ class Explorer:
         elif self._interactive:
             canvas.draw_idle()
         elif _in_kernel():
-            from IPython.display import display
+            from IPython import get_ipython
 
-            with self._output:
-                self._output.clear_output(wait=True)
-                display(self.figure)
+            # One assignment replaces the picture in place (no flicker, no frontend routing).
+            data, metadata = get_ipython().display_formatter.format(self.figure)
+            self._output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
         else:
             canvas.draw()
 
