@@ -126,6 +126,11 @@ class Explorer:
     def _click(self, event) -> None:
         raise NotImplementedError
 
+    def _image(self):
+        """The image the ``image`` control names (subclasses set ``_own_image``, ``_size``, ``_images``)."""
+        name = self.controls["image"].value
+        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
+
     def _adapt_ranges(self) -> None:
         """Narrow slider ranges so the output stays at least 1 x 1 where possible."""
 

@@ -12,7 +12,7 @@ from ..explain import output_size_formula, size_text
 from ..kernels import bank_names
 from ..layers import Conv2d
 from ..receptive_field import check_position, input_region
-from ._base import Cache, Explorer, image_control, load_choice, set_range, slider
+from ._base import Cache, Explorer, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
 
@@ -76,10 +76,6 @@ class ConvExplorer(Explorer):
             "row": slider("neuron row", 0, 0, 0),
             "col": slider("neuron col", 0, 0, 0),
         }
-
-    def _image(self):
-        name = self.controls["image"].value
-        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
 
     def _adapt_ranges(self):
         c = self.controls

@@ -13,7 +13,7 @@ from ..engine import effective_receptive_field, mass_width
 from ..explain import size_text
 from ..layers import Conv2d, ReLU
 from ..receptive_field import check_position, input_region, receptive_fields
-from ._base import Cache, Explorer, image_control, load_choice, set_range, slider
+from ._base import Cache, Explorer, image_control, set_range, slider
 
 __all__ = ["ERFExplorer"]
 
@@ -99,10 +99,6 @@ class ERFExplorer(Explorer):
             "row": slider("neuron row", 0, 0, 0),
             "col": slider("neuron col", 0, 0, 0),
         }
-
-    def _image(self):
-        name = self.controls["image"].value
-        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
 
     def _compute(self):
         c = self.controls

@@ -13,7 +13,7 @@ from ..engine import feature_maps
 from ..explain import size_text
 from ..layers import Conv2d, MaxPool2d, ReLU
 from ..receptive_field import check_position, input_region, layer_index, receptive_fields
-from ._base import Cache, Explorer, image_control, load_choice, set_range, slider
+from ._base import Cache, Explorer, image_control, set_range, slider
 
 __all__ = ["StackExplorer"]
 
@@ -104,10 +104,6 @@ class StackExplorer(Explorer):
     def _side(self):
         self._table = widgets.HTML()
         return [self._table]
-
-    def _image(self):
-        name = self.controls["image"].value
-        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
 
     def _adapt_ranges(self):
         depth = self.controls["depth"].value
