@@ -11,7 +11,6 @@ import statistics
 import time
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from typing import Optional, Tuple
 
-import matplotlib
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.figure import Figure

@@ -95,7 +95,7 @@ class ReceptiveFieldTable(tuple):
         return table
 
     def _cells(self):
-        yield ("in", f"input image", "", _size(self.input_size), "1 x 1", "1 x 1", "(0, 0)")
+        yield ("in", "input image", "", _size(self.input_size), "1 x 1", "1 x 1", "(0, 0)")
         for row in self:
             yield (str(row.index), repr(row.layer), "" if row.channels is None else str(row.channels),
                    _size(row.output_size), _size(row.rf_size), _size(row.jump), _point(row.start))

@@ -1,7 +1,6 @@
 """The arithmetic against brute force, on hand-worked cases and random stacks."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from rfmaps import AvgPool2d, Conv2d, MaxPool2d, ReLU, input_region, path_counts, receptive_fields

@@ -3,7 +3,6 @@
 import gc
 
 import ipywidgets as widgets
-import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure

@@ -8,7 +8,6 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import drawing
-from ..connectivity import path_counts
 from ..engine import effective_receptive_field, mass_width
 from ..explain import size_text
 from ..layers import Conv2d, ReLU

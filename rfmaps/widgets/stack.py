@@ -57,7 +57,7 @@ class StackExplorer(Explorer):
     ((8, 12), (8, 12))
     """
 
-    figsize = (11, 5.2)
+    figsize = (11, 5.6)
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
                  dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None):
@@ -135,9 +135,8 @@ class StackExplorer(Explorer):
 
     # --- figure ---------------------------------------------------------------------------
     def _build(self):
-        fig = self.figure
-        grid = fig.add_gridspec(2, 5, left=0.02, right=0.98, bottom=0.03, top=0.92, wspace=0.15, hspace=0.35)
-        self._axes = [fig.add_subplot(grid[i // 5, i % 5]) for i in range(MAX_DEPTH + 1)]
+        self._axes = [self.figure.add_subplot(2, 5, i + 1) for i in range(MAX_DEPTH + 1)]
+        self._rows = None
         self._input_art, _ = drawing.show_input(self._axes[0], np.zeros((2, 2)), "input")
         self._map_arts = []
         for ax in self._axes[1:]:
@@ -148,9 +147,22 @@ class StackExplorer(Explorer):
         self._boxes = [drawing.outline(ax) for ax in self._axes]
         self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
         self._overlays = self._boxes + [self._neuron_box]
-        fig.add_subplot(grid[1, 4]).set_visible(False)
+
+    def _arrange(self, panels: int) -> None:
+        """One row of panels up to depth 4, two beyond: no empty half figure."""
+        rows = 1 if panels <= 5 else 2
+        if rows == self._rows:
+            return
+        self._rows = rows
+        self.figure.set_size_inches(self.figsize[0], 2.8 * rows, forward=True)
+        grid = self.figure.add_gridspec(rows, 5, left=0.02, right=0.98, bottom=0.03,
+                                        top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
+        for i, ax in enumerate(self._axes):
+            if i < rows * 5:  # with one row, panels 5 to 8 are hidden anyway
+                ax.set_subplotspec(grid[i // 5, i % 5])
 
     def _draw(self, state: _State):
+        self._arrange(len(state.ends) + 1)
         self._input_art.set_data(state.image)
         self._input_art.set_extent((-0.5, state.input_size[1] - 0.5, state.input_size[0] - 0.5, -0.5))
         self._axes[0].set_xlim(-0.5, state.input_size[1] - 0.5)
