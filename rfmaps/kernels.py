@@ -22,6 +22,7 @@ Deeper convolutions get seeded random kernels with He scaling
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import List
 
 import numpy as np
@@ -151,6 +152,15 @@ def default_weight(layer: Conv2d, conv_index: int) -> np.ndarray:
     """
     if layer.weight is not None:
         return layer.weight
+    return _default(layer.kernel_size, layer.out_channels, layer.in_channels, conv_index)
+
+
+@lru_cache(maxsize=64)
+def _default(kernel_size, out_channels: int, in_channels: int, conv_index: int) -> np.ndarray:
+    # Cached: explorers and benchmarks ask for the same kernels on every redraw.
     if conv_index == 0:
-        return bank(layer.kernel_size, layer.out_channels, layer.in_channels)
-    return random_kernels(layer.kernel_size, layer.out_channels, layer.in_channels, seed=conv_index)
+        weight = bank(kernel_size, out_channels, in_channels)
+    else:
+        weight = random_kernels(kernel_size, out_channels, in_channels, seed=conv_index)
+    weight.setflags(write=False)  # shared between callers: nobody may change it
+    return weight
