@@ -113,9 +113,10 @@ class ERFExplorer(Explorer):
         grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.03, right=0.98, bottom=0.13,
                                 top=0.9, wspace=0.2)
         self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
-        self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input and theoretical field")
+        self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
         self._heat_art = self._ax_heat.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
                                               interpolation="nearest")
+        self._ax_heat.set_title("effective field", fontsize=10)
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
@@ -124,8 +125,12 @@ class ERFExplorer(Explorer):
         self._erf_line, = self._ax_line.plot([], [], color=drawing.HIGHLIGHT, marker=".",
                                              label="effective (|gradient|)")
         self._ax_line.set_ylim(0, 1.08)
+        self._ax_line.set_yticks([0, 1])
         self._ax_line.set_xlabel("input column")
-        self._ax_line.legend(loc="upper right", fontsize=8)
+        self._caption.value = (
+            "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
+            "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
+            "neuron's row; grey is the theoretical field (a flat box), orange the effective one.")
 
     def _field(self, state):
         key = (self.controls["image"].value, state.layers, self._selected)
@@ -213,9 +218,7 @@ class ERFExplorer(Explorer):
         self._box_line.set_data(xs, box)
         self._ax_line.set_xlim(-0.5, len(xs) - 0.5)
         width = mass_width(field, centre, 0.9)
-        self._ax_heat.set_title(f"effective field (90% of it in {width} × {width})", fontsize=10)
         self._ax_line.set_title(f"along input row {centre[0]}", fontsize=10)
-        self._ax_in.set_title(f"input, field of neuron ({row}, {col})", fontsize=10)
         if peak == 0:
             note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
         else:

@@ -180,9 +180,10 @@ class StackExplorer(Explorer):
             ax.set_xlim(-0.5, one.shape[1] - 0.5)
             ax.set_ylim(one.shape[0] - 0.5, -0.5)
             row = state.rows[state.ends[b]]
-            ax.set_title(f"layer {b + 1}: map 0 of {MAPS_PER_LAYER}\n{size_text(row.output_size)}, "
-                         f"rf {size_text(row.rf_size)}", fontsize=9)
-        self._caption.value = ("Click a neuron in any layer (or use the row and col sliders): its receptive "
+            ax.set_title(f"layer {b + 1}: rf {row.rf_size[0]}", fontsize=10)
+        self._caption.value = (f"Each panel shows feature map 0 of the {MAPS_PER_LAYER} maps of its layer, "
+                               "titled with its receptive-field size; the table below gives all sizes. "
+                               "Click a neuron in any layer (or use the row and col sliders): its receptive "
                                "field is outlined on the input and on every layer before it.")
         self._table.value = self._table_html(state)
         if self._selected is None or self._selected[0] >= len(state.ends):
