@@ -9,8 +9,9 @@ The package is built in layers, each using only those below it:
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
 """
 
-from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU
+from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU, ZeroPad2d
 from .receptive_field import input_region, receptive_fields
+from .residual import Residual
 from .connectivity import path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
 from . import images, kernels
@@ -18,7 +19,7 @@ from . import images, kernels
 __version__ = "0.1.0"
 
 __all__ = [
-    "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
     "receptive_fields", "input_region", "path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels",
 ]

@@ -16,8 +16,9 @@ import numpy as np
 
 from .layers import Layer
 from .receptive_field import check_position, layer_index, receptive_fields
+from .residual import Residual
 
-__all__ = ["path_counts", "spread_back"]
+__all__ = ["path_counts", "spread_back", "through_path"]
 
 
 def spread_back(grid: np.ndarray, layer: Layer, input_size, tap_values=None) -> np.ndarray:
@@ -49,6 +50,9 @@ def spread_back(grid: np.ndarray, layer: Layer, input_size, tap_values=None) -> 
     >>> spread_back(np.ones((1, 1), int), Conv2d(1, 1, 3, dilation=2), (5, 5))[0]
     array([1, 0, 1, 0, 1])
     """
+    if isinstance(layer, Residual):
+        # Paths through the block go through the body or the shortcut: their counts add.
+        return sum(through_path(grid, path, input_size) for path in layer.paths)
     (top, bottom), (left, right) = layer.pads
     out_h, out_w = grid.shape[-2:]
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
@@ -64,6 +68,23 @@ def spread_back(grid: np.ndarray, layer: Layer, input_size, tap_values=None) -> 
             padded[..., a * dh: a * dh + sh * (out_h - 1) + 1: sh,
                    b * dw: b * dw + sw * (out_w - 1) + 1: sw] += values
     return padded[..., top: top + input_size[0], left: left + input_size[1]]
+
+
+def through_path(grid: np.ndarray, path, input_size) -> np.ndarray:
+    """:func:`spread_back` through a sequence of layers, last layer first (identity when empty)."""
+    sizes = [tuple(input_size)]
+    for layer in path:
+        sizes.append(layer.output_size(sizes[-1]))
+    for layer, size in zip(reversed(path), reversed(sizes[:-1])):
+        grid = spread_back(grid, layer, size)
+    return grid
+
+
+def most_paths(layer) -> int:
+    """An upper bound on the paths one layer adds per input pixel: its kernel area."""
+    if isinstance(layer, Residual):
+        return sum(math.prod(most_paths(l) for l in path) for path in layer.paths)
+    return layer.kernel_size[0] * layer.kernel_size[1]
 
 
 def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) -> np.ndarray:
@@ -95,7 +116,7 @@ def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) 
     last = layer_index(layer, len(rows))
     position = check_position(position, rows[last].output_size)
     # The largest count is at most the product of the kernel areas.
-    total = math.prod(r.layer.kernel_size[0] * r.layer.kernel_size[1] for r in rows[: last + 1])
+    total = math.prod(most_paths(r.layer) for r in rows[: last + 1])
     dtype = np.int64 if total < 2 ** 62 else object
     grid = np.zeros(rows[last].output_size, dtype=dtype)
     grid[position] = 1

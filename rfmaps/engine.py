@@ -22,8 +22,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .connectivity import spread_back
 from .images import as_float_image
 from .kernels import default_weight
-from .layers import AvgPool2d, Conv2d, Layer, MaxPool2d, ReLU
+from .layers import AvgPool2d, Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
 from .receptive_field import check_position, layer_index, receptive_fields
+from .residual import Residual
 
 __all__ = ["feature_maps", "effective_receptive_field", "layer_weights", "mass_width"]
 
@@ -49,11 +50,18 @@ def layer_weights(layers: Sequence[Layer]) -> List[Optional[np.ndarray]]:
     >>> [None if w is None else w.shape for w in layer_weights([Conv2d(3, 4, 5), ReLU()])]
     [(4, 3, 5, 5), None]
     """
-    weights, convs = [], 0
+    return _weights(layers, [0])
+
+
+def _weights(layers, counter):
+    """Weights in stack order; ``counter[0]`` counts convolutions, also inside residual blocks."""
+    weights = []
     for layer in layers:
         if isinstance(layer, Conv2d):
-            weights.append(default_weight(layer, convs))
-            convs += 1
+            weights.append(default_weight(layer, counter[0]))
+            counter[0] += 1
+        elif isinstance(layer, Residual):  # one weight list per path
+            weights.append(tuple(_weights(path, counter) for path in layer.paths))
         else:
             weights.append(None)
     return weights
@@ -102,18 +110,39 @@ def _apply(layer: Layer, x: np.ndarray, weight) -> np.ndarray:
         return _windows(x, layer, 0.0).mean(axis=(-2, -1))
     if isinstance(layer, ReLU):
         return np.maximum(x, 0)
+    if isinstance(layer, ZeroPad2d):
+        return np.pad(x, ((0, 0),) + layer.pads)
+    if isinstance(layer, Residual):  # the sum of the paths; an empty shortcut is x itself
+        return sum(_run_path(path, x, w)[-1] for path, w in zip(layer.paths, weight))
     raise TypeError(f"unknown layer {layer!r}")  # check_layers keeps this unreachable
 
 
-def _check_channels(layers, channels: int) -> None:
+def _run_path(path, x, weights) -> list:
+    """``x`` and the output of every layer of ``path`` after it."""
+    values = [x]
+    for layer, weight in zip(path, weights):
+        values.append(_apply(layer, values[-1], weight))
+    return values
+
+
+def _check_channels(layers, channels: int, where: str = "") -> int:
+    """Check that channel counts chain; return the channels leaving the stack."""
     for index, layer in enumerate(layers):
         if isinstance(layer, Conv2d):
             if layer.in_channels != channels:
-                arriving = "the image has" if index == 0 or channels == 0 else "its input has"
+                arriving = "the image has" if index == 0 and not where else "its input has"
                 raise ValueError(
-                    f"layer {index} ({layer!r}) expects in_channels={layer.in_channels}, "
+                    f"layer {where}{index} ({layer!r}) expects in_channels={layer.in_channels}, "
                     f"but {arriving} {channels} channel{'s' if channels != 1 else ''}")
             channels = layer.out_channels
+        elif isinstance(layer, Residual):
+            body = _check_channels(layer.body, channels, f"{where}{index}.body.")
+            short = _check_channels(layer.shortcut, channels, f"{where}{index}.shortcut.")
+            if body != short:
+                raise ValueError(f"layer {where}{index}: the body gives {body} channels but the "
+                                 f"shortcut gives {short}; they cannot be added")
+            channels = body
+    return channels
 
 
 def _forward(layers, image, dtype):
@@ -123,10 +152,7 @@ def _forward(layers, image, dtype):
     layers = [row.layer for row in layers]
     _check_channels(layers, x.shape[0])
     weights = layer_weights(layers)
-    values = [x]
-    for layer, weight in zip(layers, weights):
-        values.append(_apply(layer, values[-1], weight))
-    return layers, weights, values
+    return layers, weights, _run_path(layers, x, weights)
 
 
 def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
@@ -168,6 +194,18 @@ def _backward(layer: Layer, weight, x: np.ndarray, y: np.ndarray, grad: np.ndarr
     size = x.shape[1:]
     if isinstance(layer, ReLU):
         return grad * (y > 0)
+    if isinstance(layer, ZeroPad2d):
+        (top, _), (left, _) = layer.pads
+        return grad[:, top: top + size[0], left: left + size[1]]
+    if isinstance(layer, Residual):
+        # Both paths receive the whole gradient of the sum; their input gradients add.
+        total = 0
+        for path, weights in zip(layer.paths, weight):
+            values, g = _run_path(path, x, weights), grad
+            for index in range(len(path) - 1, -1, -1):
+                g = _backward(path[index], weights[index], values[index], values[index + 1], g)
+            total = total + g
+        return total
     if isinstance(layer, Conv2d):
         # Tap (a, b) sends back sum over output channels o of w[o, :, a, b] * grad[o].
         return spread_back(grad, layer, size,

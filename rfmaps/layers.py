@@ -19,7 +19,7 @@ import numpy as np
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Pair]
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Layer", "check_layers"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Layer", "check_layers"]
 
 
 def _is_int(value: Any) -> bool:
@@ -287,7 +287,44 @@ class ReLU(_Sliding):
         return ("ReLU",)
 
 
-Layer = Union[Conv2d, MaxPool2d, AvgPool2d, ReLU]
+class ZeroPad2d(_Sliding):
+    """Zero padding on each side, as ``torch.nn.ZeroPad2d``: the way to pad unequally.
+
+    ``padding`` is an int (all sides) or ``(left, right, top, bottom)``, in
+    PyTorch's order. TensorFlow's ``'SAME'`` pooling, which pads one pixel
+    more after than before, is ``ZeroPad2d((0, 1, 0, 1))`` followed by the pool.
+
+    Examples
+    --------
+    >>> ZeroPad2d((0, 1, 0, 1)).output_size((112, 112))
+    (113, 113)
+    """
+
+    def __init__(self, padding):
+        if _is_int(padding):
+            padding = (padding,) * 4
+        if (not isinstance(padding, (tuple, list)) or len(padding) != 4
+                or not all(_is_int(p) and p >= 0 for p in padding)):
+            raise ValueError(f"padding must be an int >= 0 or (left, right, top, bottom) of such ints, "
+                             f"got {padding!r}")
+        left, right, top, bottom = (int(p) for p in padding)
+        for name in ("kernel_size", "stride", "dilation"):
+            object.__setattr__(self, name, (1, 1))
+        object.__setattr__(self, "padding", (left, right, top, bottom))
+
+    @property
+    def pads(self):
+        left, right, top, bottom = self.padding
+        return ((top, bottom), (left, right))
+
+    def __repr__(self) -> str:
+        return f"ZeroPad2d({self.padding})"
+
+    def _key(self):
+        return ("ZeroPad2d", self.padding)
+
+
+Layer = Union[Conv2d, MaxPool2d, AvgPool2d, ReLU, ZeroPad2d]
 
 
 def check_layers(layers) -> tuple:
@@ -309,6 +346,6 @@ def check_layers(layers) -> tuple:
     for i, layer in enumerate(layers):
         if not isinstance(layer, _Sliding):
             raise ValueError(
-                f"layers[{i}] must be Conv2d, MaxPool2d, AvgPool2d or ReLU, "
+                f"layers[{i}] must be Conv2d, MaxPool2d, AvgPool2d, ReLU, ZeroPad2d or Residual, "
                 f"got {type(layer).__name__}")
     return layers

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
-from .layers import Conv2d, Layer, Pair, _is_int, _pair, check_layers
+from .layers import Layer, Pair, _is_int, _pair, check_layers
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region",
-           "layer_index"]
+           "layer_index", "Geometry"]
 
 Region = Tuple[Pair, Pair]
 
@@ -66,6 +66,7 @@ class LayerRow:
     rf_size: Pair
     jump: Pair
     start: Tuple[float, float]
+    name: Optional[str] = None
 
 
 def _number(value: Fraction):
@@ -97,7 +98,7 @@ class ReceptiveFieldTable(tuple):
     def _cells(self):
         yield ("in", "input image", "", _size(self.input_size), "1 x 1", "1 x 1", "(0, 0)")
         for row in self:
-            yield (str(row.index), repr(row.layer), "" if row.channels is None else str(row.channels),
+            yield (str(row.index), row.name or repr(row.layer), "" if row.channels is None else str(row.channels),
                    _size(row.output_size), _size(row.rf_size), _size(row.jump), _point(row.start))
 
     def __str__(self) -> str:
@@ -152,10 +153,11 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
     >>> rows[-1].rf_size, rows[-1].jump, rows[-1].output_size
     ((8, 8), (2, 2), (13, 13))
     """
+    names = getattr(layers, "names", None)
     layers = check_layers(layers)
     size = _pair(input_size, "input_size", 1)
-    rf, jump, start = [1, 1], [1, 1], [Fraction(0), Fraction(0)]
-    channels = next((l.in_channels for l in layers if isinstance(l, Conv2d)), None)
+    geometry = Geometry()
+    channels = next((l.in_channels for l in layers if getattr(l, "in_channels", None)), None)
     rows = []
     current = size
     for index, layer in enumerate(layers):
@@ -163,17 +165,32 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
             current = layer.output_size(current)
         except ValueError as error:
             raise ValueError(f"layer {index} ({layer!r}): {error}") from None
-        for axis in (0, 1):
-            span = layer.effective_kernel_size[axis]
-            before = layer.pads[axis][0]
-            start[axis] += (Fraction(span - 1, 2) - before) * jump[axis]
-            rf[axis] += (span - 1) * jump[axis]
-            jump[axis] *= layer.stride[axis]
-        if isinstance(layer, Conv2d):
-            channels = layer.out_channels
-        rows.append(LayerRow(index, layer, channels, current, tuple(rf), tuple(jump),
-                             tuple(_number(c) for c in start)))
+        geometry = geometry.then(layer)
+        channels = getattr(layer, "out_channels", None) or channels
+        rows.append(LayerRow(index, layer, channels, current, geometry.rf, geometry.jump,
+                             tuple(_number(c) for c in geometry.start),
+                             None if names is None else names[index]))
     return ReceptiveFieldTable(rows, size)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """``rf``, ``jump`` and ``start`` (exact) of a stack so far; the input's by default."""
+
+    rf: Pair = (1, 1)
+    jump: Pair = (1, 1)
+    start: Tuple[Fraction, Fraction] = (Fraction(0), Fraction(0))
+
+    def then(self, layer) -> "Geometry":
+        """The geometry after one more layer: the recurrence of the module docstring."""
+        rf, jump, start = [], [], []
+        for axis in (0, 1):
+            span, before = layer.effective_kernel_size[axis], layer.pads[axis][0]
+            j = self.jump[axis]
+            start.append(self.start[axis] + (Fraction(span - 1, 2) - before) * j)
+            rf.append(self.rf[axis] + (span - 1) * j)
+            jump.append(j * layer.stride[axis])
+        return Geometry(tuple(rf), tuple(jump), tuple(start))
 
 
 def layer_index(layer, count: int) -> int:

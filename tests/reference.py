@@ -19,6 +19,10 @@ def window_origins(n, kernel, stride, dilation, before, after):
 
 
 def output_size(layer, size):
+    if type(layer).__name__ == "Residual":
+        sizes = {input_sizes(path, size)[-1] for path in layer.paths}
+        assert len(sizes) == 1, "paths of different sizes"
+        return sizes.pop()
     return tuple(
         len(window_origins(size[a], layer.kernel_size[a], layer.stride[a], layer.dilation[a],
                            *layer.pads[a]))
@@ -38,9 +42,21 @@ def backward_paths(layers, position, size, bounded=True):
     With ``bounded=False`` pixels in the padding are kept too (negative or too
     large coordinates): that shows the whole receptive field before clipping.
     """
-    sizes = input_sizes(layers, size)
     counts = {tuple(position): 1}
+    return walk_back(layers, counts, size, bounded)
+
+
+def walk_back(layers, counts, size, bounded):
+    """Carry {output pixel: paths} back through ``layers`` to their input of ``size``."""
+    sizes = input_sizes(layers, size)
     for layer, n in zip(reversed(layers), reversed(sizes[:-1])):
+        if type(layer).__name__ == "Residual":
+            total = {}
+            for path in layer.paths:  # an empty path (identity) returns counts unchanged
+                for pixel, c in walk_back(list(path), counts, n, bounded).items():
+                    total[pixel] = total.get(pixel, 0) + c
+            counts = total
+            continue
         previous = {}
         for (r, c), count in counts.items():
             for a in range(layer.kernel_size[0]):
@@ -97,6 +113,8 @@ def layer_loops(layer, x, weight=None, bias=None):
     kind = type(layer).__name__
     if kind == "ReLU":
         return np.maximum(x, 0)
+    if kind == "Residual":
+        return sum(forward_loops(list(path), x) for path in layer.paths)
     C, H, W = x.shape
     rows = window_origins(H, layer.kernel_size[0], layer.stride[0], layer.dilation[0], *layer.pads[0])
     cols = window_origins(W, layer.kernel_size[1], layer.stride[1], layer.dilation[1], *layer.pads[1])
