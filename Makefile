@@ -33,6 +33,17 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.lab $(SETTINGS)
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
+# App mode: an explorer notebook as a page without code (for a projector, or students
+# who should not see code). make app NOTEBOOK=notebooks/05_depth.ipynb picks another.
+NOTEBOOK ?= notebooks/01_feature_maps.ipynb
+
+$(VENV)/.app: pyproject.toml $(VENV)/.lab
+	$(BIN)/python -m pip install -q -e '.[app]'
+	touch $@
+
+app: $(VENV)/.app
+	$(BIN)/voila $(NOTEBOOK)
+
 # pytest exits with 5 when it collected nothing: that is a failure here too.
 test: $(VENV)/.test $(SETTINGS)
 	$(BIN)/python -m pytest; status=$$?; \

@@ -51,7 +51,7 @@ class ConvExplorer(Explorer):
     ((10, 14), (12, 16))
     """
 
-    figsize = (11, 4.2)
+    figsize = (9.5, 3.8)
 
     def __init__(self, image="photo", kernel_size: int = 3, stride: int = 1, padding: int = 0,
                  dilation: int = 1, kernels: int = 4, size: int = 48, *, blit: Optional[bool] = None):

@@ -74,7 +74,7 @@ class ERFExplorer(Explorer):
     ((30, 34), (30, 34))
     """
 
-    figsize = (11, 3.9)
+    figsize = (9.5, 3.4)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
                  weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):

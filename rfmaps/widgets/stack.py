@@ -57,7 +57,7 @@ class StackExplorer(Explorer):
     ((8, 12), (8, 12))
     """
 
-    figsize = (11, 5.6)
+    figsize = (9.5, 5.2)
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
                  dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None):
@@ -154,7 +154,7 @@ class StackExplorer(Explorer):
         if rows == self._rows:
             return
         self._rows = rows
-        self.figure.set_size_inches(self.figsize[0], 2.8 * rows, forward=True)
+        self.figure.set_size_inches(self.figsize[0], 2.6 * rows, forward=True)
         grid = self.figure.add_gridspec(rows, 5, left=0.02, right=0.98, bottom=0.03,
                                         top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
         for i, ax in enumerate(self._axes):
