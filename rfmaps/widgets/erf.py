@@ -6,6 +6,7 @@ from typing import NamedTuple, Optional, Tuple
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import drawing
 from ..engine import effective_receptive_field, mass_width
@@ -125,12 +126,14 @@ class ERFExplorer(Explorer):
         self._erf_line, = self._ax_line.plot([], [], color=drawing.HIGHLIGHT, marker=".",
                                              label="effective (|gradient|)")
         self._ax_line.set_ylim(0, 1.08)
-        self._ax_line.set_yticks([0, 1])
-        self._ax_line.set_xlabel("input column")
+        self._ax_line.set_yticks([])  # both curves are scaled to a peak of 1 (the caption says so)
+        # Few labels: text is the slowest thing Agg draws.
+        self._ax_line.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
-            "neuron's row; grey is the theoretical field (a flat box), orange the effective one.")
+            "neuron's row, each scaled to a peak of 1; grey is the theoretical field (a flat box), orange the "
+            "effective one.")
 
     def _field(self, state):
         key = (self.controls["image"].value, state.layers, self._selected)
@@ -218,7 +221,7 @@ class ERFExplorer(Explorer):
         self._box_line.set_data(xs, box)
         self._ax_line.set_xlim(-0.5, len(xs) - 0.5)
         width = mass_width(field, centre, 0.9)
-        self._ax_line.set_title(f"along input row {centre[0]}", fontsize=10)
+        self._ax_line.set_title(f"input row {centre[0]}, by column", fontsize=10)
         if peak == 0:
             note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
         else:
