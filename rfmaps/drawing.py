@@ -17,7 +17,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "outline", "set_region", "mosaic", "tile_at", "show_input",
+__all__ = ["make_figure", "title", "outline", "set_region", "mosaic", "tile_at", "show_input",
            "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
@@ -68,7 +68,12 @@ def set_region(rect: Rectangle, region, offset=(0, 0)) -> None:
     rect.set_visible(True)
 
 
-def show_input(ax, image: np.ndarray, title: str, pads=((0, 0), (0, 0))):
+def title(ax, text: str) -> None:
+    """A panel title at a fixed place (matplotlib's automatic placement costs ~2 ms a panel per draw)."""
+    ax.set_title(text, fontsize=10, y=1.0, pad=4)
+
+
+def show_input(ax, image: np.ndarray, heading: str, pads=((0, 0), (0, 0))):
     """Draw the input image, with its zero padding as a grey hatched frame."""
     cmap = "gray" if image.ndim == 2 else None
     art = ax.imshow(image, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
@@ -76,7 +81,7 @@ def show_input(ax, image: np.ndarray, title: str, pads=((0, 0), (0, 0))):
                       linewidth=0)
     ax.add_patch(frame)
     set_padding(ax, frame, image.shape[:2], pads)
-    ax.set_title(title)
+    title(ax, heading)
     ax.set_xticks([])
     ax.set_yticks([])
     return art, frame

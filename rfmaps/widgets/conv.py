@@ -125,15 +125,15 @@ class ConvExplorer(Explorer):
         self._input_art.set_extent((-0.5, state.input_size[1] - 0.5, state.input_size[0] - 0.5, -0.5))
         drawing.set_padding(self._ax_in, self._pad_frame, state.input_size, layer.pads)
         channels = layer.in_channels
-        self._ax_in.set_title(f"input {size_text(state.input_size)} × {channels}")
+        drawing.title(self._ax_in, f"input {size_text(state.input_size)} × {channels}")
         kernels, self._k_cols, self._k_gap = drawing.mosaic(state.kernels.sum(axis=1), gap=1)
         self._set_image(self._ax_k, self._kernel_art, kernels)
         k = layer.kernel_size[0]
-        self._ax_k.set_title(f"{len(state.kernels)} kernels {k} × {k} × {channels}")
+        drawing.title(self._ax_k, f"{len(state.kernels)} kernels {k} × {k} × {channels}")
         tiles, self._cols, self._gap = drawing.mosaic(state.maps)
         self._set_image(self._ax_maps, self._map_art, tiles)
         n, h, w = state.maps.shape
-        self._ax_maps.set_title(f"output: {n} map{'s' if n > 1 else ''} of {h} × {w}")
+        drawing.title(self._ax_maps, f"output: {n} map{'s' if n > 1 else ''} of {h} × {w}")
         self._caption.value = (
             f"Input: {size_text(state.input_size)} pixels × {channels} channel{'s' if channels > 1 else ''}"
             + (" (zero padding hatched)" if any(layer.pads[0] + layer.pads[1]) else "")

@@ -117,7 +117,7 @@ class ERFExplorer(Explorer):
         self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
         self._heat_art = self._ax_heat.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
                                               interpolation="nearest")
-        self._ax_heat.set_title("effective field", fontsize=10)
+        drawing.title(self._ax_heat, "effective field")
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
@@ -221,7 +221,7 @@ class ERFExplorer(Explorer):
         self._box_line.set_data(xs, box)
         self._ax_line.set_xlim(-0.5, len(xs) - 0.5)
         width = mass_width(field, centre, 0.9)
-        self._ax_line.set_title(f"input row {centre[0]}, by column", fontsize=10)
+        drawing.title(self._ax_line, f"input row {centre[0]}, by column")
         if peak == 0:
             note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
         else:

@@ -167,7 +167,7 @@ class StackExplorer(Explorer):
         self._input_art.set_extent((-0.5, state.input_size[1] - 0.5, state.input_size[0] - 0.5, -0.5))
         self._axes[0].set_xlim(-0.5, state.input_size[1] - 0.5)
         self._axes[0].set_ylim(state.input_size[0] - 0.5, -0.5)
-        self._axes[0].set_title(f"input {size_text(state.input_size)}")
+        drawing.title(self._axes[0], f"input {size_text(state.input_size)}")
         for b, ax in enumerate(self._axes[1:]):
             ax.set_visible(b < len(state.ends))
             if b >= len(state.ends):
@@ -180,7 +180,7 @@ class StackExplorer(Explorer):
             ax.set_xlim(-0.5, one.shape[1] - 0.5)
             ax.set_ylim(one.shape[0] - 0.5, -0.5)
             row = state.rows[state.ends[b]]
-            ax.set_title(f"layer {b + 1}: rf {row.rf_size[0]}", fontsize=10)
+            drawing.title(ax, f"layer {b + 1}: rf {row.rf_size[0]}")
         self._caption.value = (f"Each panel shows feature map 0 of the {MAPS_PER_LAYER} maps of its layer, "
                                "titled with its receptive-field size; the table below gives all sizes. "
                                "Click a neuron in any layer (or use the row and col sliders): its receptive "
