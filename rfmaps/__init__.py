@@ -14,7 +14,7 @@ from .receptive_field import input_region, receptive_fields
 from .residual import Residual
 from .connectivity import path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
-from . import check
+from . import architectures, check
 from . import images, kernels
 
 __version__ = "0.1.0"
@@ -22,5 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
     "receptive_fields", "input_region", "path_counts",
-    "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check",
+    "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",
 ]
