@@ -6,10 +6,11 @@ dilation, bias and any number of input and output channels. Pooling follows
 ``MaxPool2d`` (padding never wins) and ``AvgPool2d`` (padding counts as zeros
 in the mean).
 
-Implementation: every window of the padded input is a strided *view*
-(:func:`numpy.lib.stride_tricks.sliding_window_view`); a block of output rows
-at a time is copied into a matrix and multiplied with all kernels by one BLAS
-product. Memory therefore stays near the size of the output block.
+Implementation: :mod:`rfmaps.sliding` lays the padded input out so that each
+kernel tap reads one contiguous slice for all output pixels; a block of output
+rows at a time, the slices are stacked into a matrix and multiplied with all
+kernels by one BLAS product. Memory therefore stays near the size of the
+output block, and all the feature maps of one call share one allocation.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .kernels import default_weight
 from .layers import AvgPool2d, Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
 from .receptive_field import check_position, layer_index, receptive_fields
 from .residual import Residual
+from .sliding import scratch, taps
 
 __all__ = ["feature_maps", "effective_receptive_field", "layer_weights", "mass_width"]
 
@@ -84,45 +86,98 @@ def _valid_size(padded_size, layer: Layer):
                  zip(padded_size, layer.effective_kernel_size, layer.stride))
 
 
-def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d) -> np.ndarray:
-    windows = _windows(x, layer, 0.0)
-    channels, oh, ow, kh, kw = windows.shape
-    taps = channels * kh * kw
-    kernels = weight.reshape(len(weight), taps).astype(x.dtype)  # (out_channels, taps)
-    out = np.empty((len(weight), oh, ow), dtype=x.dtype)
-    rows = max(1, _BLOCK_ELEMENTS // max(1, ow * taps))
+def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarray) -> np.ndarray:
+    t = taps(x, layer, 0.0)
+    (oh, ow), width = t.out_size, t.width
+    channels, count = len(x), len(t.offsets)
+    # Column order (channel, tap) matches weight.reshape(out_channels, -1).
+    kernels = weight.reshape(len(weight), channels * count).astype(x.dtype)
+    rows = max(1, min(oh, _BLOCK_ELEMENTS // (channels * count * width)))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
-        # (taps, pixels) with pixels innermost: the copy runs along image rows.
-        block = windows[:, r0: r0 + rows].transpose(0, 3, 4, 1, 2).reshape(taps, -1)
-        out[:, r0: r0 + rows] = (kernels @ block).reshape(len(weight), -1, ow)
-        del block  # free it before the next block is copied
-    if bias is not None:
-        out += np.asarray(bias, dtype=x.dtype)[:, None, None]
+        r1 = min(oh, r0 + rows)
+        n = (r1 - r0) * width
+        block = scratch("windows", (channels, count, n), x.dtype)
+        for k, (plane, offset) in enumerate(zip(t.planes, t.offsets)):
+            block[:, k] = plane[:, offset + r0 * width: offset + r0 * width + n]
+        product = scratch("product", (len(weight), n), x.dtype)
+        np.matmul(kernels, block.reshape(channels * count, n), out=product)
+        product = product.reshape(len(weight), r1 - r0, width)[:, :, :ow]  # drop junk columns
+        if bias is None:
+            out[:, r0:r1] = product
+        else:
+            np.add(product, np.asarray(bias, dtype=x.dtype)[:, None, None], out=out[:, r0:r1])
     return out
 
 
-def _apply(layer: Layer, x: np.ndarray, weight) -> np.ndarray:
+def _pool(x: np.ndarray, layer: Layer, combine, fill: float, out: np.ndarray) -> np.ndarray:
+    """Max (``np.maximum``) or sum (``np.add``) over each window, one tap at a time."""
+    t = taps(x, layer, fill)
+    (oh, ow), n = t.out_size, t.out_size[0] * t.width
+    total = scratch("pooled", (len(x), n), x.dtype)
+    total[...] = t.planes[0][:, t.offsets[0]: t.offsets[0] + n]
+    for plane, offset in zip(t.planes[1:], t.offsets[1:]):
+        combine(total, plane[:, offset: offset + n], out=total)
+    out[...] = total.reshape(len(x), oh, t.width)[:, :, :ow]
+    return out
+
+
+def _apply(layer: Layer, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
+    """The output of ``layer`` for input ``x``, written into ``out`` (its exact shape)."""
     if isinstance(layer, Conv2d):
-        return _conv(x, weight, layer.bias, layer)
-    if isinstance(layer, MaxPool2d):
-        return _windows(x, layer, -np.inf).max(axis=(-2, -1))
-    if isinstance(layer, AvgPool2d):
-        return _windows(x, layer, 0.0).mean(axis=(-2, -1))
+        return _conv(x, weight, layer.bias, layer, out)
+    if isinstance(layer, MaxPool2d):  # padding is -inf: it never wins
+        return _pool(x, layer, np.maximum, -np.inf, out)
+    if isinstance(layer, AvgPool2d):  # padding is 0 and counts in the mean, as in PyTorch
+        _pool(x, layer, np.add, 0.0, out)
+        out /= layer.kernel_size[0] * layer.kernel_size[1]
+        return out
     if isinstance(layer, ReLU):
-        return np.maximum(x, 0)
+        return np.maximum(x, 0, out=out)
     if isinstance(layer, ZeroPad2d):
-        return np.pad(x, ((0, 0),) + layer.pads)
+        (top, _), (left, _) = layer.pads
+        out.fill(0)
+        out[:, top: top + x.shape[1], left: left + x.shape[2]] = x
+        return out
     if isinstance(layer, Residual):  # the sum of the paths; an empty shortcut is x itself
-        return sum(_run_path(path, x, w)[-1] for path, w in zip(layer.paths, weight))
+        out[...] = 0
+        for path, w in zip(layer.paths, weight):
+            out += _run_path(path, x, w)[-1]
+        return out
     raise TypeError(f"unknown layer {layer!r}")  # check_layers keeps this unreachable
 
 
-def _run_path(path, x, weights) -> list:
-    """``x`` and the output of every layer of ``path`` after it."""
+def _run_path(path, x, weights, outputs=None) -> list:
+    """``x`` and the output of every layer of ``path`` after it.
+
+    ``outputs`` are arrays to write the outputs into; by default each layer
+    gets a new one.
+    """
+    if outputs is None:
+        rows = receptive_fields(path, x.shape[1:]) if path else []
+        outputs = [np.empty(shape, x.dtype) for shape in _shapes(rows, len(x))]
     values = [x]
-    for layer, weight in zip(path, weights):
-        values.append(_apply(layer, values[-1], weight))
+    for layer, weight, out in zip(path, weights, outputs):
+        values.append(_apply(layer, values[-1], weight, out))
     return values
+
+
+def _shapes(rows, channels: int) -> list:
+    """``(channels, h, w)`` of every layer's output, from its receptive-field rows."""
+    return [(row.channels or channels,) + row.output_size for row in rows]
+
+
+def _outputs(rows, channels: int, dtype) -> list:
+    """Arrays for all the feature maps, carved out of one block of memory.
+
+    One large request instead of one per layer: the operating system maps a
+    large block with few page faults (huge pages), which saves about as much
+    time as a whole layer of arithmetic on a teaching-size network.
+    """
+    shapes = _shapes(rows, channels)
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    block = np.empty(sum(sizes), dtype)
+    ends = np.cumsum(sizes)
+    return [block[end - size: end].reshape(shape) for shape, size, end in zip(shapes, sizes, ends)]
 
 
 def _check_channels(layers, channels: int, where: str = "") -> int:
@@ -148,11 +203,11 @@ def _check_channels(layers, channels: int, where: str = "") -> int:
 def _forward(layers, image, dtype):
     """Inputs of every layer and the final output, after all checks."""
     x = _channels_first(image, dtype)
-    layers = receptive_fields(layers, x.shape[1:])  # checks sizes, names the layer that fails
-    layers = [row.layer for row in layers]
+    rows = receptive_fields(layers, x.shape[1:])  # checks sizes, names the layer that fails
+    layers = [row.layer for row in rows]
     _check_channels(layers, x.shape[0])
     weights = layer_weights(layers)
-    return layers, weights, _run_path(layers, x, weights)
+    return layers, weights, _run_path(layers, x, weights, _outputs(rows, len(x), dtype))
 
 
 def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
