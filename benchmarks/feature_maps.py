@@ -54,34 +54,65 @@ def median_time(function, repeats):
     return statistics.median(times)
 
 
+def interleaved_medians(functions, rounds=12, runs=5, pause=0.2):
+    """Median time of each function, timed in turns so that all see the same machine.
+
+    This VM's speed drifts by tens of percent within a minute, so the
+    contenders take turns: a few runs each, round after round. Before its
+    turn each one waits ``pause`` seconds and runs once untimed, because the
+    thread pools of BLAS and PyTorch keep spinning on the cores for a while
+    after their last call and would slow down whoever runs next.
+    """
+    times = [[] for _ in functions]
+    for _ in range(rounds):
+        for function, spent in zip(functions, times):
+            time.sleep(pause)
+            function()
+            for _ in range(runs):
+                start = time.perf_counter()
+                function()
+                spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
+
+
+def torch_runner(image):
+    """The same stack in torch.nn.functional, or None when PyTorch is not installed."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    weights = [None if w is None else torch.tensor(w, dtype=torch.float32) for w in layer_weights(LAYERS)]
+    x0 = torch.tensor(np.moveaxis(image, -1, 0)[None], dtype=torch.float32)
+
+    def run_torch():
+        x = x0
+        with torch.no_grad():
+            for layer, w in zip(LAYERS, weights):
+                x = F.relu(x) if w is None else F.conv2d(x, w, stride=layer.stride,
+                                                         padding=layer.padding, dilation=layer.dilation)
+        return x
+
+    return run_torch
+
+
 def main():
     image = np.random.default_rng(0).random((224, 224, 3))
-    ours = median_time(lambda: feature_maps(LAYERS, image), 15)
+    run_torch = torch_runner(image)
+    contenders = [lambda: feature_maps(LAYERS, image)] + ([run_torch] if run_torch else [])
+    medians = interleaved_medians(contenders)
+    ours = medians[0]
     base = median_time(lambda: naive(LAYERS, image), 3)
     check = max(float(np.abs(a - b).max()) for a, b in zip(feature_maps(LAYERS, image), naive(LAYERS, image)))
     print("224 x 224 RGB, 4 x (conv + ReLU), 16-32 channels, stride and dilation")
     print(f"  rfmaps.feature_maps          median {ours * 1e3:8.1f} ms")
     print(f"  naive correlate2d loops      median {base * 1e3:8.1f} ms   ratio {base / ours:6.1f} x slower")
     print(f"  largest difference between the two: {check:.2e}")
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
+    if run_torch is None:
         print("  torch: not installed, comparison skipped")
     else:
-        torch.set_num_threads(2)
-        weights = [None if w is None else torch.tensor(w, dtype=torch.float32) for w in layer_weights(LAYERS)]
-        x0 = torch.tensor(np.moveaxis(image, -1, 0)[None], dtype=torch.float32)
-
-        def run_torch():
-            x = x0
-            with torch.no_grad():
-                for layer, w in zip(LAYERS, weights):
-                    x = F.relu(x) if w is None else F.conv2d(x, w, stride=layer.stride,
-                                                             padding=layer.padding, dilation=layer.dilation)
-            return x
-
-        t = median_time(run_torch, 15)
+        t = medians[1]
         print(f"  torch.nn.functional.conv2d   median {t * 1e3:8.1f} ms   rfmaps / torch = {ours / t:.2f}")
 
     big = np.zeros((1024, 1024, 3), dtype=np.float32)

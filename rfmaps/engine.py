@@ -15,6 +15,7 @@ output block, and all the feature maps of one call share one allocation.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -87,25 +88,60 @@ def _valid_size(padded_size, layer: Layer):
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarray) -> np.ndarray:
+    """Convolution as a few large matrix products: kernel rows become extra output channels.
+
+    A full window matrix (im2col) would copy every input pixel once per kernel
+    tap. Here the window matrix holds only the ``kw`` taps of one kernel row,
+    ``in_channels * kw`` rows, over a few extra output rows. Kernel row ``i``
+    sees that same matrix shifted down by its row shift ``a_i``, so one product
+    with the weights of all kernel rows stacked (``kh * out_channels`` rows)
+    gives every kernel row's contribution, and the convolution is the sum of
+    those ``kh`` products, each read ``a_i`` rows further on. That copies ``kh``
+    times less and gives BLAS a better shaped product. With a stride, kernel
+    rows in different row phases (see :mod:`rfmaps.sliding`) get one product each.
+    """
     t = taps(x, layer, 0.0)
     (oh, ow), width = t.out_size, t.width
-    channels, count = len(x), len(t.offsets)
-    # Column order (channel, tap) matches weight.reshape(out_channels, -1).
-    kernels = weight.reshape(len(weight), channels * count).astype(x.dtype)
-    rows = max(1, min(oh, _BLOCK_ELEMENTS // (channels * count * width)))
+    channels, outs, kw = len(x), len(weight), layer.kernel_size[1]
+    groups = {}  # row phase -> [(kernel row, row shift)]
+    for i, (phase, shift) in enumerate(t.rows):
+        groups.setdefault(phase, []).append((i, shift))
+    # Weights of the group's kernel rows stacked: row (m, o) is output o of member m,
+    # columns (channel, kernel column) match the window matrix.
+    stacked = {phase: np.concatenate([weight[:, :, i, :].reshape(outs, channels * kw)
+                                      for i, _ in members]).astype(x.dtype)
+               for phase, members in groups.items()}
+    reach = max(shift for _, shift in t.rows)  # extra rows a window matrix spans
+    per_row = (channels * kw + len(t.rows) * outs) * width
+    rows = max(1, min(oh, _BLOCK_ELEMENTS // per_row - reach))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
         r1 = min(oh, r0 + rows)
         n = (r1 - r0) * width
-        block = scratch("windows", (channels, count, n), x.dtype)
-        for k, (plane, offset) in enumerate(zip(t.planes, t.offsets)):
-            block[:, k] = plane[:, offset + r0 * width: offset + r0 * width + n]
-        product = scratch("product", (len(weight), n), x.dtype)
-        np.matmul(kernels, block.reshape(channels * count, n), out=product)
-        product = product.reshape(len(weight), r1 - r0, width)[:, :, :ow]  # drop junk columns
+        # Sum the shifted products in the flat layout (long rows add fastest),
+        # then drop the junk columns once, adding the bias on the way.
+        total = scratch("total", (outs, n), x.dtype)
+        first = True
+        for phase, members in groups.items():
+            span = n + max(shift for _, shift in members) * width
+            windows = scratch("windows", (channels, kw, span), x.dtype)
+            for j, (column_phase, column_shift) in enumerate(t.cols):
+                start = r0 * width + column_shift
+                windows[:, j] = t.phases[phase, column_phase][:, start: start + span]
+            products = scratch("products", (len(members), outs, span), x.dtype)
+            np.matmul(stacked[phase], windows.reshape(channels * kw, span),
+                      out=products.reshape(len(members) * outs, span))
+            for product, (_, shift) in zip(products, members):
+                part = product[:, shift * width: shift * width + n]
+                if first:
+                    total[...] = part
+                    first = False
+                else:
+                    total += part
+        total = total.reshape(outs, r1 - r0, width)[:, :, :ow]  # drop junk columns
         if bias is None:
-            out[:, r0:r1] = product
+            out[:, r0:r1] = total
         else:
-            np.add(product, np.asarray(bias, dtype=x.dtype)[:, None, None], out=out[:, r0:r1])
+            np.add(total, np.asarray(bias, dtype=x.dtype)[:, None, None], out=out[:, r0:r1])
     return out
 
 
@@ -114,9 +150,11 @@ def _pool(x: np.ndarray, layer: Layer, combine, fill: float, out: np.ndarray) ->
     t = taps(x, layer, fill)
     (oh, ow), n = t.out_size, t.out_size[0] * t.width
     total = scratch("pooled", (len(x), n), x.dtype)
-    total[...] = t.planes[0][:, t.offsets[0]: t.offsets[0] + n]
-    for plane, offset in zip(t.planes[1:], t.offsets[1:]):
-        combine(total, plane[:, offset: offset + n], out=total)
+    for k, (plane, offset) in enumerate(t.reads()):
+        if k == 0:
+            total[...] = plane[:, offset: offset + n]
+        else:
+            combine(total, plane[:, offset: offset + n], out=total)
     out[...] = total.reshape(len(x), oh, t.width)[:, :, :ow]
     return out
 
@@ -166,14 +204,13 @@ def _shapes(rows, channels: int) -> list:
     return [(row.channels or channels,) + row.output_size for row in rows]
 
 
-def _outputs(rows, channels: int, dtype) -> list:
-    """Arrays for all the feature maps, carved out of one block of memory.
+def _outputs(shapes, dtype) -> list:
+    """Arrays of the given shapes, carved out of one block of memory.
 
     One large request instead of one per layer: the operating system maps a
     large block with few page faults (huge pages), which saves about as much
     time as a whole layer of arithmetic on a teaching-size network.
     """
-    shapes = _shapes(rows, channels)
     sizes = [int(np.prod(shape)) for shape in shapes]
     block = np.empty(sum(sizes), dtype)
     ends = np.cumsum(sizes)
@@ -200,14 +237,31 @@ def _check_channels(layers, channels: int, where: str = "") -> int:
     return channels
 
 
-def _forward(layers, image, dtype):
-    """Inputs of every layer and the final output, after all checks."""
-    x = _channels_first(image, dtype)
-    rows = receptive_fields(layers, x.shape[1:])  # checks sizes, names the layer that fails
+def _plan(layers, size, channels: int):
+    """Checked layers, their weights and output shapes, after all checks.
+
+    Cached, because explorers and notebooks run the same stack on the same
+    image size again and again (layers are immutable and hashable).
+    """
+    try:
+        return _cached_plan(tuple(layers), size, channels)
+    except TypeError:  # something unhashable in the list: let the checks name it
+        return _cached_plan.__wrapped__(layers, size, channels)
+
+
+@lru_cache(maxsize=32)
+def _cached_plan(layers, size, channels: int):
+    rows = receptive_fields(layers, size)  # checks sizes, names the layer that fails
     layers = [row.layer for row in rows]
-    _check_channels(layers, x.shape[0])
-    weights = layer_weights(layers)
-    return layers, weights, _run_path(layers, x, weights, _outputs(rows, len(x), dtype))
+    _check_channels(layers, channels)
+    return layers, layer_weights(layers), _shapes(rows, channels)
+
+
+def _forward(layers, image, dtype):
+    """Inputs of every layer and the final output."""
+    x = _channels_first(image, dtype)
+    layers, weights, shapes = _plan(layers, x.shape[1:], len(x))
+    return layers, weights, _run_path(layers, x, weights, _outputs(shapes, dtype))
 
 
 def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:

@@ -67,20 +67,27 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
 class Taps(NamedTuple):
     """Where each kernel tap reads, for every output pixel at once.
 
-    Tap ``t`` (kernel positions in row-major order) reads
-    ``planes[t][:, offsets[t] + k]`` for flat output index ``k = r * width + c``.
+    With ``(p, a) = rows[i]`` and ``(q, b) = cols[j]`` (phase and shift of
+    kernel row ``i`` and kernel column ``j``), tap ``(i, j)`` reads
+    ``phases[p, q][:, a * width + b + k]`` for flat output index
+    ``k = r * width + c``.
     """
 
-    planes: List[np.ndarray]  # (channels, length) arrays; several taps share one
-    offsets: List[int]
+    phases: np.ndarray  # (s_h, s_w, channels, length)
+    rows: List[Tuple[int, int]]
+    cols: List[Tuple[int, int]]
     out_size: Tuple[int, int]  # (oh, ow)
     width: int  # row length of the flat output, >= ow
+
+    def reads(self) -> List[Tuple[np.ndarray, int]]:
+        """``(plane, offset)`` of every tap, kernel positions in row-major order."""
+        return [(self.phases[p, q], a * self.width + b) for p, a in self.rows for q, b in self.cols]
 
 
 def taps(x: np.ndarray, layer, fill: float) -> Taps:
     """Pad ``x`` (C, H, W) as ``layer`` does (with ``fill``) and lay it out as :class:`Taps`.
 
-    The planes live in :func:`scratch` buffers: use them before the next call.
+    The phases live in a :func:`scratch` buffer: use them before the next call.
 
     Examples
     --------
@@ -90,7 +97,7 @@ def taps(x: np.ndarray, layer, fill: float) -> Taps:
     >>> t.out_size, t.width
     ((2, 2), 2)
     >>> n = t.out_size[0] * t.width
-    >>> np.max([p[0, o: o + n] for p, o in zip(t.planes, t.offsets)], axis=0).tolist()
+    >>> np.max([plane[0, o: o + n] for plane, o in t.reads()], axis=0).tolist()
     [5.0, 7.0, 13.0, 15.0]
     """
     channels, height, width = x.shape
@@ -101,29 +108,30 @@ def taps(x: np.ndarray, layer, fill: float) -> Taps:
     ow = (width + left + right - ew) // sw + 1
     # Rows and columns per phase: the output plus the largest shift; one more
     # row so the junk columns of the last output row stay inside the buffer.
-    rows = oh + (eh - 1) // sh + 1
-    cols = ow + (ew - 1) // sw
+    phase_rows = oh + (eh - 1) // sh + 1
+    phase_cols = ow + (ew - 1) // sw
 
-    # Fill every phase with the padding value, then copy into phase (p, q) the
-    # input pixels whose padded row is p mod s_h and padded column q mod s_w.
-    # Input rows/columns that no window reaches are simply not copied.
-    phases = scratch("phases", (sh, sw, channels, rows, cols), x.dtype)
-    phases.fill(fill)
-    h = max(0, min(height, rows * sh - top))
-    w = max(0, min(width, cols * sw - left))
+    # Copy into phase (p, q) the input pixels whose padded row is p mod s_h and
+    # padded column q mod s_w, and fill the border around them with the
+    # padding value. Input rows and columns that no window reaches are not copied.
+    phases = scratch("phases", (sh, sw, channels, phase_rows, phase_cols), x.dtype)
+    h = max(0, min(height, phase_rows * sh - top))
+    w = max(0, min(width, phase_cols * sw - left))
     for p in range(sh):
         y0 = (p - top) % sh  # first input row landing in phase row p
         for q in range(sw):
             x0 = (q - left) % sw
             part = x[:, y0:h:sh, x0:w:sw]
             r0, c0 = (top + y0) // sh, (left + x0) // sw
-            phases[p, q, :, r0: r0 + part.shape[1], c0: c0 + part.shape[2]] = part
-    phases = phases.reshape(sh, sw, channels, rows * cols)
+            r1, c1 = r0 + part.shape[1], c0 + part.shape[2]
+            phase = phases[p, q]
+            phase[:, r0:r1, c0:c1] = part
+            phase[:, :r0] = fill
+            phase[:, r1:] = fill
+            phase[:, r0:r1, :c0] = fill
+            phase[:, r0:r1, c1:] = fill
+    phases = phases.reshape(sh, sw, channels, phase_rows * phase_cols)
 
-    planes, offsets = [], []
-    for i in range(kh):
-        for j in range(kw):
-            a, b = dh * i, dw * j
-            planes.append(phases[a % sh, b % sw])
-            offsets.append((a // sh) * cols + b // sw)
-    return Taps(planes, offsets, (oh, ow), cols)
+    rows = [((dh * i) % sh, (dh * i) // sh) for i in range(kh)]  # (phase, shift) per kernel row
+    cols = [((dw * j) % sw, (dw * j) // sw) for j in range(kw)]
+    return Taps(phases, rows, cols, (oh, ow), phase_cols)
