@@ -4,6 +4,13 @@ Run:  .venv/bin/python benchmarks/feature_maps.py
 
 Prints median times over repeated runs, the ratio to the naive baseline
 measured in the same run, and the peak memory for a 1024 x 1024 image.
+
+PyTorch is not a dependency. To compare with it, run the script with a Python
+that has torch and rfmaps' requirements, e.g. a scratch venv:
+``python -m venv /tmp/tv && /tmp/tv/bin/pip install torch numpy scipy matplotlib``
+then ``PYTHONPATH=. /tmp/tv/bin/python benchmarks/feature_maps.py``. Two torch
+timings are printed: the final output only, and every layer's output kept as
+a numpy array (the same result as ``feature_maps``).
 """
 
 import statistics
@@ -75,8 +82,8 @@ def interleaved_medians(functions, rounds=12, runs=5, pause=0.2):
     return [statistics.median(spent) for spent in times]
 
 
-def torch_runner(image):
-    """The same stack in torch.nn.functional, or None when PyTorch is not installed."""
+def torch_runners(image):
+    """The same stack in torch.nn.functional: (final output only, every map kept), or None."""
     try:
         import torch
         import torch.nn.functional as F
@@ -84,23 +91,25 @@ def torch_runner(image):
         return None
     torch.set_num_threads(2)
     weights = [None if w is None else torch.tensor(w, dtype=torch.float32) for w in layer_weights(LAYERS)]
-    x0 = torch.tensor(np.moveaxis(image, -1, 0)[None], dtype=torch.float32)
 
-    def run_torch():
-        x = x0
+    def run_torch(keep=False):
+        x = torch.tensor(np.moveaxis(image, -1, 0)[None], dtype=torch.float32)
+        maps = []
         with torch.no_grad():
             for layer, w in zip(LAYERS, weights):
                 x = F.relu(x) if w is None else F.conv2d(x, w, stride=layer.stride,
                                                          padding=layer.padding, dilation=layer.dilation)
-        return x
+                if keep:
+                    maps.append(x[0].numpy())
+        return maps if keep else x
 
-    return run_torch
+    return run_torch, lambda: run_torch(keep=True)
 
 
 def main():
     image = np.random.default_rng(0).random((224, 224, 3))
-    run_torch = torch_runner(image)
-    contenders = [lambda: feature_maps(LAYERS, image)] + ([run_torch] if run_torch else [])
+    runners = torch_runners(image)
+    contenders = [lambda: feature_maps(LAYERS, image)] + list(runners or [])
     medians = interleaved_medians(contenders)
     ours = medians[0]
     base = median_time(lambda: naive(LAYERS, image), 3)
@@ -109,11 +118,15 @@ def main():
     print(f"  rfmaps.feature_maps          median {ours * 1e3:8.1f} ms")
     print(f"  naive correlate2d loops      median {base * 1e3:8.1f} ms   ratio {base / ours:6.1f} x slower")
     print(f"  largest difference between the two: {check:.2e}")
-    if run_torch is None:
+    if runners is None:
         print("  torch: not installed, comparison skipped")
     else:
-        t = medians[1]
-        print(f"  torch.nn.functional.conv2d   median {t * 1e3:8.1f} ms   rfmaps / torch = {ours / t:.2f}")
+        last, kept = medians[1:]
+        torch_maps = runners[1]()
+        check = max(float(np.abs(a - b).max()) for a, b in zip(feature_maps(LAYERS, image), torch_maps))
+        print(f"  torch, final output only     median {last * 1e3:8.1f} ms   rfmaps / torch = {ours / last:.2f}")
+        print(f"  torch, every map kept        median {kept * 1e3:8.1f} ms   rfmaps / torch = {ours / kept:.2f}")
+        print(f"  largest difference from torch: {check:.2e}")
 
     big = np.zeros((1024, 1024, 3), dtype=np.float32)
     stack = [Conv2d(3, 16, 3, padding=1), ReLU(), Conv2d(16, 16, 3, padding=1), ReLU()] * 2

@@ -7,10 +7,11 @@ dilation, bias and any number of input and output channels. Pooling follows
 in the mean).
 
 Implementation: :mod:`rfmaps.sliding` lays the padded input out so that each
-kernel tap reads one contiguous slice for all output pixels; a block of output
-rows at a time, the slices are stacked into a matrix and multiplied with all
-kernels by one BLAS product. Memory therefore stays near the size of the
-output block, and all the feature maps of one call share one allocation.
+kernel tap reads one contiguous slice for all output pixels. A convolution
+copies the taps of one kernel row into a matrix and multiplies it with the
+kernels by one BLAS product (see ``_conv``); pooling combines the slices tap
+by tap. Work goes a block of output rows at a time, so memory stays near the
+size of the output, and all the feature maps of one call share one allocation.
 """
 
 from __future__ import annotations
