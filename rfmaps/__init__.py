@@ -4,7 +4,7 @@ The package is built in layers, each using only those below it:
 
 * arithmetic, no arrays: :mod:`rfmaps.layers`, :mod:`rfmaps.receptive_field`;
 * arrays (numpy): :mod:`rfmaps.connectivity`, :mod:`rfmaps.kernels`,
-  :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
+  :mod:`rfmaps.images`, :mod:`rfmaps.sliding`, :mod:`rfmaps.engine`;
 * drawing (matplotlib): :mod:`rfmaps.drawing`;
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
 """
