@@ -253,9 +253,10 @@ def _plan(layers, size, channels: int):
 @lru_cache(maxsize=32)
 def _cached_plan(layers, size, channels: int):
     rows = receptive_fields(layers, size)  # checks sizes, names the layer that fails
-    layers = [row.layer for row in rows]
+    layers = tuple(row.layer for row in rows)
     _check_channels(layers, channels)
-    return layers, layer_weights(layers), _shapes(rows, channels)
+    # Tuples: the cache hands the same plan to every caller.
+    return layers, tuple(layer_weights(layers)), tuple(_shapes(rows, channels))
 
 
 def _forward(layers, image, dtype):

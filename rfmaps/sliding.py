@@ -31,10 +31,11 @@ import numpy as np
 
 __all__ = ["Taps", "taps", "scratch"]
 
-# Buffers up to this many elements are kept for the next call (16 MB of
-# float32 per role); larger ones are freed at once, so a 1024 x 1024 image
-# does not leave hundreds of megabytes behind.
-_KEEP_ELEMENTS = 4 * 1024 * 1024
+# Buffers up to this many elements are kept for the next call (8 MB of
+# float32 per role, enough for a teaching-size network); larger ones are
+# freed at once, so a 1024 x 1024 image does not leave hundreds of megabytes
+# behind in a student's kernel.
+_KEEP_ELEMENTS = 2 * 1024 * 1024
 
 _kept = threading.local()
 
