@@ -5,6 +5,7 @@ the browser tests skip with a one-line reason, unless RFMAPS_REQUIRE_BROWSER=1
 (set by .ci/run), which turns its absence into a failure.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -42,6 +43,23 @@ def _wait_for(url: str, process, seconds: float = 90) -> None:
         except Exception:
             time.sleep(0.5)
     raise RuntimeError(f"server at {url} did not answer within {seconds} s")
+
+
+@contextlib.contextmanager
+def _server(command, tmp: Path, name: str, ready_url: str):
+    """Run a server until the block ends; its output goes to ``tmp/<name>.log``."""
+    log_path = tmp / f"{name}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=_server_env(tmp), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for(ready_url, process)
+            yield log_path
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -95,18 +113,8 @@ def lab(tmp_path_factory):
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
                f"--LabServerApp.app_settings_dir={_settings_dir(tmp)}",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    log = open(tmp / "lab.log", "w")
-    process = subprocess.Popen(command, env=_server_env(tmp), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", process)
-        yield {"url": f"http://127.0.0.1:{port}", "token": token, "root": root, "log": tmp / "lab.log"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with _server(command, tmp, "lab", f"http://127.0.0.1:{port}/api/status?token={token}") as log:
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "root": root, "log": log}
 
 
 @pytest.fixture(scope="session")
@@ -116,18 +124,8 @@ def voila(tmp_path_factory):
     port = _free_port()
     command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                str(ROOT / "notebooks")]
-    log = open(tmp / "voila.log", "w")
-    process = subprocess.Popen(command, env=_server_env(tmp), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/", process)
-        yield {"url": f"http://127.0.0.1:{port}", "log": tmp / "voila.log"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with _server(command, tmp, "voila", f"http://127.0.0.1:{port}/") as log:
+        yield {"url": f"http://127.0.0.1:{port}", "log": log}
 
 
 @pytest.fixture
