@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import List, Optional, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .connectivity import spread_back
 from .images import as_float_image
@@ -69,23 +68,6 @@ def _weights(layers, counter):
         else:
             weights.append(None)
     return weights
-
-
-def _windows(x: np.ndarray, layer: Layer, fill: float) -> np.ndarray:
-    """All windows of ``layer`` over ``x`` (C, H, W), as a view (C, oh, ow, kh, kw)."""
-    (top, bottom), (left, right) = layer.pads
-    if top or bottom or left or right:
-        x = np.pad(x, ((0, 0), (top, bottom), (left, right)), constant_values=fill)
-    oh, ow = _valid_size(x.shape[1:], layer)
-    (sh, sw), (dh, dw) = layer.stride, layer.dilation
-    view = sliding_window_view(x, layer.effective_kernel_size, axis=(1, 2))
-    return view[:, : sh * (oh - 1) + 1: sh, : sw * (ow - 1) + 1: sw, ::dh, ::dw]
-
-
-def _valid_size(padded_size, layer: Layer):
-    """Output size on an already padded input (the caller checked it fits)."""
-    return tuple((n - k) // s + 1 for n, k, s in
-                 zip(padded_size, layer.effective_kernel_size, layer.stride))
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarray) -> np.ndarray:
@@ -325,10 +307,12 @@ def _backward(layer: Layer, weight, x: np.ndarray, y: np.ndarray, grad: np.ndarr
         area = layer.kernel_size[0] * layer.kernel_size[1]
         return spread_back(grad / area, layer, size)
     # Max pooling: the whole gradient goes to the first largest input of each
-    # window (row-major order), as PyTorch does.
-    windows = _windows(x, layer, -np.inf)
+    # window (taps in row-major order), as PyTorch does.
+    t = taps(x, layer, -np.inf)
+    (oh, ow), n = t.out_size, t.out_size[0] * t.width
+    winner = np.argmax([plane[:, offset: offset + n] for plane, offset in t.reads()], axis=0)
+    winner = winner.reshape(len(x), oh, t.width)[:, :, :ow]
     kw = layer.kernel_size[1]
-    winner = windows.reshape(windows.shape[:3] + (-1,)).argmax(axis=-1)
     return spread_back(grad, layer, size, lambda a, b: grad * (winner == a * kw + b))
 
 

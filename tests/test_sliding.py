@@ -22,7 +22,7 @@ def test_every_tap_reads_the_pixel_its_window_covers(k, s, d, p, size):
     x = rng.normal(size=(2,) + size)
     t = taps(x, layer, fill=np.nan)  # NaN marks padding
     assert t.out_size == (len(origins[0]), len(origins[1]))
-    (oh, ow), width = t.out_size, t.width
+    width = t.width
     reads = t.reads()
     for i in range(k[0]):
         for j in range(k[1]):
