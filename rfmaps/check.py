@@ -143,19 +143,31 @@ def check_rf_sizes(layers: Sequence, input_size, answers: Sequence[int]) -> bool
 
 
 def check_region(layers: Sequence, position, input_size, answer) -> bool:
-    """Check ``((top, bottom), (left, right))`` of a neuron's receptive field (clipped to the image)."""
+    """Check ``((top, bottom), (left, right))`` of a neuron's receptive field (clipped to the image).
+
+    Examples
+    --------
+    >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, ((2, 5), (2, 4)))
+    ✘ Your region is one pixel too tall: the bounds are inclusive.
+    False
+    """
     right = input_region(layers, position, input_size)
     if answer == right:
         return _say(True, "Right: that is exactly the block of input pixels this neuron depends on.")
+    if right is None:
+        return _say(False, "This neuron sees only zero padding: no pixel of the image, so the answer is None.")
     try:
         (top, bottom), (left, r) = answer
     except (TypeError, ValueError):
         return _say(False, "Give the region as ((top, bottom), (left, right)), inclusive pixel indices.")
-    rf = receptive_fields(layers, input_size)[-1].rf_size[0]
-    if bottom - top + 1 != rf and bottom - top + 1 == rf + 1:
-        return _say(False, "Your region is one pixel too tall: the bounds are inclusive.")
-    if (bottom - top + 1, r - left + 1) != (right[0][1] - right[0][0] + 1, right[1][1] - right[1][0] + 1):
-        return _say(False, f"Your region is {bottom - top + 1} × {r - left + 1} pixels; compare with the rf size.")
+    size = (bottom - top + 1, r - left + 1)
+    expected = (right[0][1] - right[0][0] + 1, right[1][1] - right[1][0] + 1)
+    if size in ((expected[0] + 1, expected[1]), (expected[0], expected[1] + 1)):
+        return _say(False, f"Your region is one pixel too {'tall' if size[0] > expected[0] else 'wide'}: "
+                           "the bounds are inclusive.")
+    if size != expected:
+        return _say(False, f"Your region is {size[0]} × {size[1]} pixels; compare with the rf size "
+                           "(and the image border, which clips it).")
     return _say(False, "The size is right but the place is not: neuron i starts i × jump pixels further on.")
 
 

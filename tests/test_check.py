@@ -39,6 +39,18 @@ def test_design_and_region_feedback(capsys):
     assert not check.check_region(layers, (2, 2), 16, ((2, 5), (2, 4)))
     assert "inclusive" in capsys.readouterr().out
     assert check.check_region(layers, (2, 2), 16, ((2, 4), (2, 4)))
+    assert not check.check_region(layers, (2, 2), 16, ((2, 4), (3, 5)))
+    assert "place is not" in capsys.readouterr().out
+    # A neuron near the border: its region is clipped, and the hints compare with the clipped size.
+    padded = [Conv2d(1, 1, 5, padding=2)]
+    assert check.check_region(padded, (0, 0), 16, ((0, 2), (0, 2)))
+    assert not check.check_region(padded, (0, 0), 16, ((0, 2), (0, 3)))
+    assert "one pixel too wide" in capsys.readouterr().out
+    # A neuron that sees only padding has no region at all.
+    only_padding = [Conv2d(1, 1, 1, padding=2)]
+    assert check.check_region(only_padding, (0, 0), 4, None)
+    assert not check.check_region(only_padding, (0, 0), 4, ((0, 0), (0, 0)))
+    assert "only zero padding" in capsys.readouterr().out
 
 
 def test_variants_differ_between_students_and_refuse_an_empty_id():
