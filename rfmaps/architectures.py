@@ -143,6 +143,7 @@ def stage_table(network: Network, input_size=224) -> ReceptiveFieldTable:
     """
     rows = receptive_fields(network, input_size)
     wanted = set(network.endpoints)
-    # An end-point is the output after its ReLU when it has one: same geometry, same size.
+    # TF-slim's end-point is the output after the ReLU; the named layer before it
+    # has the same geometry and size, so its row stands for the end-point.
     picked = [row for row in rows if row.name in wanted]
     return ReceptiveFieldTable(picked, rows.input_size)

@@ -17,8 +17,8 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "title", "outline", "set_region", "mosaic", "tile_at", "show_input",
-           "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
+__all__ = ["make_figure", "title", "outline", "set_region", "show_input", "set_padding", "mosaic",
+           "tile_at", "tile_offset", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"

@@ -172,7 +172,7 @@ def letter(size: int = 64) -> np.ndarray:
     return image
 
 
-def _photo(size: Optional[int]) -> np.ndarray:
+def _photo(size: Optional[int] = None) -> np.ndarray:
     from matplotlib import cbook
 
     # Grace Hopper's portrait ships with matplotlib: nothing is downloaded.
@@ -214,6 +214,4 @@ def sample(name: str = "photo", size: Optional[int] = None) -> np.ndarray:
     """
     if name not in SAMPLES:
         raise ValueError(f"name must be one of {', '.join(map(repr, SAMPLES))}, got {name!r}")
-    if name == "photo":
-        return _photo(size)
     return SAMPLES[name]() if size is None else SAMPLES[name](size)

@@ -54,18 +54,16 @@ class Residual(_Sliding):
         shortcut = () if shortcut is None or len(shortcut) == 0 else check_layers(shortcut)
         object.__setattr__(self, "body", body)
         object.__setattr__(self, "shortcut", shortcut)
-        geometries = [self._geometry(path) for path in self.paths]
-        first = geometries[0]
-        for name, other in zip(("shortcut",), geometries[1:]):
-            if other.jump != first.jump:
-                raise ValueError(f"the body and the {name} must have the same stride, got jumps "
-                                 f"{first.jump} and {other.jump}")
-            if other.start != first.start:
-                raise ValueError(
-                    "the body and the shortcut are misaligned: the centre of neuron 0 lies at input "
-                    f"{tuple(map(float, first.start))} for the body and {tuple(map(float, other.start))} for "
-                    f"the shortcut, so the block has no single receptive-field centre; change a padding")
-        span = tuple(max(g.rf[axis] for g in geometries) for axis in (0, 1))
+        first, other = (self._geometry(path) for path in self.paths)
+        if other.jump != first.jump:
+            raise ValueError(f"the body and the shortcut must have the same stride, got jumps "
+                             f"{first.jump} and {other.jump}")
+        if other.start != first.start:
+            raise ValueError(
+                "the body and the shortcut are misaligned: the centre of neuron 0 lies at input "
+                f"{tuple(map(float, first.start))} for the body and {tuple(map(float, other.start))} for "
+                f"the shortcut, so the block has no single receptive-field centre; change a padding")
+        span = tuple(max(first.rf[axis], other.rf[axis]) for axis in (0, 1))
         # The union's first pixel: centre minus half the span (a whole number, see the module doc).
         before = tuple(int((span[a] - 1) / Fraction(2) - first.start[a]) for a in (0, 1))
         object.__setattr__(self, "stride", first.jump)
