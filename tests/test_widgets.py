@@ -7,8 +7,8 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure
 
-from rfmaps import input_region
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
+from reference import backward_paths
 
 EXPLORERS = [
     lambda: ConvExplorer("disk", size=24),
@@ -26,8 +26,13 @@ def values(control):
 
 
 def assert_region_is_exact(explorer):
+    """The region the explorer outlines is the bounding box of the pixels a brute-force walk reaches."""
     layer, row, col = explorer.selected
-    assert explorer.region == input_region(explorer.layers, (row, col), explorer.input_size, layer=layer)
+    pixels = backward_paths(list(explorer.layers[: layer + 1]), (row, col), explorer.input_size)
+    expected = None if not pixels else (
+        (min(r for r, _ in pixels), max(r for r, _ in pixels)),
+        (min(c for _, c in pixels), max(c for _, c in pixels)))
+    assert explorer.region == expected
 
 
 @pytest.mark.parametrize("make", EXPLORERS, ids=["conv", "stack", "erf"])
