@@ -89,13 +89,15 @@ class StackExplorer(Explorer):
         c = self.controls
         top = widgets.HBox([c[n] for n in ("image", "depth", "layer", "row", "col")],
                            layout=widgets.Layout(flex_flow="row wrap"))
+        # One row of controls per layer; rows sit side by side only where the
+        # notebook is wide enough, so no control is ever cut off at the edge.
         self._block_rows = [
-            widgets.HBox([c[f"{n}_{i}"] for n in ("kernel_size", "stride", "dilation", "pool")])
+            widgets.HBox([c[f"{n}_{i}"] for n in ("kernel_size", "stride", "dilation", "pool")],
+                         layout=widgets.Layout(margin="0 16px 0 0"))
             for i in range(1, MAX_DEPTH + 1)]
-        grid = widgets.GridBox(self._block_rows, layout=widgets.Layout(
-            grid_template_columns="repeat(2, max-content)", grid_gap="0 16px"))
+        blocks = widgets.HBox(self._block_rows, layout=widgets.Layout(flex_flow="row wrap"))
         self._show_block_rows()
-        return widgets.VBox([top, grid])
+        return widgets.VBox([top, blocks])
 
     def _show_block_rows(self):
         for i, row in enumerate(getattr(self, "_block_rows", [])):
@@ -201,7 +203,8 @@ class StackExplorer(Explorer):
             f"<tr><td>{b + 1}</td><td>{size_text(state.rows[e].output_size)}</td>"
             f"<td>{size_text(state.rows[e].rf_size)}</td><td>{size_text(state.rows[e].jump)}</td></tr>"
             for b, e in enumerate(state.ends))
-        return ("<table><thead><tr><th>layer</th><th>output size</th><th>rf size</th><th>jump</th>"
+        return ('<table style="border-spacing: 16px 0; text-align: left">'
+                "<thead><tr><th>layer</th><th>output size</th><th>rf size</th><th>jump</th>"
                 f"</tr></thead><tbody>{cells}</tbody></table>")
 
     def _sync_neuron_controls(self):
