@@ -122,4 +122,5 @@ def test_notebook_in_the_browser(lab_session, page, name):
             raise AssertionError(f"no click on the canvas changed the readout: {old_text}")
         assert re.search(r"Neuron \((row )?\d+, (col )?\d+\)", new_text), new_text
         page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-explorer.png"))
-    page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}.png"), full_page=True)
+    else:  # (with an explorer, the page in view is the explorer shot above)
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}.png"), full_page=True)
