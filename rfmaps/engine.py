@@ -6,12 +6,12 @@ dilation, bias and any number of input and output channels. Pooling follows
 ``MaxPool2d`` (padding never wins) and ``AvgPool2d`` (padding counts as zeros
 in the mean).
 
-Implementation: :mod:`rfmaps.sliding` lays the padded input out so that each
-kernel tap reads one contiguous slice for all output pixels. A convolution
-copies the taps of one kernel row into a matrix and multiplies it with the
-kernels by one BLAS product (see ``_conv``); pooling combines the slices tap
-by tap. Work goes a block of output rows at a time, so memory stays near the
-size of the output, and all the feature maps of one call share one allocation.
+Implementation: :mod:`rfmaps.sliding` finds, for each kernel tap, the grid of
+input pixels it reads for all output pixels at once. A convolution copies the
+grids of one kernel row into a matrix and multiplies it with the kernels by
+one BLAS product (see ``_conv``); pooling combines the grids tap by tap. Work
+goes a block of output rows at a time, so memory stays near the size of the
+output, and all the feature maps of one call share one allocation.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .kernels import default_weight
 from .layers import AvgPool2d, Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
 from .receptive_field import check_position, layer_index, receptive_fields
 from .residual import Residual
-from .sliding import scratch, taps
+from .sliding import gather_grid, scratch, tap_views
 
 __all__ = ["feature_maps", "effective_receptive_field", "layer_weights", "mass_width"]
 
@@ -74,71 +74,77 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     """Convolution as a few large matrix products: kernel rows become extra output channels.
 
     A full window matrix (im2col) would copy every input pixel once per kernel
-    tap. Here the window matrix holds only the ``kw`` taps of one kernel row,
-    ``in_channels * kw`` rows, over a few extra output rows. Kernel row ``i``
-    sees that same matrix shifted down by its row shift ``a_i``, so one product
-    with the weights of all kernel rows stacked (``kh * out_channels`` rows)
-    gives every kernel row's contribution, and the convolution is the sum of
-    those ``kh`` products, each read ``a_i`` rows further on. That copies ``kh``
-    times less and gives BLAS a better shaped product. With a stride, kernel
-    rows in different row phases (see :mod:`rfmaps.sliding`) get one product each.
+    tap. Here the window matrix holds only the ``kw`` taps of one kernel row:
+    ``in_channels * kw`` rows, one column per output pixel plus a few more
+    output rows. Output row ``r`` reads, through kernel row ``i``, input row
+    ``s_h (r + a_i) + p_i - top`` (stride ``s_h``, row shift ``a_i`` and row
+    phase ``p_i`` come from ``d_h i = s_h a_i + p_i``). So kernel rows of one
+    phase see the same window matrix, only ``a_i`` rows further down: one
+    product with the weights of all of them stacked (``kh * out_channels``
+    rows when the stride is 1) gives every kernel row's contribution, and the
+    convolution is the sum of those products, each read ``a_i`` rows on. That
+    copies ``kh`` times less than im2col and gives BLAS a better shaped product.
+    Padding is never built: :func:`rfmaps.sliding.gather_grid` writes zeros.
     """
-    t = taps(x, layer, 0.0)
-    (oh, ow), width = t.out_size, t.width
-    channels, outs, kw = len(x), len(weight), layer.kernel_size[1]
+    channels, outs, (kh, kw) = len(x), len(weight), layer.kernel_size
+    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    (top, _), (left, _) = layer.pads
+    oh, ow = out.shape[1:]
     groups = {}  # row phase -> [(kernel row, row shift)]
-    for i, (phase, shift) in enumerate(t.rows):
-        groups.setdefault(phase, []).append((i, shift))
+    for i in range(kh):
+        groups.setdefault((dh * i) % sh, []).append((i, (dh * i) // sh))
     # Weights of the group's kernel rows stacked: row (m, o) is output o of member m,
     # columns (channel, kernel column) match the window matrix.
     stacked = {phase: np.concatenate([weight[:, :, i, :].reshape(outs, channels * kw)
                                       for i, _ in members]).astype(x.dtype)
                for phase, members in groups.items()}
-    reach = max(shift for _, shift in t.rows)  # extra rows a window matrix spans
-    per_row = (channels * kw + len(t.rows) * outs) * width
+    bias = None if bias is None else np.asarray(bias, dtype=x.dtype)[:, None]
+    reach = (dh * (kh - 1)) // sh  # extra rows a window matrix spans
+    per_row = (channels * kw + kh * outs) * ow
     rows = max(1, min(oh, _BLOCK_ELEMENTS // per_row - reach))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
         r1 = min(oh, r0 + rows)
-        n = (r1 - r0) * width
-        # Sum the shifted products in the flat layout (long rows add fastest),
-        # then drop the junk columns once, adding the bias on the way.
-        total = scratch("total", (outs, n), x.dtype)
+        n = (r1 - r0) * ow
+        total = out[:, r0:r1].reshape(outs, n)  # a view: the sum lands in the output
         first = True
         for phase, members in groups.items():
-            span = n + max(shift for _, shift in members) * width
-            windows = scratch("windows", (channels, kw, span), x.dtype)
-            for j, (column_phase, column_shift) in enumerate(t.cols):
-                start = r0 * width + column_shift
-                windows[:, j] = t.phases[phase, column_phase][:, start: start + span]
-            products = scratch("products", (len(members), outs, span), x.dtype)
-            np.matmul(stacked[phase], windows.reshape(channels * kw, span),
-                      out=products.reshape(len(members) * outs, span))
+            span = r1 - r0 + max(shift for _, shift in members)
+            windows = scratch("windows", (channels, kw, span, ow), x.dtype)
+            for j in range(kw):
+                gather_grid(x, windows[:, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
+            products = scratch("products", (len(members), outs, span * ow), x.dtype)
+            np.matmul(stacked[phase], windows.reshape(channels * kw, span * ow),
+                      out=products.reshape(len(members) * outs, span * ow))
             for product, (_, shift) in zip(products, members):
-                part = product[:, shift * width: shift * width + n]
-                if first:
+                part = product[:, shift * ow: shift * ow + n]
+                if first and bias is not None:
+                    np.add(part, bias, out=total)
+                elif first:
                     total[...] = part
-                    first = False
                 else:
                     total += part
-        total = total.reshape(outs, r1 - r0, width)[:, :, :ow]  # drop junk columns
-        if bias is None:
-            out[:, r0:r1] = total
-        else:
-            np.add(total, np.asarray(bias, dtype=x.dtype)[:, None, None], out=out[:, r0:r1])
+                first = False
     return out
 
 
 def _pool(x: np.ndarray, layer: Layer, combine, fill: float, out: np.ndarray) -> np.ndarray:
     """Max (``np.maximum``) or sum (``np.add``) over each window, one tap at a time."""
-    t = taps(x, layer, fill)
-    (oh, ow), n = t.out_size, t.out_size[0] * t.width
-    total = scratch("pooled", (len(x), n), x.dtype)
-    for k, (plane, offset) in enumerate(t.reads()):
-        if k == 0:
-            total[...] = plane[:, offset: offset + n]
-        else:
-            combine(total, plane[:, offset: offset + n], out=total)
-    out[...] = total.reshape(len(x), oh, t.width)[:, :, :ow]
+    views = tap_views(x, layer, fill)
+    out[...] = views[0]
+    for view in views[1:]:
+        combine(out, view, out=out)
+    return out
+
+
+def _relu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``max(x, 0)`` against a row of zeros, one map at a time.
+
+    With the scalar 0, numpy's ``maximum`` takes a slow loop: about four times
+    as long as an addition of two arrays. A zero row as long as one whole map
+    keeps both operands contiguous, which lets it use the fast SIMD loop.
+    """
+    zeros = np.zeros(x[0].size, x.dtype)
+    np.maximum(x.reshape(len(x), -1), zeros, out=out.reshape(len(out), -1))
     return out
 
 
@@ -153,7 +159,7 @@ def _apply(layer: Layer, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
         out /= layer.kernel_size[0] * layer.kernel_size[1]
         return out
     if isinstance(layer, ReLU):
-        return np.maximum(x, 0, out=out)
+        return _relu(x, out)
     if isinstance(layer, ZeroPad2d):
         (top, _), (left, _) = layer.pads
         out.fill(0)
@@ -308,10 +314,7 @@ def _backward(layer: Layer, weight, x: np.ndarray, y: np.ndarray, grad: np.ndarr
         return spread_back(grad / area, layer, size)
     # Max pooling: the whole gradient goes to the first largest input of each
     # window (taps in row-major order), as PyTorch does.
-    t = taps(x, layer, -np.inf)
-    (oh, ow), n = t.out_size, t.out_size[0] * t.width
-    winner = np.argmax([plane[:, offset: offset + n] for plane, offset in t.reads()], axis=0)
-    winner = winner.reshape(len(x), oh, t.width)[:, :, :ow]
+    winner = np.argmax(tap_views(x, layer, -np.inf), axis=0)
     kw = layer.kernel_size[1]
     return spread_back(grad, layer, size, lambda a, b: grad * (winner == a * kw + b))
 

@@ -1,23 +1,19 @@
-"""Sliding windows laid out so that every kernel tap is one contiguous slice.
+"""Where each kernel tap of a layer reads its input, for all output pixels at once.
 
-This is the trick that makes :func:`rfmaps.feature_maps` fast without a loop
-over pixels. Take a layer with stride ``s``, dilation ``d`` and an input padded
-as the layer pads it. Output pixel ``(r, c)`` reads, through kernel tap
-``(i, j)``, the padded input pixel ``(s r + d i, s c + d j)`` (per axis).
+Output pixel ``(r, c)`` of a layer with stride ``s``, dilation ``d`` and
+padding ``(top, left)`` reads, through kernel tap ``(i, j)``, input pixel
+``(s_h r + d_h i - top, s_w c + d_w j - left)``. For a fixed tap these pixels
+form a regular grid, so a loop over the few taps (never over pixels) does all
+the work:
 
-* Split the padded input into ``s_h x s_w`` *phases*: phase ``(p, q)`` keeps
-  rows ``p, p + s_h, ...`` and columns ``q, q + s_w, ...``. Tap ``(i, j)`` only
-  ever reads phase ``(d_h i mod s_h, d_w j mod s_w)``, and there the pixel of
-  output ``(r, c)`` sits at ``(r + d_h i // s_h, c + d_w j // s_w)``: the
-  stride is gone and the tap became a plain shift.
-* Flatten each phase row after row, rows ``width`` long. A shift by
-  ``(a, b)`` is then the constant offset ``a * width + b``, so tap ``(i, j)``
-  reads one contiguous slice for all output pixels at once. Output pixel
-  ``(r, c)`` is element ``r * width + c`` of that slice; columns ``c >= ow``
-  of each row are junk (they wrap into the next row) and are dropped.
+* :func:`tap_views` pads the input once and returns each tap's grid as a
+  strided view of it: no copy at all. Pooling combines the views tap by tap,
+  as :func:`rfmaps.connectivity.spread_back` adds into them going backwards.
+* :func:`gather_grid` copies one tap's grid into a given array and writes the
+  padding value where the grid leaves the input, so the padded input is never
+  built. Convolutions use it to fill their window matrices.
 
-With stride 1 there is a single phase and no copy beyond the padding. Small
-temporary buffers are reused between calls (:func:`scratch`): fresh memory
+Temporary buffers are reused between calls (:func:`scratch`): fresh memory
 from the operating system costs a page fault per 4 kB, which on a teaching
 network took as long as the arithmetic itself.
 """
@@ -25,11 +21,11 @@ network took as long as the arithmetic itself.
 from __future__ import annotations
 
 import threading
-from typing import List, NamedTuple, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
-__all__ = ["Taps", "taps", "scratch"]
+__all__ = ["tap_views", "gather_grid", "scratch"]
 
 # Buffers up to this many elements are kept for the next call (8 MB of
 # float32 per role, enough for a teaching-size network); larger ones are
@@ -65,74 +61,61 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
     return buffer[:size].reshape(shape)
 
 
-class Taps(NamedTuple):
-    """Where each kernel tap reads, for every output pixel at once.
+def tap_views(x: np.ndarray, layer, fill: float) -> List[np.ndarray]:
+    """What every kernel tap of ``layer`` reads from ``x`` (C, H, W), padded with ``fill``.
 
-    With ``(p, a) = rows[i]`` and ``(q, b) = cols[j]`` (phase and shift of
-    kernel row ``i`` and kernel column ``j``), tap ``(i, j)`` reads
-    ``phases[p, q][:, a * width + b + k]`` for flat output index
-    ``k = r * width + c``.
-    """
-
-    phases: np.ndarray  # (s_h, s_w, channels, length)
-    rows: List[Tuple[int, int]]
-    cols: List[Tuple[int, int]]
-    out_size: Tuple[int, int]  # (oh, ow)
-    width: int  # row length of the flat output, >= ow
-
-    def reads(self) -> List[Tuple[np.ndarray, int]]:
-        """``(plane, offset)`` of every tap, kernel positions in row-major order."""
-        return [(self.phases[p, q], a * self.width + b) for p, a in self.rows for q, b in self.cols]
-
-
-def taps(x: np.ndarray, layer, fill: float) -> Taps:
-    """Pad ``x`` (C, H, W) as ``layer`` does (with ``fill``) and lay it out as :class:`Taps`.
-
-    The phases live in a :func:`scratch` buffer: use them before the next call.
+    One ``(C, out_h, out_w)`` view per tap, kernel positions in row-major
+    order. The views look into a :func:`scratch` buffer: use them before the
+    next call.
 
     Examples
     --------
     >>> from rfmaps import MaxPool2d
     >>> x = np.arange(16.0).reshape(1, 4, 4)
-    >>> t = taps(x, MaxPool2d(2), -np.inf)
-    >>> t.out_size, t.width
-    ((2, 2), 2)
-    >>> n = t.out_size[0] * t.width
-    >>> np.max([plane[0, o: o + n] for plane, o in t.reads()], axis=0).tolist()
-    [5.0, 7.0, 13.0, 15.0]
+    >>> np.max(tap_views(x, MaxPool2d(2), -np.inf), axis=0)[0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
     """
     channels, height, width = x.shape
     (top, bottom), (left, right) = layer.pads
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
-    (kh, kw), (eh, ew) = layer.kernel_size, layer.effective_kernel_size
-    oh = (height + top + bottom - eh) // sh + 1
-    ow = (width + left + right - ew) // sw + 1
-    # Rows and columns per phase: the output plus the largest shift; one more
-    # row so the junk columns of the last output row stay inside the buffer.
-    phase_rows = oh + (eh - 1) // sh + 1
-    phase_cols = ow + (ew - 1) // sw
+    (kh, kw) = layer.kernel_size
+    oh, ow = layer.output_size((height, width))
+    padded = scratch("padded", (channels, height + top + bottom, width + left + right), x.dtype)
+    gather_grid(x, padded, (-top, -left), (1, 1), fill)
+    return [padded[:, dh * i: dh * i + sh * (oh - 1) + 1: sh, dw * j: dw * j + sw * (ow - 1) + 1: sw]
+            for i in range(kh) for j in range(kw)]
 
-    # Copy into phase (p, q) the input pixels whose padded row is p mod s_h and
-    # padded column q mod s_w, and fill the border around them with the
-    # padding value. Input rows and columns that no window reaches are not copied.
-    phases = scratch("phases", (sh, sw, channels, phase_rows, phase_cols), x.dtype)
-    h = max(0, min(height, phase_rows * sh - top))
-    w = max(0, min(width, phase_cols * sw - left))
-    for p in range(sh):
-        y0 = (p - top) % sh  # first input row landing in phase row p
-        for q in range(sw):
-            x0 = (q - left) % sw
-            part = x[:, y0:h:sh, x0:w:sw]
-            r0, c0 = (top + y0) // sh, (left + x0) // sw
-            r1, c1 = r0 + part.shape[1], c0 + part.shape[2]
-            phase = phases[p, q]
-            phase[:, r0:r1, c0:c1] = part
-            phase[:, :r0] = fill
-            phase[:, r1:] = fill
-            phase[:, r0:r1, :c0] = fill
-            phase[:, r0:r1, c1:] = fill
-    phases = phases.reshape(sh, sw, channels, phase_rows * phase_cols)
 
-    rows = [((dh * i) % sh, (dh * i) // sh) for i in range(kh)]  # (phase, shift) per kernel row
-    cols = [((dw * j) % sw, (dw * j) // sw) for j in range(kw)]
-    return Taps(phases, rows, cols, (oh, ow), phase_cols)
+def _inside(start: int, step: int, count: int, size: int) -> Tuple[int, int]:
+    """The range ``[k0, k1)`` of ``k`` in ``[0, count)`` with ``0 <= start + step * k < size``."""
+    k0 = max(0, -(start // step))  # ceil(-start / step), never negative
+    k1 = min(count, (size - 1 - start) // step + 1) if size > start else 0
+    return k0, max(k0, k1)
+
+
+def gather_grid(x: np.ndarray, out: np.ndarray, start: Tuple[int, int], step: Tuple[int, int],
+                fill: float) -> np.ndarray:
+    """Copy a regular grid of ``x`` (C, H, W) into ``out`` (C, h, w), ``fill`` outside ``x``.
+
+    ``out[:, r, c] = x[:, start[0] + step[0] * r, start[1] + step[1] * c]``; a
+    negative or too large index reads ``fill``: that is the layer's padding,
+    which is never built as an array.
+
+    Examples
+    --------
+    >>> x = np.arange(1.0, 10.0).reshape(1, 3, 3)
+    >>> gather_grid(x, np.empty((1, 2, 2)), start=(-1, 0), step=(2, 2), fill=0.0)[0].tolist()
+    [[0.0, 0.0], [4.0, 6.0]]
+    """
+    (r0, r1), (c0, c1) = (_inside(start[0], step[0], out.shape[1], x.shape[1]),
+                          _inside(start[1], step[1], out.shape[2], x.shape[2]))
+    if r0 == r1 or c0 == c1:
+        out[...] = fill
+        return out
+    y, z = start[0] + step[0] * r0, start[1] + step[1] * c0
+    out[:, r0:r1, c0:c1] = x[:, y: y + step[0] * (r1 - r0 - 1) + 1: step[0],
+                             z: z + step[1] * (c1 - c0 - 1) + 1: step[1]]
+    for border in (out[:, :r0], out[:, r1:], out[:, r0:r1, :c0], out[:, r0:r1, c1:]):
+        if border.size:
+            border[...] = fill
+    return out
