@@ -93,38 +93,57 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     groups = {}  # row phase -> [(kernel row, row shift)]
     for i in range(kh):
         groups.setdefault((dh * i) % sh, []).append((i, (dh * i) // sh))
-    # Weights of the group's kernel rows stacked: row (m, o) is output o of member m,
-    # columns (channel, kernel column) match the window matrix.
-    stacked = {phase: np.concatenate([weight[:, :, i, :].reshape(outs, channels * kw)
-                                      for i, _ in members]).astype(x.dtype)
-               for phase, members in groups.items()}
-    bias = None if bias is None else np.asarray(bias, dtype=x.dtype)[:, None]
+    taps = channels * kw  # rows of a window matrix, plus a row of ones for the bias
+    stacked = _stacked_weights(weight, bias, groups, x.dtype)
     reach = (dh * (kh - 1)) // sh  # extra rows a window matrix spans
-    per_row = (channels * kw + kh * outs) * ow
+    per_row = (taps + 1 + kh * outs) * ow
     rows = max(1, min(oh, _BLOCK_ELEMENTS // per_row - reach))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
         r1 = min(oh, r0 + rows)
         n = (r1 - r0) * ow
         total = out[:, r0:r1].reshape(outs, n)  # a view: the sum lands in the output
-        first = True
-        for phase, members in groups.items():
-            span = r1 - r0 + max(shift for _, shift in members)
-            windows = scratch("windows", (channels, kw, span, ow), x.dtype)
+        parts = []
+        for g, (phase, members) in enumerate(groups.items()):
+            span = (r1 - r0 + max(shift for _, shift in members)) * ow
+            # Only the first group's product adds the bias, through a row of ones.
+            ones = g == 0 and bias is not None
+            windows = scratch("windows", (taps + ones, span), x.dtype)
+            grids = windows[:taps].reshape(channels, kw, span // ow, ow)
             for j in range(kw):
-                gather_grid(x, windows[:, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
-            products = scratch("products", (len(members), outs, span * ow), x.dtype)
-            np.matmul(stacked[phase], windows.reshape(channels * kw, span * ow),
-                      out=products.reshape(len(members) * outs, span * ow))
-            for product, (_, shift) in zip(products, members):
-                part = product[:, shift * ow: shift * ow + n]
-                if first and bias is not None:
-                    np.add(part, bias, out=total)
-                elif first:
-                    total[...] = part
-                else:
-                    total += part
-                first = False
+                gather_grid(x, grids[:, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
+            if ones:
+                windows[taps] = 1
+            products = scratch(f"products {g}", (len(members), outs, span), x.dtype)
+            np.matmul(stacked[g], windows, out=products.reshape(len(members) * outs, span))
+            parts += [product[:, shift * ow: shift * ow + n] for product, (_, shift) in zip(products, members)]
+        if len(parts) == 1:
+            total[...] = parts[0]
+        else:
+            np.add(parts[0], parts[1], out=total)
+            for part in parts[2:]:
+                total += part
     return out
+
+
+def _stacked_weights(weight, bias, groups, dtype) -> list:
+    """One weight matrix per row phase group, for :func:`_conv`'s products.
+
+    Row ``(m, o)`` is output channel ``o`` of the group's ``m``-th kernel row;
+    columns ``(channel, kernel column)`` match the window matrix. The first
+    group has one more column, the bias, which meets the row of ones in its
+    window matrix (in its first kernel row only, so it is added once).
+    """
+    outs, channels, _, kw = weight.shape
+    matrices = []
+    for g, members in enumerate(groups.values()):
+        ones = g == 0 and bias is not None
+        matrix = np.zeros((len(members), outs, channels * kw + ones), dtype)
+        for m, (i, _) in enumerate(members):
+            matrix[m, :, :channels * kw] = weight[:, :, i, :].reshape(outs, channels * kw)
+        if ones:
+            matrix[0, :, -1] = bias
+        matrices.append(matrix.reshape(len(members) * outs, -1))
+    return matrices
 
 
 def _pool(x: np.ndarray, layer: Layer, combine, fill: float, out: np.ndarray) -> np.ndarray:
