@@ -36,7 +36,7 @@ _BLOCK_ELEMENTS = 2 * 1024 * 1024
 
 
 def _channels_first(image, dtype) -> np.ndarray:
-    array = as_float_image(image)
+    array = as_float_image(image, copy=False)  # the one copy is the one below
     if array.ndim == 2:
         array = array[None]
     else:
@@ -132,7 +132,28 @@ def _stacked_weights(weight, bias, groups, dtype) -> list:
     columns ``(channel, kernel column)`` match the window matrix. The first
     group has one more column, the bias, which meets the row of ones in its
     window matrix (in its first kernel row only, so it is added once).
+
+    Kept for the next call when weight and bias are read-only, as the layers'
+    own arrays and the default bank are: explorers redraw the same layers
+    again and again.
     """
+    frozen = not weight.flags.writeable and (bias is None or not bias.flags.writeable)
+    key = (id(weight), id(bias), tuple(map(tuple, groups.values())), np.dtype(dtype))
+    kept = _STACKED.get(key)
+    if frozen and kept is not None and kept[0] is weight and kept[1] is bias:
+        return kept[2]
+    matrices = _stack(weight, bias, groups, dtype)
+    if frozen:
+        if len(_STACKED) >= 64:
+            _STACKED.clear()
+        _STACKED[key] = (weight, bias, matrices)  # holding weight and bias keeps their ids unique
+    return matrices
+
+
+_STACKED: dict = {}
+
+
+def _stack(weight, bias, groups, dtype) -> list:
     outs, channels, _, kw = weight.shape
     matrices = []
     for g, members in enumerate(groups.values()):
@@ -142,6 +163,7 @@ def _stacked_weights(weight, bias, groups, dtype) -> list:
             matrix[m, :, :channels * kw] = weight[:, :, i, :].reshape(outs, channels * kw)
         if ones:
             matrix[0, :, -1] = bias
+        matrix.setflags(write=False)  # may be kept and shared between calls
         matrices.append(matrix.reshape(len(members) * outs, -1))
     return matrices
 

@@ -16,11 +16,12 @@ __all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
 
 
-def as_float_image(image, name: str = "image") -> np.ndarray:
+def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
     """Check an array image and return it as floats in [0, 1].
 
     Unsigned integers are divided by their largest value (255 for uint8);
     other integers by 255 when they fit in 0..255. Booleans become 0 and 1.
+    With ``copy=False`` a float64 image comes back as it is, not copied.
 
     Raises
     ------
@@ -49,7 +50,7 @@ def as_float_image(image, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds NaN or infinite values; replace them before use")
-    return array.astype(float)
+    return array.astype(float, copy=copy)
 
 
 def downsample(image: np.ndarray, max_size: int) -> np.ndarray:
