@@ -16,6 +16,7 @@ output, and all the feature maps of one call share one allocation.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import List, Optional, Sequence
 
@@ -241,7 +242,7 @@ def _outputs(shapes, dtype) -> list:
     large block with few page faults (huge pages), which saves about as much
     time as a whole layer of arithmetic on a teaching-size network.
     """
-    sizes = [int(np.prod(shape)) for shape in shapes]
+    sizes = [math.prod(shape) for shape in shapes]
     block = np.empty(sum(sizes), dtype)
     ends = np.cumsum(sizes)
     return [block[end - size: end].reshape(shape) for shape, size, end in zip(shapes, sizes, ends)]

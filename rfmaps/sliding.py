@@ -20,6 +20,7 @@ network took as long as the arithmetic itself.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import List, Tuple
 
@@ -48,7 +49,7 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
     >>> np.shares_memory(a, b)
     True
     """
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if size > _KEEP_ELEMENTS:
         return np.empty(shape, dtype)
     buffers = _kept.__dict__.setdefault("buffers", {})

@@ -71,6 +71,30 @@ def test_random_stacks_match_explicit_loops(data):
         np.testing.assert_allclose(got, reference, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("block", [1, 60, 400])
+def test_row_blocks_join_without_seams(monkeypatch, block):
+    # Large images go a block of output rows at a time; force tiny blocks on a small one.
+    import rfmaps.engine
+    monkeypatch.setattr(rfmaps.engine, "_BLOCK_ELEMENTS", block)
+    layers = [random_conv(3, 4, 5, stride=2, padding=2), ReLU(),
+              random_conv(4, 3, 3, padding=2, dilation=2), random_conv(3, 2, (3, 2), stride=(3, 1), padding=1)]
+    x = rng.random((17, 13, 3))
+    reference = np.moveaxis(x, -1, 0)
+    for layer, got in zip(layers, feature_maps(layers, x)):
+        reference = layer_loops(layer, reference, getattr(layer, "weight", None), getattr(layer, "bias", None))
+        # float32 against float64: errors scale with the largest value, not with each one
+        np.testing.assert_allclose(got, reference, rtol=0, atol=1e-6 * np.abs(reference).max())
+
+
+def test_kept_kernel_matrices_follow_the_layer():
+    # Same geometry, other weights, in turns: a stale kept matrix would show.
+    first, second = random_conv(2, 3, 3, padding=1), random_conv(2, 3, 3, padding=1)
+    x = rng.random((6, 7, 2))
+    for layer in [first, second, first, second]:
+        expected = layer_loops(layer, np.moveaxis(x, -1, 0), layer.weight, layer.bias)
+        np.testing.assert_allclose(feature_maps([layer], x)[0], expected, rtol=1e-5, atol=1e-5)
+
+
 def test_edge_kernel_on_a_step_image_by_hand():
     step = np.zeros((5, 6))
     step[:, 3:] = 1.0
