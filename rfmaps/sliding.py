@@ -99,8 +99,7 @@ def gather_grid(x: np.ndarray, out: np.ndarray, start: Tuple[int, int], step: Tu
     """Copy a regular grid of ``x`` (C, H, W) into ``out`` (C, h, w), ``fill`` outside ``x``.
 
     ``out[:, r, c] = x[:, start[0] + step[0] * r, start[1] + step[1] * c]``; a
-    negative or too large index reads ``fill``: that is the layer's padding,
-    which is never built as an array.
+    negative or too large index reads ``fill``, the layer's padding.
 
     Examples
     --------

@@ -10,14 +10,10 @@ from reference import window_origins
 rng = np.random.default_rng(1)
 
 
-layer_shapes = dict(
-    k=st.tuples(st.integers(1, 4), st.integers(1, 4)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
-    d=st.tuples(st.integers(1, 3), st.integers(1, 3)), p=st.tuples(st.integers(0, 3), st.integers(0, 3)),
-    size=st.tuples(st.integers(1, 12), st.integers(1, 12)))
-
-
 @settings(max_examples=60, deadline=None)
-@given(**layer_shapes)
+@given(k=st.tuples(st.integers(1, 4), st.integers(1, 4)), s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       d=st.tuples(st.integers(1, 3), st.integers(1, 3)), p=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+       size=st.tuples(st.integers(1, 12), st.integers(1, 12)))
 def test_every_tap_view_reads_the_pixel_its_window_covers(k, s, d, p, size):
     layer = Conv2d(2, 1, k, stride=s, padding=p, dilation=d)
     origins = [window_origins(size[a], k[a], s[a], d[a], p[a], p[a]) for a in (0, 1)]
