@@ -191,7 +191,12 @@ def _relu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def _apply(layer: Layer, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
-    """The output of ``layer`` for input ``x``, written into ``out`` (its exact shape)."""
+    """The output of ``layer`` for input ``x``, written into ``out``.
+
+    ``out`` has the output's exact shape and is C-contiguous: convolution and
+    ReLU write through flat views of it (``reshape`` of a contiguous array
+    never copies).
+    """
     if isinstance(layer, Conv2d):
         return _conv(x, weight, layer.bias, layer, out)
     if isinstance(layer, MaxPool2d):  # padding is -inf: it never wins
