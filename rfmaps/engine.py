@@ -85,7 +85,9 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     rows when the stride is 1) gives every kernel row's contribution, and the
     convolution is the sum of those products, each read ``a_i`` rows on. That
     copies ``kh`` times less than im2col and gives BLAS a better shaped product.
-    Padding is never built: :func:`rfmaps.sliding.gather_grid` writes zeros.
+    The bias rides along in the product, as one more weight column that
+    meets a row of ones. Padding is never built:
+    :func:`rfmaps.sliding.gather_grid` writes zeros where a grid leaves the input.
     """
     channels, outs, (kh, kw) = len(x), len(weight), layer.kernel_size
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
@@ -94,7 +96,7 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     groups = {}  # row phase -> [(kernel row, row shift)]
     for i in range(kh):
         groups.setdefault((dh * i) % sh, []).append((i, (dh * i) // sh))
-    taps = channels * kw  # rows of a window matrix, plus a row of ones for the bias
+    taps = channels * kw  # rows of a window matrix (and a row of ones when there is a bias)
     stacked = _stacked_weights(weight, bias, groups, x.dtype)
     reach = (dh * (kh - 1)) // sh  # extra rows a window matrix spans
     per_row = (taps + 1 + kh * outs) * ow
@@ -126,6 +128,11 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     return out
 
 
+# Stacked kernel matrices of read-only weights: (id(weight), id(bias), groups, dtype) ->
+# (weight, bias, matrices).
+_STACKED: dict = {}
+
+
 def _stacked_weights(weight, bias, groups, dtype) -> list:
     """One weight matrix per row phase group, for :func:`_conv`'s products.
 
@@ -149,9 +156,6 @@ def _stacked_weights(weight, bias, groups, dtype) -> list:
             _STACKED.clear()
         _STACKED[key] = (weight, bias, matrices)  # holding weight and bias keeps their ids unique
     return matrices
-
-
-_STACKED: dict = {}
 
 
 def _stack(weight, bias, groups, dtype) -> list:
