@@ -72,53 +72,49 @@ def _weights(layers, counter):
 
 
 def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarray) -> np.ndarray:
-    """Convolution as a few large matrix products: kernel rows become extra output channels.
+    """Convolution as one large matrix product per block of rows, then a few shifted sums.
 
-    A full window matrix (im2col) would copy every input pixel once per kernel
-    tap. Here the window matrix holds only the ``kw`` taps of one kernel row:
-    ``in_channels * kw`` rows, one column per output pixel plus a few more
-    output rows. Output row ``r`` reads, through kernel row ``i``, input row
-    ``s_h (r + a_i) + p_i - top`` (stride ``s_h``, row shift ``a_i`` and row
-    phase ``p_i`` come from ``d_h i = s_h a_i + p_i``). So kernel rows of one
-    phase see the same window matrix, only ``a_i`` rows further down: one
-    product with the weights of all of them stacked (``kh * out_channels``
-    rows when the stride is 1) gives every kernel row's contribution, and the
-    convolution is the sum of those products, each read ``a_i`` rows on. That
-    copies ``kh`` times less than im2col and gives BLAS a better shaped product.
+    Output row ``r`` reads, through kernel row ``i``, input row
+    ``s_h (r + a_i) + p_i - top``, where ``d_h i = s_h a_i + p_i`` splits the
+    kernel row's offset into a *row shift* ``a_i`` and a *row phase*
+    ``p_i < s_h`` (stride ``s_h``, dilation ``d_h``). The window matrix holds,
+    for each output pixel (and a few extra rows), the ``kw`` taps of every row
+    phase at shift 0: ``phases * in_channels * kw`` rows. Kernel row ``i`` sees
+    the same matrix ``a_i`` rows further down. So one product with the weights
+    stacked by shift (kernel row ``i`` in block ``(a_i, p_i)``, zeros where no
+    kernel row falls) gives each shift's contribution, and the convolution is
+    the sum of those, each read ``a_i`` rows on. A full window matrix (im2col)
+    would copy every input pixel once per kernel tap; this copies ``kh / s_h``
+    times less and gives BLAS a taller, better shaped product.
+
     The bias rides along in the product, as one more weight column that
     meets a row of ones. Padding is never built:
     :func:`rfmaps.sliding.gather_grid` writes zeros where a grid leaves the input.
     """
-    channels, outs, (kh, kw) = len(x), len(weight), layer.kernel_size
-    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    channels, outs, kw = len(x), len(weight), layer.kernel_size[1]
+    (sh, sw), dw = layer.stride, layer.dilation[1]
     (top, _), (left, _) = layer.pads
     oh, ow = out.shape[1:]
-    groups = {}  # row phase -> [(kernel row, row shift)]
-    for i in range(kh):
-        groups.setdefault((dh * i) % sh, []).append((i, (dh * i) // sh))
-    taps = channels * kw  # rows of a window matrix (and a row of ones when there is a bias)
-    stacked = _stacked_weights(weight, bias, groups, x.dtype)
-    reach = (dh * (kh - 1)) // sh  # extra rows a window matrix spans
-    per_row = (taps + 1 + kh * outs) * ow
+    phases, shifts, matrix = _kernel_matrix(weight, bias, layer, x.dtype)
+    taps = len(phases) * channels * kw  # rows of the window matrix, before the row of ones
+    ones = bias is not None
+    reach = shifts[-1]  # extra rows the window matrix spans
+    per_row = (taps + ones + len(shifts) * outs) * ow
     rows = max(1, min(oh, _BLOCK_ELEMENTS // per_row - reach))
     for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
         r1 = min(oh, r0 + rows)
-        n = (r1 - r0) * ow
-        total = out[:, r0:r1].reshape(outs, n)  # a view: the sum lands in the output
-        parts = []
-        for g, (phase, members) in enumerate(groups.items()):
-            span = (r1 - r0 + max(shift for _, shift in members)) * ow
-            # Only the first group's product adds the bias, through a row of ones.
-            ones = g == 0 and bias is not None
-            windows = scratch("windows", (taps + ones, span), x.dtype)
-            grids = windows[:taps].reshape(channels, kw, span // ow, ow)
+        n, span = (r1 - r0) * ow, (r1 - r0 + reach) * ow
+        windows = scratch("windows", (taps + ones, span), x.dtype)
+        grids = windows[:taps].reshape(len(phases), channels, kw, span // ow, ow)
+        for p, phase in enumerate(phases):
             for j in range(kw):
-                gather_grid(x, grids[:, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
-            if ones:
-                windows[taps] = 1
-            products = scratch(f"products {g}", (len(members), outs, span), x.dtype)
-            np.matmul(stacked[g], windows, out=products.reshape(len(members) * outs, span))
-            parts += [product[:, shift * ow: shift * ow + n] for product, (_, shift) in zip(products, members)]
+                gather_grid(x, grids[p, :, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
+        if ones:
+            windows[taps] = 1
+        products = scratch("products", (len(shifts), outs, span), x.dtype)
+        np.matmul(matrix, windows, out=products.reshape(len(shifts) * outs, span))
+        parts = [product[:, shift * ow: shift * ow + n] for product, shift in zip(products, shifts)]
+        total = out[:, r0:r1].reshape(outs, n)  # a view: the sum lands in the output
         if len(parts) == 1:
             total[...] = parts[0]
         else:
@@ -128,49 +124,58 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     return out
 
 
-# Stacked kernel matrices of read-only weights: (id(weight), id(bias), groups, dtype) ->
-# (weight, bias, matrices).
-_STACKED: dict = {}
+# Kernel matrices of read-only weights, kept between calls:
+# (id(weight), id(bias), kh, s_h, d_h, dtype) -> (weight, bias, result).
+_KERNEL_MATRICES: dict = {}
 
 
-def _stacked_weights(weight, bias, groups, dtype) -> list:
-    """One weight matrix per row phase group, for :func:`_conv`'s products.
+def _kernel_matrix(weight, bias, layer: Conv2d, dtype):
+    """Row phases, row shifts and the stacked weight matrix of :func:`_conv`.
 
-    Row ``(m, o)`` is output channel ``o`` of the group's ``m``-th kernel row;
-    columns ``(channel, kernel column)`` match the window matrix. The first
-    group has one more column, the bias, which meets the row of ones in its
-    window matrix (in its first kernel row only, so it is added once).
+    Row ``(k, o)`` of the matrix is output channel ``o`` at the ``k``-th
+    shift; columns ``(phase, channel, kernel column)`` match the window
+    matrix, and one more column holds the bias (at shift 0 only, so it is
+    added once).
 
     Kept for the next call when weight and bias are read-only, as the layers'
     own arrays and the default bank are: explorers redraw the same layers
     again and again.
+
+    Examples
+    --------
+    A 3 x 1 kernel with weights 1, 2, 3 and stride 2: rows 0 and 2 are in
+    phase 0 (shifts 0 and 1), row 1 in phase 1 (shift 0).
+
+    >>> layer = Conv2d(1, 1, (3, 1), stride=2)
+    >>> phases, shifts, matrix = _kernel_matrix(np.array([[[[1.0], [2.0], [3.0]]]]), None, layer, float)
+    >>> phases, shifts, matrix.tolist()
+    ([0, 1], [0, 1], [[1.0, 2.0], [3.0, 0.0]])
     """
+    (kh, _), sh, dh = layer.kernel_size, layer.stride[0], layer.dilation[0]
     frozen = not weight.flags.writeable and (bias is None or not bias.flags.writeable)
-    key = (id(weight), id(bias), tuple(map(tuple, groups.values())), np.dtype(dtype))
-    kept = _STACKED.get(key)
+    key = (id(weight), id(bias), kh, sh, dh, np.dtype(dtype))
+    kept = _KERNEL_MATRICES.get(key)
     if frozen and kept is not None and kept[0] is weight and kept[1] is bias:
         return kept[2]
-    matrices = _stack(weight, bias, groups, dtype)
-    if frozen:
-        if len(_STACKED) >= 64:
-            _STACKED.clear()
-        _STACKED[key] = (weight, bias, matrices)  # holding weight and bias keeps their ids unique
-    return matrices
-
-
-def _stack(weight, bias, groups, dtype) -> list:
     outs, channels, _, kw = weight.shape
-    matrices = []
-    for g, members in enumerate(groups.values()):
-        ones = g == 0 and bias is not None
-        matrix = np.zeros((len(members), outs, channels * kw + ones), dtype)
-        for m, (i, _) in enumerate(members):
-            matrix[m, :, :channels * kw] = weight[:, :, i, :].reshape(outs, channels * kw)
-        if ones:
-            matrix[0, :, -1] = bias
-        matrix.setflags(write=False)  # may be kept and shared between calls
-        matrices.append(matrix.reshape(len(members) * outs, -1))
-    return matrices
+    phases = sorted({(dh * i) % sh for i in range(kh)})
+    shifts = sorted({(dh * i) // sh for i in range(kh)})
+    taps = len(phases) * channels * kw
+    matrix = np.zeros((len(shifts), outs, taps + (bias is not None)), dtype)
+    blocks = matrix[:, :, :taps].reshape(len(shifts), outs, len(phases), channels * kw)
+    for i in range(kh):
+        blocks[shifts.index((dh * i) // sh), :, phases.index((dh * i) % sh)] = \
+            weight[:, :, i, :].reshape(outs, channels * kw)
+    if bias is not None:
+        matrix[0, :, taps] = bias
+    matrix = matrix.reshape(len(shifts) * outs, -1)
+    matrix.setflags(write=False)  # may be kept and shared between calls
+    result = phases, shifts, matrix
+    if frozen:
+        if len(_KERNEL_MATRICES) >= 64:
+            _KERNEL_MATRICES.clear()
+        _KERNEL_MATRICES[key] = (weight, bias, result)  # holding weight and bias keeps their ids unique
+    return result
 
 
 def _pool(x: np.ndarray, layer: Layer, combine, fill: float, out: np.ndarray) -> np.ndarray:
