@@ -8,10 +8,12 @@ in the mean).
 
 Implementation: :mod:`rfmaps.sliding` finds, for each kernel tap, the grid of
 input pixels it reads for all output pixels at once. A convolution copies the
-grids of one kernel row into a matrix and multiplies it with the kernels by
-one BLAS product (see ``_conv``); pooling combines the grids tap by tap. Work
-goes a block of output rows at a time, so memory stays near the size of the
-output, and all the feature maps of one call share one allocation.
+grids of the first kernel row (of each row phase, with a stride) into one
+matrix; the other kernel rows read the same matrix a few rows further down, so
+one BLAS product and a few shifted sums do the whole layer (see ``_conv``).
+Pooling combines the grids tap by tap. Work goes a block of output rows at a
+time, so memory stays near the size of the output, and all the feature maps of
+one call share one allocation.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .sliding import gather_grid, scratch, tap_views
 
 __all__ = ["feature_maps", "effective_receptive_field", "layer_weights", "mass_width"]
 
-# Elements of one window matrix (row block x kernel taps): 2 M floats = 8 MB.
+# Elements of one block of rows' window matrix and products together: 2 M floats = 8 MB.
 _BLOCK_ELEMENTS = 2 * 1024 * 1024
 
 
