@@ -2,7 +2,8 @@
 
 The package is built in layers, each using only those below it:
 
-* arithmetic, no arrays: :mod:`rfmaps.layers`, :mod:`rfmaps.receptive_field`;
+* arithmetic, no arrays: :mod:`rfmaps.layers`, :mod:`rfmaps.receptive_field`,
+  :mod:`rfmaps.residual`, :mod:`rfmaps.architectures`, :mod:`rfmaps.check`;
 * arrays (numpy): :mod:`rfmaps.connectivity`, :mod:`rfmaps.kernels`,
   :mod:`rfmaps.images`, :mod:`rfmaps.sliding`, :mod:`rfmaps.engine`;
 * drawing (matplotlib): :mod:`rfmaps.drawing`;

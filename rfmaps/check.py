@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from .layers import Conv2d, MaxPool2d, ReLU, _pair
 from .receptive_field import input_region, receptive_fields
 
-__all__ = ["variant", "graded_student", "check_output_size", "check_feature_maps",
+__all__ = ["variant", "variant_stack", "graded_student", "check_output_size", "check_feature_maps",
            "check_rf_sizes", "check_region", "check_design", "count_parameters"]
 
 
