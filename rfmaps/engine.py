@@ -12,13 +12,11 @@ grids of the first kernel row (of each row phase, with a stride) into one
 matrix; the other kernel rows read the same matrix a few rows further down, so
 one BLAS product and a few shifted sums do the whole layer (see ``_conv``).
 Pooling combines the grids tap by tap. Work goes a block of output rows at a
-time, so memory stays near the size of the output, and all the feature maps of
-one call share one allocation.
+time, so memory stays near the size of the output.
 """
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import List, Optional, Sequence
 
@@ -251,19 +249,6 @@ def _shapes(rows, channels: int) -> list:
     return [(row.channels or channels,) + row.output_size for row in rows]
 
 
-def _outputs(shapes, dtype) -> list:
-    """Arrays of the given shapes, carved out of one block of memory.
-
-    One large request instead of one per layer: the operating system maps a
-    large block with few page faults (huge pages), which saves about as much
-    time as a whole layer of arithmetic on a teaching-size network.
-    """
-    sizes = [math.prod(shape) for shape in shapes]
-    block = np.empty(sum(sizes), dtype)
-    ends = np.cumsum(sizes)
-    return [block[end - size: end].reshape(shape) for shape, size, end in zip(shapes, sizes, ends)]
-
-
 def _check_channels(layers, channels: int, where: str = "") -> int:
     """Check that channel counts chain; return the channels leaving the stack."""
     for index, layer in enumerate(layers):
@@ -309,7 +294,7 @@ def _forward(layers, image, dtype):
     """Inputs of every layer and the final output."""
     x = _channels_first(image, dtype)
     layers, weights, shapes = _plan(layers, x.shape[1:], len(x))
-    return layers, weights, _run_path(layers, x, weights, _outputs(shapes, dtype))
+    return layers, weights, _run_path(layers, x, weights, [np.empty(shape, dtype) for shape in shapes])
 
 
 def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
