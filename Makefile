@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: lab test app clean
+.PHONY: lab test app clean repository
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,20 @@ test: $(VENV)/.test $(SETTINGS)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
 	exit $$status
+
+# The GitHub repository is one setting, pyproject.toml's Repository URL. A fork sets it once with
+#   make repository REPO=owner/name
+# which rewrites it there, in the README's Binder and Colab links and in the notebooks' install line
+# (tests/test_installed.py checks that they all agree).
+repository:
+	@test -n "$(REPO)" || { echo "usage: make repository REPO=owner/name"; exit 2; }
+	@echo "$(REPO)" | grep -Eq '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$$' || { echo "REPO must be owner/name, got $(REPO)"; exit 2; }
+	@old=$$(sed -n 's|^Repository = "https://github.com/\(.*\)"|\1|p' pyproject.toml); \
+	test -n "$$old" || { echo "pyproject.toml has no Repository URL"; exit 1; }; \
+	pattern=$$(printf '%s' "$$old" | sed 's/[.]/[.]/g'); \
+	sed -i -E "s,(github[.]com|/gh|google[.]com/github)/$$pattern([^A-Za-z0-9_.-]|$$),\1/$(REPO)\2,g" \
+		pyproject.toml README.md notebooks/*.ipynb; \
+	echo "repository: $$old -> $(REPO)"
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

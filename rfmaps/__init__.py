@@ -18,7 +18,7 @@ from .engine import effective_receptive_field, feature_maps, mass_width
 from . import architectures, check
 from . import images, kernels
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",

@@ -1,24 +1,57 @@
-"""Every notebook runs top to bottom, headless, without an error output."""
+"""Every notebook runs top to bottom, headless, against the installed wheel, outside the source tree.
 
+The kernel is the Python of the environment that ``installation.binder_environment``
+made as Binder makes its image, and the notebooks run from a copy in a temporary
+folder, so nothing can be imported from the checkout by accident.
+"""
+
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+
+import installation
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+# Appended to each copy: where rfmaps came from, and the kernel's peak memory (KiB on Linux).
+REPORT = ("import resource, rfmaps\n"
+          "print(rfmaps.__file__)\n"
+          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+
+
+@pytest.fixture(scope="module")
+def kernels(installed, tmp_path_factory):
+    return installation.kernel_spec(installed.venv, tmp_path_factory.mktemp("kernelspec"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
-def test_notebook_runs_clean(path, tmp_path):
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+def test_notebook_runs_clean_against_the_installed_wheel(path, installed, kernels, tmp_path):
+    copy = tmp_path / path.relative_to(ROOT)
+    shutil.copytree(path.parent, copy.parent, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    nb = nbformat.read(copy, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
+    manager = KernelManager(kernel_name="rfmaps-installed",
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+    client = NotebookClient(nb, km=manager, timeout=300, resources={"metadata": {"path": str(copy.parent)}})
+    try:
+        client.execute()
+    finally:  # nbclient leaves a kernel manager it was handed running
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             assert output.output_type != "error", (
                 f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
             text = output.get("text", "") if output.output_type == "stream" else ""
             assert "Traceback" not in text, f"cell {index} printed a traceback"
+    # The install guard of the first code cell is silent where rfmaps is installed.
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert first.outputs == [], first.outputs
+    module_file, peak_kib = nb.cells[-1].outputs[0]["text"].split()
+    assert module_file.startswith(str(installed.venv)), f"the kernel imported rfmaps from {module_file}"
+    print(f"{path.name}: kernel peak memory {int(peak_kib) / 1024:.0f} MiB")

@@ -1,0 +1,83 @@
+"""Memory of one student kernel per notebook, to size a JupyterHub.
+
+Run:  .venv/bin/python benchmarks/kernel_memory.py [notebook ...]
+
+Each notebook runs top to bottom in a fresh kernel of this Python (as a
+student's Run All does), then every control of every explorer it made is
+moved across its range, as a curious student would. The kernel reports its
+own peak resident memory (``ru_maxrss``) after each step. The baseline, in
+the same run, is a kernel that only imported numpy, matplotlib and ipywidgets.
+The figures are peaks, so they are what a hub's per-user memory limit must allow.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+PEAK = ("import resource\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+BASELINE = "import numpy, matplotlib.pyplot, ipywidgets"
+# Moves every control of every explorer the notebook made through (up to 12 of) its values.
+SWEEP = """
+import gc
+import rfmaps.widgets as _w
+_kinds = tuple(getattr(_w, n) for n in _w.__all__ if isinstance(getattr(_w, n), type))
+_changes = 0
+for _explorer in [o for o in gc.get_objects() if isinstance(o, _kinds)]:
+    for _control in list(_explorer.controls.values()):
+        if getattr(_control, "disabled", False):
+            continue
+        _start = _control.value
+        if hasattr(_control, "options"):
+            _values = [o[1] if isinstance(o, tuple) else o for o in _control.options]
+        elif hasattr(_control, "min") and isinstance(_start, int) and not isinstance(_start, bool):
+            _step = max(1, (_control.max - _control.min) // 11)
+            _values = list(range(_control.min, _control.max + 1, _step))
+        elif isinstance(_start, bool):
+            _values = [not _start]
+        else:
+            continue
+        for _value in _values[:12]:
+            _control.value = _value
+            _changes += 1
+        _control.value = _start
+print(_changes)
+"""
+
+
+def run(cells, path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path)}}).execute()
+    return nb
+
+
+def last_number(cell) -> int:
+    return int(cell.outputs[-1]["text"].split()[-1])
+
+
+def main(paths):
+    print(f"{'notebook':40s} {'after Run All':>14s} {'after sweeps':>13s} {'changes':>8s}")
+    nb = run([nbformat.v4.new_code_cell(BASELINE), nbformat.v4.new_code_cell(PEAK)], ROOT)
+    baseline = last_number(nb.cells[-1])
+    print(f"{'baseline (numpy, matplotlib, ipywidgets)':40s} {baseline:11d} MiB")
+    peaks = []
+    for path in paths:
+        cells = nbformat.read(path, as_version=4).cells
+        cells = cells + [nbformat.v4.new_code_cell(PEAK), nbformat.v4.new_code_cell(SWEEP),
+                         nbformat.v4.new_code_cell(PEAK)]
+        nb = run(cells, path.parent)
+        after_run, changes, after_sweep = (last_number(c) for c in nb.cells[-3:])
+        peaks.append(after_sweep)
+        print(f"{path.name:40s} {after_run:11d} MiB {after_sweep:10d} MiB {changes:8d}")
+    print(f"largest peak: {max(peaks)} MiB per student kernel "
+          f"({max(peaks) / baseline:.1f}x the baseline kernel)")
+
+
+if __name__ == "__main__":
+    chosen = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    main(chosen)
