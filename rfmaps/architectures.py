@@ -141,6 +141,10 @@ def stage_table(network: Network, input_size=224) -> ReceptiveFieldTable:
     >>> [row.name for row in stage_table(alexnet())][:3]
     ['conv1', 'pool1', 'conv2']
     """
+    if not isinstance(network, Network):
+        raise TypeError("network must be a Network from rfmaps.architectures (alexnet(), vgg16(), "
+                        "resnet50()), which names its stages; for a list of layers, "
+                        f"rfmaps.receptive_fields(layers, input_size) gives every row; got {type(network).__name__}")
     rows = receptive_fields(network, input_size)
     wanted = set(network.endpoints)
     # TF-slim's end-point is the output after the ReLU; the named layer before it

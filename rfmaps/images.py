@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -19,56 +20,95 @@ __all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "downsample",
 def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
     """Check an array image and return it as floats in [0, 1].
 
-    Unsigned integers are divided by their largest value (255 for uint8);
-    other integers by 255 when they fit in 0..255. Booleans become 0 and 1.
+    What the numbers mean:
+
+    * floats are brightness already: they are kept as they are;
+    * booleans, and integer arrays holding only 0 and 1, are masks: 0 and 1
+      (a 0/1 mask divided by 255 would be a black image that looks valid);
+    * other integers are pixel values as files store them: uint16 is divided
+      by 65535, every other integer type by 255 and must lie in 0..255.
+
     With ``copy=False`` a float64 image comes back as it is, not copied.
 
     Raises
     ------
+    TypeError
+        If the array does not hold real numbers (strings, objects, complex).
     ValueError
-        If the array is not ``(H, W)`` or ``(H, W, C)``, is empty, or holds
-        NaN or infinite values.
+        If the array is not ``(H, W)`` or ``(H, W, C)``, is empty, holds NaN or
+        infinite values, or integers outside the range of its kind.
 
     Examples
     --------
     >>> as_float_image(np.array([[0, 255]], dtype=np.uint8))
     array([[0., 1.]])
+    >>> as_float_image(np.array([[0, 1]]))   # a mask
+    array([[0., 1.]])
     """
-    array = np.asarray(image)
+    try:
+        array = np.asarray(image)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array (all rows of one length)") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
+            or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers (floats in [0, 1], or integer pixel values), "
+                        f"got dtype {array.dtype}")
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"{name} must be a non-empty array of shape (H, W) or (H, W, C), "
                          f"got shape {array.shape}")
     if array.dtype == bool:
         return array.astype(float)
-    if np.issubdtype(array.dtype, np.unsignedinteger):
-        return array / float(np.iinfo(array.dtype).max)
     if np.issubdtype(array.dtype, np.integer):
-        if array.min() < 0 or array.max() > 255:
-            raise ValueError(f"{name} holds integers outside 0..255; give floats in [0, 1] instead")
-        return array / 255.0
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}")
+        low, high = int(array.min()), int(array.max())
+        if low >= 0 and high <= 1:
+            return array.astype(float)
+        top = 65535 if array.dtype == np.uint16 else 255
+        if low < 0 or high > top:
+            raise ValueError(f"{name} holds integers from {low} to {high}, outside 0..{top}; "
+                             f"give floats in [0, 1] instead")
+        return array / float(top)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds NaN or infinite values; replace them before use")
     return array.astype(float, copy=copy)
 
 
+def _size_argument(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def downsample(image: np.ndarray, max_size: int) -> np.ndarray:
-    """Shrink by averaging whole blocks until no side exceeds ``max_size``.
+    """Shrink by averaging blocks of ``f x f`` pixels until no side exceeds ``max_size``.
+
+    ``f`` is the smallest whole factor that is enough. Blocks at the right and
+    bottom edges may be smaller, and are averaged over the pixels they have, so
+    no side ever shrinks to zero and no pixel is dropped.
 
     Examples
     --------
     >>> downsample(np.ones((10, 7)), 5).shape
-    (5, 3)
+    (5, 4)
+    >>> downsample(np.ones((1200, 4)), 256).shape
+    (240, 1)
     """
-    if max_size < 1:
-        raise ValueError(f"max_size must be >= 1, got {max_size}")
+    max_size = _size_argument(max_size, "max_size")
     factor = math.ceil(max(image.shape[:2]) / max_size)
     if factor <= 1:
         return image
-    h, w = image.shape[0] // factor, image.shape[1] // factor
-    blocks = image[: h * factor, : w * factor].reshape(h, factor, w, factor, *image.shape[2:])
-    return blocks.mean(axis=(1, 3))
+    rows, cols = np.arange(0, image.shape[0], factor), np.arange(0, image.shape[1], factor)
+    sums = np.add.reduceat(np.add.reduceat(image, rows, axis=0), cols, axis=1)
+    heights = np.diff(np.append(rows, image.shape[0]))
+    widths = np.diff(np.append(cols, image.shape[1]))
+    counts = np.outer(heights, widths).reshape(len(rows), len(cols), *([1] * (image.ndim - 2)))
+    return sums / counts
+
+
+# A decompression bomb is a small file whose header claims a huge image. 50 megapixels is above
+# any camera photo a student brings (12-48 MP) and decodes in at most 200 MB (4 bytes per pixel).
+MAX_PIXELS = 50_000_000
 
 
 def load_image(path, max_size: int = 256) -> np.ndarray:
@@ -77,37 +117,84 @@ def load_image(path, max_size: int = 256) -> np.ndarray:
     Parameters
     ----------
     path : str or path-like
-        Any format matplotlib reads (PNG natively, JPEG and more through Pillow).
+        Any format Pillow reads (PNG, JPEG, GIF, BMP, TIFF, WebP...).
     max_size : int, default 256
         Larger images are shrunk (by block averaging) so neither side exceeds it.
 
     Returns
     -------
     ndarray
-        ``(H, W)`` for gray files, ``(H, W, 3)`` for colour; alpha is dropped.
+        Floats in [0, 1]: ``(H, W)`` for gray files (gray + alpha included),
+        ``(H, W, 3)`` for colour ones; transparency is dropped.
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a string or path, or ``max_size`` not an int.
     FileNotFoundError
         If nothing is at ``path``.
     ValueError
-        If the file is not an image matplotlib can read.
-    """
-    import matplotlib.image
+        If the file is not an image, or claims more than ``MAX_PIXELS`` pixels
+        (checked from its header, before anything is decoded).
 
+    Examples
+    --------
+    >>> import tempfile, matplotlib.image
+    >>> file = tempfile.NamedTemporaryFile(suffix=".png", delete=False).name
+    >>> matplotlib.image.imsave(file, np.ones((600, 300, 3)))
+    >>> load_image(file).shape
+    (200, 100, 3)
+    """
+    # Pillow comes with matplotlib (one of its requirements); it reads the header without decoding.
+    from PIL import Image, UnidentifiedImageError
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or path-like), got {type(path).__name__} {path!r}")
+    max_size = _size_argument(max_size, "max_size")
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no image file at {path!r}")
+    bomb = (f"more than the {MAX_PIXELS / 1e6:.0f} megapixels rfmaps opens; a file that claims "
+            f"more pixels than it holds is a decompression bomb, and a real one this large should be "
+            f"shrunk before use")
     try:
-        array = matplotlib.image.imread(path)
-    except Exception as error:  # Pillow and matplotlib raise several kinds
-        raise ValueError(f"{path!r} is not an image file matplotlib can read ({error})") from None
-    if array.ndim == 3:
-        if array.shape[2] == 2:  # gray + alpha
-            array = array[:, :, 0]
-        elif array.shape[2] == 4:  # RGBA
-            array = array[:, :, :3]
-    return downsample(as_float_image(array, name=path), max_size)
+        with warnings.catch_warnings():
+            # Pillow warns from 89 megapixels on; the check below refuses those anyway.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            picture = Image.open(path)
+    except Image.DecompressionBombError as error:  # Pillow refuses from 179 megapixels on
+        raise ValueError(f"{path!r} claims more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, "
+                         f"{bomb}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"{path!r} is not an image file rfmaps can read ({error})") from None
+    try:
+        with picture:
+            width, height = picture.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"{path!r} claims {width} x {height} pixels "
+                                 f"({width * height / 1e6:.0f} megapixels), {bomb}")
+            factor = math.ceil(max(width, height) / max_size)
+            # JPEG can decode at 1/2, 1/4 or 1/8 of its size directly: less memory and time.
+            picture.draft("RGB" if picture.mode not in ("L", "LA") else "L",
+                          (math.ceil(width / factor), math.ceil(height / factor)))
+            array = _pixels(picture)
+    except (OSError, SyntaxError) as error:  # what Pillow raises on truncated or corrupt data
+        raise ValueError(f"{path!r} is not an image file rfmaps can read ({error})") from None
+    return downsample(array, max_size)
+
+
+def _pixels(picture) -> np.ndarray:
+    """Floats in [0, 1] from a Pillow image: (H, W) for gray modes, (H, W, 3) for the rest."""
+    mode = picture.mode
+    if mode in ("1", "L", "LA", "La"):
+        return np.asarray(picture.convert("L"), dtype=float) / 255.0
+    if mode.startswith("I;16") or mode == "I":  # 16-bit gray PNG/TIFF
+        return np.clip(np.asarray(picture, dtype=float) / 65535.0, 0.0, 1.0)
+    if mode == "F":
+        return as_float_image(np.clip(np.asarray(picture, dtype=float), 0.0, 1.0))
+    if mode == "P" and picture.palette is not None and picture.palette.mode in ("L", "LA"):
+        return np.asarray(picture.convert("L"), dtype=float) / 255.0
+    return np.asarray(picture.convert("RGB"), dtype=float) / 255.0
 
 
 # --- synthetic teaching images -------------------------------------------------
@@ -116,15 +203,17 @@ def _grid(size: int):
     return np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
 
 
-def checkerboard(size: int = 64, square: int = 8) -> np.ndarray:
-    """Black and white squares of ``square`` pixels."""
+def checkerboard(size: int = 64, square: Optional[int] = None) -> np.ndarray:
+    """Black and white squares of ``square`` pixels (default: eight squares across)."""
+    size = _size_argument(size, "size", MIN_SIZES["checkerboard"])
+    square = max(1, size // 8) if square is None else _size_argument(square, "square")
     y, x = _grid(size)
     return (((y // square) + (x // square)) % 2).astype(float)
 
 
 def disk(size: int = 64, radius: Optional[float] = None) -> np.ndarray:
     """A bright disk in the middle of a dark square."""
-    y, x = _grid(size)
+    y, x = _grid(_size_argument(size, "size", MIN_SIZES["disk"]))
     c = (size - 1) / 2
     r = size / 4 if radius is None else radius
     return ((y - c) ** 2 + (x - c) ** 2 <= r ** 2).astype(float)
@@ -132,13 +221,16 @@ def disk(size: int = 64, radius: Optional[float] = None) -> np.ndarray:
 
 def stripes(size: int = 64, angle: float = 30, period: float = 8) -> np.ndarray:
     """A sine grating: stripes at ``angle`` degrees (0 gives vertical stripes)."""
-    y, x = _grid(size)
+    y, x = _grid(_size_argument(size, "size", MIN_SIZES["stripes"]))
+    if not (isinstance(period, (int, float, np.number)) and np.isfinite(period) and period > 0):
+        raise ValueError(f"period must be a number > 0 (pixels per stripe cycle), got {period!r}")
     t = np.deg2rad(angle)
     return 0.5 + 0.5 * np.sin(2 * np.pi * (x * np.cos(t) + y * np.sin(t)) / period)
 
 
 def impulse(size: int = 33) -> np.ndarray:
     """A single bright pixel in the middle: its feature maps show the kernels."""
+    size = _size_argument(size, "size", MIN_SIZES["impulse"])
     image = np.zeros((size, size))
     image[size // 2, size // 2] = 1.0
     return image
@@ -146,6 +238,7 @@ def impulse(size: int = 33) -> np.ndarray:
 
 def step(size: int = 64) -> np.ndarray:
     """Dark left half, bright right half: one vertical edge."""
+    size = _size_argument(size, "size", MIN_SIZES["step"])
     image = np.zeros((size, size))
     image[:, size // 2:] = 1.0
     return image
@@ -164,6 +257,7 @@ _LETTER_A = [
 
 def letter(size: int = 64) -> np.ndarray:
     """The letter A, drawn from a 7 x 7 bitmap and scaled to ``size``."""
+    size = _size_argument(size, "size", MIN_SIZES["letter"])
     bitmap = np.array([[ch == "#" for ch in row] for row in _LETTER_A], dtype=float)
     scale = max(1, size // 9)  # leaves a margin of about one cell on each side
     big = np.kron(bitmap, np.ones((scale, scale)))
@@ -173,14 +267,36 @@ def letter(size: int = 64) -> np.ndarray:
     return image
 
 
-def _photo(size: Optional[int] = None) -> np.ndarray:
+def _photo(size: int = 128, square: bool = False) -> np.ndarray:
     from matplotlib import cbook
+    import matplotlib.image
 
     # Grace Hopper's portrait ships with matplotlib: nothing is downloaded.
     with cbook.get_sample_data("grace_hopper.jpg") as handle:
-        import matplotlib.image
-        array = matplotlib.image.imread(handle, format="jpeg")
-    return downsample(as_float_image(array), size or 128)
+        array = as_float_image(matplotlib.image.imread(handle, format="jpeg"))
+    height, width = array.shape[:2]
+    if square:  # the middle square (her face)
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        return _resize(array[top: top + side, left: left + side], size, size)
+    # The longest side becomes exactly ``size``; the other keeps the proportions.
+    scale = size / max(height, width)
+    return _resize(array, max(1, round(height * scale)), max(1, round(width * scale)))
+
+
+def _cells(length: int, count: int):
+    """First index and pixel count of each of ``count`` near-equal cells covering ``length`` pixels."""
+    starts = np.arange(count) * length // count  # repeats a pixel when count > length
+    return starts, np.maximum(np.diff(np.append(starts, length)), 1)
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` resampled to exactly ``height x width``: each output cell averages its pixels."""
+    rows, row_counts = _cells(image.shape[0], height)
+    cols, col_counts = _cells(image.shape[1], width)
+    sums = np.add.reduceat(np.add.reduceat(image, rows, axis=0), cols, axis=1)
+    counts = np.multiply.outer(row_counts, col_counts)
+    return sums / counts.reshape(counts.shape + (1,) * (image.ndim - 2))
 
 
 SAMPLES = {
@@ -192,9 +308,12 @@ SAMPLES = {
     "step": step,
     "letter": letter,
 }
+# The smallest size each picture still shows what it is meant to show.
+MIN_SIZES = {"photo": 1, "checkerboard": 2, "disk": 3, "stripes": 2, "impulse": 1, "step": 2,
+             "letter": len(_LETTER_A)}
 
 
-def sample(name: str = "photo", size: Optional[int] = None) -> np.ndarray:
+def sample(name: str = "photo", size: Optional[int] = None, *, square: bool = False) -> np.ndarray:
     """A sample image by name.
 
     Parameters
@@ -204,15 +323,37 @@ def sample(name: str = "photo", size: Optional[int] = None) -> np.ndarray:
         synthetic one: ``'checkerboard'``, ``'disk'``, ``'stripes'``,
         ``'impulse'``, ``'step'``, ``'letter'``.
     size : int, optional
-        Side in pixels (for the photo: the longest side). Each has a default.
+        Side in pixels (for the photo: its longest side, exactly). Each has a default;
+        ``MIN_SIZES`` gives the smallest each one accepts.
+    square : bool, default False
+        Photo only: take the middle square of the portrait, so the result is
+        exactly ``size x size x 3`` (the synthetic images are square anyway).
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string or ``size`` not an int.
+    ValueError
+        If ``name`` is unknown or ``size`` below the picture's minimum.
 
     Examples
     --------
     >>> sample("photo").shape
-    (120, 102, 3)
+    (128, 109, 3)
+    >>> sample("photo", size=50, square=True).shape
+    (50, 50, 3)
     >>> sample("disk", size=16).shape
     (16, 16)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, one of {', '.join(map(repr, SAMPLES))}; got {name!r}")
     if name not in SAMPLES:
         raise ValueError(f"name must be one of {', '.join(map(repr, SAMPLES))}, got {name!r}")
-    return SAMPLES[name]() if size is None else SAMPLES[name](size)
+    if not isinstance(square, bool):
+        raise TypeError(f"square must be True or False, got {square!r}")
+    if square and name != "photo":
+        raise ValueError(f"square=True applies to 'photo' only ({name!r} is square already)")
+    if size is None:
+        return SAMPLES[name](square=True) if square else SAMPLES[name]()
+    size = _size_argument(size, "size", MIN_SIZES[name])
+    return SAMPLES[name](size, square=True) if square else SAMPLES[name](size)

@@ -55,15 +55,24 @@ def _name(kind: str, angle: float) -> str:
     return kind
 
 
+def _count(value, name: str, minimum: int) -> int:
+    """An int argument such as a kernel count; bools and floats are refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def bank_names(count: int) -> List[str]:
-    """Names of the first ``count`` kernels of :func:`bank`.
+    """Names of the first ``count`` kernels of :func:`bank` (``count`` >= 0).
 
     Examples
     --------
     >>> bank_names(3)
     ['vertical edge', 'horizontal edge', 'diagonal edge 45°']
     """
-    return [_name(*spec) for spec in _specs(count)]
+    return [_name(*spec) for spec in _specs(_count(count, "count", 0))]
 
 
 def _one_kernel(kind: str, angle: float, shape, scale: int) -> np.ndarray:
@@ -119,8 +128,7 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     True
     """
     shape = _pair(kernel_size, "kernel_size", 1)
-    if count < 1 or in_channels < 1:
-        raise ValueError(f"count and in_channels must be >= 1, got {count} and {in_channels}")
+    count, in_channels = _count(count, "count", 1), _count(in_channels, "in_channels", 1)
     kernels = []
     seen = {}
     for kind, angle in _specs(count):
@@ -140,6 +148,8 @@ def random_kernels(kernel_size, count: int, in_channels: int, seed: int = 0) -> 
     True
     """
     kh, kw = _pair(kernel_size, "kernel_size", 1)
+    count, in_channels = _count(count, "count", 1), _count(in_channels, "in_channels", 1)
+    seed = _count(seed, "seed", 0)
     rng = np.random.default_rng([seed, count, in_channels, kh, kw])
     return rng.normal(0.0, np.sqrt(2.0 / (in_channels * kh * kw)), (count, in_channels, kh, kw))
 

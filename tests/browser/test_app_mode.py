@@ -2,9 +2,9 @@
 
 import time
 
-from test_jupyterlab import canvas_pixels, wait_until
+from .test_jupyterlab import canvas_pixels, wait_until
 
-from conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS
 
 
 def test_voila_page_has_no_code_and_a_working_slider(voila, page):

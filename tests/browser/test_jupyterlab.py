@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SCREENSHOTS, settings_applied, shutdown_kernels
+from .conftest import ROOT, SCREENSHOTS, settings_applied, shutdown_kernels
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 # Where to click on the first explorer's canvas (fractions of its width and height):
