@@ -11,5 +11,6 @@ from .conv import ConvExplorer
 from .stack import StackExplorer
 from .erf import ERFExplorer
 from .frontend import use_interactive_figures
+from .predict import Predict
 
-__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "use_interactive_figures"]
+__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "Predict", "use_interactive_figures"]
