@@ -13,7 +13,7 @@ rng = np.random.default_rng(0)
 
 def random_conv(cin, cout, k, **kw):
     kh, kw_ = (k, k) if isinstance(k, int) else k
-    return Conv2d(cin, cout, k, weight=rng.normal(size=(cout, cin, kh, kw_)),
+    return Conv2d(cin, cout, k, weight=rng.normal(size=(cout, cin // kw.get("groups", 1), kh, kw_)),
                   bias=rng.normal(size=cout), **kw)
 
 
@@ -22,6 +22,9 @@ def random_conv(cin, cout, k, **kw):
     random_conv(2, 3, (2, 3), stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
     random_conv(1, 2, 4, padding="same"),
     random_conv(3, 1, 3, stride=3, dilation=2, padding=2),
+    random_conv(4, 6, 3, stride=2, padding=1, groups=2),
+    random_conv(3, 3, (3, 2), dilation=(2, 1), padding=1, groups=3),  # depthwise
+    random_conv(2, 4, 2, padding="same", groups=2),
     MaxPool2d(3, stride=2, padding=1),
     MaxPool2d((2, 3), stride=1, dilation=(2, 1), padding=(1, 1)),
     AvgPool2d(3, stride=2, padding=1),
