@@ -2,16 +2,19 @@
 
 The package is built in layers, each using only those below it:
 
-* arithmetic, no arrays: :mod:`rfmaps.layers`, :mod:`rfmaps.receptive_field`,
-  :mod:`rfmaps.residual`, :mod:`rfmaps.architectures`, :mod:`rfmaps.check`;
-* arrays (numpy): :mod:`rfmaps.connectivity`, :mod:`rfmaps.kernels`,
-  :mod:`rfmaps.images`, :mod:`rfmaps.sliding`, :mod:`rfmaps.engine`;
+* arithmetic, no arrays: :mod:`rfmaps.validation`, :mod:`rfmaps.geometry`,
+  :mod:`rfmaps.receptive_field`, :mod:`rfmaps.architectures`, :mod:`rfmaps.check`;
+* layer kinds, one module each in :mod:`rfmaps.layers` (and the composite
+  :mod:`rfmaps.residual`): values that answer the arithmetic's questions and
+  run their own forward and backward passes on arrays;
+* arrays (numpy): :mod:`rfmaps.sliding`, :mod:`rfmaps.connectivity`,
+  :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
 * drawing (matplotlib): :mod:`rfmaps.drawing`;
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
 """
 
 from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU, ZeroPad2d
-from .receptive_field import input_region, receptive_fields
+from .receptive_field import input_channels, input_region, receptive_fields
 from .residual import Residual
 from .connectivity import path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
@@ -22,6 +25,6 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
-    "receptive_fields", "input_region", "path_counts",
+    "receptive_fields", "input_region", "input_channels", "path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",
 ]

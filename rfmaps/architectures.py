@@ -36,6 +36,10 @@ class Network(tuple):
         network.endpoints = list(endpoints)
         return network
 
+    def __reduce__(self):
+        # A tuple subclass pickles through its constructor's arguments: names and end-points too.
+        return (type(self), (list(zip(self.names, self)), self.endpoints))
+
 
 def _conv_relu(name: str, cin: int, cout: int, k: int, **kw) -> List[Tuple[str, object]]:
     return [(name, Conv2d(cin, cout, k, **kw)), (f"{name}/relu", ReLU())]

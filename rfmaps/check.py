@@ -18,8 +18,10 @@ import os
 import random
 from typing import Optional, Sequence
 
-from .layers import Conv2d, MaxPool2d, ReLU, _pair
+from .layers import Conv2d, MaxPool2d, ReLU
 from .receptive_field import input_region, receptive_fields
+from .geometry import Geometry
+from .validation import pair
 
 __all__ = ["variant", "variant_stack", "graded_student", "check_output_size", "check_feature_maps",
            "check_rf_sizes", "check_region", "check_design", "count_parameters"]
@@ -84,7 +86,7 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     ✔ Right: the kernel fits in 8 positions along each side.
     True
     """
-    n = _pair(input_size, "input_size", 1)[0]
+    n = pair(input_size, "input_size", 1)[0]
     right = layer.output_size((n, n))[0]
     if answer == right:
         return _say(True, f"Right: the kernel fits in {right} positions along each side.")
@@ -92,7 +94,7 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
         return _say(False, f"An output size is a whole number of neurons; you gave {answer!r}.")
     k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
     before, after = layer.pads[0]
-    span = d * (k - 1) + 1
+    span = layer.effective_kernel_size[0]
     hints = []
     if answer == (n + before + after - span) // s:
         hints.append("you forgot the + 1: the first window counts too, before any step of the stride")
@@ -131,7 +133,7 @@ def check_rf_sizes(layers: Sequence, input_size, answers: Sequence[int]) -> bool
     previous, jump = 1, 1
     for index, (row, answer) in enumerate(zip(rows, answers)):
         if answer != row.rf_size[0]:
-            span = row.layer.effective_kernel_size[0]
+            span = row.layer.advance(Geometry()).rf[0]  # the layer's own field: d(k − 1) + 1
             growth = (span - 1) * jump
             return _say(False, (
                 f"Your rf size for layer {index} ({row.layer!r}) is {answer}; it should grow by "
@@ -179,8 +181,7 @@ def count_parameters(layers: Sequence) -> int:
     >>> count_parameters([Conv2d(3, 8, 3)])
     224
     """
-    return sum(l.out_channels * (l.in_channels * l.kernel_size[0] * l.kernel_size[1] + 1)
-               for l in layers if isinstance(l, Conv2d))
+    return sum(l.parameter_count for l in layers if l.has_weights)
 
 
 def check_design(layers: Sequence, target_rf: int, budget: int, input_size: int = 128) -> bool:

@@ -13,6 +13,8 @@ from typing import Optional
 
 import numpy as np
 
+from .validation import int_at_least
+
 __all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
 
@@ -73,11 +75,7 @@ def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
 
 
 def _size_argument(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    return int_at_least(value, name, minimum)
 
 
 def downsample(image: np.ndarray, max_size: int) -> np.ndarray:

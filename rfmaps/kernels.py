@@ -22,14 +22,15 @@ Deeper convolutions get seeded random kernels with He scaling
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
-from typing import List
+from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .layers import Conv2d, _pair
+from .validation import int_at_least, pair
 
-__all__ = ["bank", "bank_names", "random_kernels", "default_weight"]
+__all__ = ["bank", "bank_names", "random_kernels", "default_weight", "layer_weights"]
 
 _BASE = [("edge", 0), ("edge", 90), ("edge", 45), ("edge", 135), ("blob", 0), ("blur", 0),
          ("stripes", 0), ("stripes", 45), ("stripes", 90), ("stripes", 135)]
@@ -55,15 +56,6 @@ def _name(kind: str, angle: float) -> str:
     return kind
 
 
-def _count(value, name: str, minimum: int) -> int:
-    """An int argument such as a kernel count; bools and floats are refused, not rounded."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def bank_names(count: int) -> List[str]:
     """Names of the first ``count`` kernels of :func:`bank` (``count`` >= 0).
 
@@ -72,7 +64,7 @@ def bank_names(count: int) -> List[str]:
     >>> bank_names(3)
     ['vertical edge', 'horizontal edge', 'diagonal edge 45°']
     """
-    return [_name(*spec) for spec in _specs(_count(count, "count", 0))]
+    return [_name(*spec) for spec in _specs(int_at_least(count, "count", 0))]
 
 
 def _one_kernel(kind: str, angle: float, shape, scale: int) -> np.ndarray:
@@ -127,8 +119,8 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     >>> bool(k[0, 0, :, 0].sum() < 0 < k[0, 0, :, 2].sum())  # dark left, bright right
     True
     """
-    shape = _pair(kernel_size, "kernel_size", 1)
-    count, in_channels = _count(count, "count", 1), _count(in_channels, "in_channels", 1)
+    shape = pair(kernel_size, "kernel_size", 1)
+    count, in_channels = int_at_least(count, "count", 1), int_at_least(in_channels, "in_channels", 1)
     kernels = []
     seen = {}
     for kind, angle in _specs(count):
@@ -147,22 +139,25 @@ def random_kernels(kernel_size, count: int, in_channels: int, seed: int = 0) -> 
     >>> bool(np.array_equal(a, random_kernels(3, 4, 2, seed=1)))
     True
     """
-    kh, kw = _pair(kernel_size, "kernel_size", 1)
-    count, in_channels = _count(count, "count", 1), _count(in_channels, "in_channels", 1)
-    seed = _count(seed, "seed", 0)
+    kh, kw = pair(kernel_size, "kernel_size", 1)
+    count, in_channels = int_at_least(count, "count", 1), int_at_least(in_channels, "in_channels", 1)
+    seed = int_at_least(seed, "seed", 0)
     rng = np.random.default_rng([seed, count, in_channels, kh, kw])
     return rng.normal(0.0, np.sqrt(2.0 / (in_channels * kh * kw)), (count, in_channels, kh, kw))
 
 
-def default_weight(layer: Conv2d, conv_index: int) -> np.ndarray:
-    """The weights a convolution built without ``weight`` gets.
+def default_weight(layer, conv_index: int) -> np.ndarray:
+    """The weights a layer with kernels gets: its own, else the default ones.
 
-    ``conv_index`` counts convolutions in the stack (0 for the first one): the
-    first gets :func:`bank`, later ones :func:`random_kernels` seeded by it.
+    ``conv_index`` counts layers with kernels in the stack (0 for the first
+    one): the first gets :func:`bank`, later ones :func:`random_kernels`
+    seeded by it. The shape is the layer's ``weight_shape``
+    (``(out_channels, in_channels / groups, kh, kw)`` for a convolution).
     """
     if layer.weight is not None:
         return layer.weight
-    return _default(layer.kernel_size, layer.out_channels, layer.in_channels, conv_index)
+    outs, ins, kh, kw = layer.weight_shape
+    return _default((kh, kw), outs, ins, conv_index)
 
 
 @lru_cache(maxsize=64)
@@ -174,3 +169,27 @@ def _default(kernel_size, out_channels: int, in_channels: int, conv_index: int) 
         weight = random_kernels(kernel_size, out_channels, in_channels, seed=conv_index)
     weight.setflags(write=False)  # shared between callers: nobody may change it
     return weight
+
+
+def layer_weights(layers: Sequence) -> List[Optional[np.ndarray]]:
+    """The kernels each layer uses: its own, else the default ones (None for layers without kernels).
+
+    A residual block gets one tuple of weights per path. Layers with kernels
+    are counted in stack order, inside blocks too, so the first one gets the
+    recognisable bank.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ReLU
+    >>> [None if w is None else w.shape for w in layer_weights([Conv2d(3, 4, 5), ReLU()])]
+    [(4, 3, 5, 5), None]
+    """
+    counter = itertools.count()
+    return [_weights_of(layer, counter) for layer in layers]
+
+
+def _weights_of(layer, counter):
+    paths = getattr(layer, "paths", None)
+    if paths is not None:  # a composite: one weight list per path
+        return tuple(tuple(_weights_of(l, counter) for l in path) for path in paths)
+    return default_weight(layer, next(counter)) if layer.has_weights else None

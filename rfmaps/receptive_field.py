@@ -4,7 +4,8 @@ For each layer ``l`` (per axis) three numbers describe where its neurons look:
 
 * ``rf_size`` r: how many input pixels, end to end, one neuron depends on;
 * ``jump`` j: how many input pixels apart two neighbouring neurons look;
-* ``start`` c: the input coordinate of the centre of neuron 0.
+* ``start`` c: the input coordinate of the centre of neuron 0 (an exact
+  :class:`~fractions.Fraction`).
 
 They follow from the previous layer's numbers (the input itself has r = 1,
 j = 1, c = 0) and the layer's kernel size k, stride s, dilation d and padding
@@ -15,7 +16,10 @@ before p, with ``k' = d (k - 1) + 1`` the span of the dilated kernel::
     c_l = c_{l-1} + ((k' - 1) / 2 - p) j_{l-1}
 
 Neuron ``i`` of layer ``l`` then covers the input pixels from
-``c_l + i j_l - (r_l - 1) / 2`` to ``c_l + i j_l + (r_l - 1) / 2``.
+``c_l + i j_l - (r_l - 1) / 2`` to ``c_l + i j_l + (r_l - 1) / 2``. Each layer
+kind states its own step of the recurrence (``advance``, see
+:mod:`rfmaps.layers.base`); :mod:`rfmaps.geometry` holds the numbers and what
+follows from them (centres, bounds, nearest neurons).
 
 References
 ----------
@@ -29,15 +33,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
-from .layers import Layer, Pair, _is_int, _pair, check_layers
+from .geometry import Geometry, exact_number
+from .layers.base import Layer, channels_back, check_layers
+from .validation import Pair, check_channel, check_position, is_int, layer_index, pair
 
-__all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region",
-           "layer_index", "Geometry"]
+__all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
+           "layer_index", "check_position", "Geometry"]
 
 Region = Tuple[Pair, Pair]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerRow:
     """What the arithmetic says about the output of one layer.
 
@@ -54,9 +60,11 @@ class LayerRow:
         Height and width of one neuron's receptive field on the input.
     jump : (int, int)
         Input pixels between neighbouring neurons (the effective stride).
-    start : (number, number)
-        Input coordinate of the centre of neuron (0, 0); may be a half-integer
-        or negative (the centre then lies in the padding).
+    start : (Fraction, Fraction)
+        Input coordinate of the centre of neuron (0, 0), exact; may be a
+        half-integer or negative (the centre then lies in the padding).
+    name : str or None
+        The layer's name in a named network (:mod:`rfmaps.architectures`).
     """
 
     index: int
@@ -65,27 +73,63 @@ class LayerRow:
     output_size: Pair
     rf_size: Pair
     jump: Pair
-    start: Tuple[float, float]
+    start: Tuple[Fraction, Fraction]
     name: Optional[str] = None
 
+    @property
+    def geometry(self) -> Geometry:
+        """``rf_size``, ``jump`` and ``start`` as a :class:`~rfmaps.geometry.Geometry`."""
+        return Geometry(self.rf_size, self.jump, self.start)
 
-def _number(value: Fraction):
-    """An exact half-integer as int when whole, else as float (x.5 is exact in binary)."""
-    return int(value) if value.denominator == 1 else float(value)
+    def centre(self, position) -> tuple:
+        """Input coordinate (exact) of the centre of neuron ``position``'s field.
+
+        Examples
+        --------
+        >>> from rfmaps import Conv2d
+        >>> receptive_fields([Conv2d(1, 1, 2, stride=2)], 8)[0].centre((1, 2))
+        (Fraction(5, 2), Fraction(9, 2))
+        """
+        return self.geometry.centre(check_position(position, self.output_size))
+
+    def nearest_neuron(self, pixel) -> Pair:
+        """The neuron of this layer whose field is centred nearest to input ``pixel``.
+
+        Examples
+        --------
+        >>> from rfmaps import Conv2d
+        >>> receptive_fields([Conv2d(1, 1, 2, stride=2)], 8)[0].nearest_neuron((5, 7))
+        (2, 3)
+        """
+        return self.geometry.nearest_neuron(pixel, self.output_size)
+
+
+def _text(value) -> str:
+    """An exact number as text: an integer, a terminating decimal, else ``p/q``."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    d = value.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    return str(float(value)) if d == 1 else f"{value.numerator}/{value.denominator}"
 
 
 def _size(pair) -> str:
-    return f"{pair[0]} x {pair[1]}"
+    return f"{_text(pair[0])} x {_text(pair[1])}"
 
 
 def _point(pair) -> str:
-    return f"({pair[0]}, {pair[1]})"
+    return f"({_text(pair[0])}, {_text(pair[1])})"
 
 
 class ReceptiveFieldTable(tuple):
     """The rows of :func:`receptive_fields`: a tuple of :class:`LayerRow`.
 
     Prints as a text table in a terminal and as an HTML table in a notebook.
+    A plain immutable value: it pickles and copies with its ``input_size``.
     """
 
     columns = ("#", "layer", "maps", "output size", "rf size", "jump", "start")
@@ -94,6 +138,9 @@ class ReceptiveFieldTable(tuple):
         table = super().__new__(cls, rows)
         table.input_size = input_size
         return table
+
+    def __reduce__(self):
+        return (type(self), (tuple(self), self.input_size))
 
     def _cells(self):
         yield ("in", "input image", "", _size(self.input_size), "1 x 1", "1 x 1", "(0, 0)")
@@ -152,10 +199,12 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
     >>> rows = receptive_fields([Conv2d(3, 8, 3), MaxPool2d(2), Conv2d(8, 8, 3)], 32)
     >>> rows[-1].rf_size, rows[-1].jump, rows[-1].output_size
     ((8, 8), (2, 2), (13, 13))
+    >>> rows[1].start
+    (Fraction(3, 2), Fraction(3, 2))
     """
     names = getattr(layers, "names", None)
     layers = check_layers(layers)
-    size = _pair(input_size, "input_size", 1)
+    size = pair(input_size, "input_size", 1)
     geometry = Geometry()
     channels = next((l.in_channels for l in layers if getattr(l, "in_channels", None)), None)
     rows = []
@@ -165,52 +214,12 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
             current = layer.output_size(current)
         except ValueError as error:
             raise ValueError(f"layer {index} ({layer!r}): {error}") from None
-        geometry = geometry.then(layer)
+        geometry = layer.advance(geometry)
         channels = getattr(layer, "out_channels", None) or channels
-        rows.append(LayerRow(index, layer, channels, current, geometry.rf, geometry.jump,
-                             tuple(_number(c) for c in geometry.start),
+        rows.append(LayerRow(index, layer, channels, current, geometry.rf,
+                             tuple(exact_number(j) for j in geometry.jump), geometry.start,
                              None if names is None else names[index]))
     return ReceptiveFieldTable(rows, size)
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """``rf``, ``jump`` and ``start`` (exact) of a stack so far; the input's by default."""
-
-    rf: Pair = (1, 1)
-    jump: Pair = (1, 1)
-    start: Tuple[Fraction, Fraction] = (Fraction(0), Fraction(0))
-
-    def then(self, layer) -> "Geometry":
-        """The geometry after one more layer: the recurrence of the module docstring."""
-        rf, jump, start = [], [], []
-        for axis in (0, 1):
-            span, before = layer.effective_kernel_size[axis], layer.pads[axis][0]
-            j = self.jump[axis]
-            start.append(self.start[axis] + (Fraction(span - 1, 2) - before) * j)
-            rf.append(self.rf[axis] + (span - 1) * j)
-            jump.append(j * layer.stride[axis])
-        return Geometry(tuple(rf), tuple(jump), tuple(start))
-
-
-def layer_index(layer, count: int) -> int:
-    """Turn a possibly negative ``layer`` index into ``0 .. count - 1``, or refuse it."""
-    if not _is_int(layer) or not -count <= layer < count:
-        raise ValueError(f"layer must be an int from {-count} to {count - 1}, got {layer!r}")
-    return int(layer) % count
-
-
-def check_position(position, output_size: Pair) -> Pair:
-    """Check that ``position = (row, col)`` names a neuron of a map of ``output_size``."""
-    if (not isinstance(position, (tuple, list)) or len(position) != 2
-            or not all(_is_int(v) for v in position)):
-        raise ValueError(f"position must be a pair of ints (row, col), got {position!r}")
-    for name, value, n in zip(("row", "col"), position, output_size):
-        if not 0 <= value < n:
-            raise ValueError(
-                f"position {name} must be from 0 to {n - 1} (the map is "
-                f"{output_size[0]} x {output_size[1]}), got {value}")
-    return (int(position[0]), int(position[1]))
 
 
 def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
@@ -224,16 +233,20 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
         ``(row, col)`` of the neuron in the output of ``layers[layer]``.
     input_size : int or (int, int)
     layer : int, default -1
-        Which layer's output the neuron belongs to (negative counts from the end).
+        Which layer's output the neuron belongs to (negative counts from the
+        end). Only the layers up to it are used, so later ones need not fit.
     clip : bool, default True
-        Clip the bounds to the image. With ``clip=False`` the bounds may reach
+        With ``clip=True``, the smallest box holding every input pixel with a
+        path to the neuron: pixels read only through padding, or only in a
+        dilation's holes at the rim, are left out. With ``clip=False``, the
+        whole theoretical field ``centre -/+ (rf - 1) / 2``, which may reach
         into the padding (below 0 or beyond the last pixel).
 
     Returns
     -------
     ((top, bottom), (left, right)) or None
-        Inclusive bounds. ``None`` only when ``clip=True`` and the neuron sees
-        nothing but padding.
+        Inclusive bounds. ``None`` only when ``clip=True`` and no pixel of the
+        image has a path to the neuron (it sees nothing but padding).
 
     Examples
     --------
@@ -242,21 +255,72 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     ((0, 2), (0, 2))
     >>> input_region([Conv2d(1, 1, 3, padding=1)] * 2, (0, 0), 8, clip=False)
     ((-2, 2), (-2, 2))
+    >>> input_region([Conv2d(1, 1, 2, dilation=2, padding=1)], (0, 0), 4)  # taps at -1 and 1
+    ((1, 1), (1, 1))
     """
-    rows = receptive_fields(layers, input_size)
-    row = rows[layer_index(layer, len(rows))]
+    checked = check_layers(layers)
+    last = layer_index(layer, len(checked))
+    rows = receptive_fields(checked[: last + 1], input_size)
+    row = rows[last]
     position = check_position(position, row.output_size)
-    bounds = []
-    for axis in (0, 1):
-        centre = Fraction(row.start[axis]) + position[axis] * row.jump[axis]
-        low = centre - Fraction(row.rf_size[axis] - 1, 2)
-        # The start of a receptive field is always a whole pixel: the half
-        # steps of even kernels cancel against the centre's half step.
-        low = int(low)
-        high = low + row.rf_size[axis] - 1
-        if clip:
-            low, high = max(low, 0), min(high, rows.input_size[axis] - 1)
-            if low > high:
-                return None
-        bounds.append((low, high))
-    return tuple(bounds)
+    if not clip:
+        return row.geometry.bounds(position)
+    # Walk the pixels with a path back, layer by layer: per axis sets, as a
+    # list of products (residual paths add products of their own).
+    boxes = [(frozenset((position[0],)), frozenset((position[1],)))]
+    for index in range(last, -1, -1):
+        size = rows.input_size if index == 0 else rows[index - 1].output_size
+        boxes = _prune(rows[index].layer.reach_back(boxes, size))
+        if not boxes:
+            return None
+    return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+
+
+def _prune(boxes) -> list:
+    """Drop products of sets held within another one: the union stays the same, the list short."""
+    kept = []
+    for box in sorted(set(boxes), key=lambda b: -len(b[0]) * len(b[1])):
+        if not any(box[0] <= k[0] and box[1] <= k[1] for k in kept):
+            kept.append(box)
+    return kept
+
+
+def input_channels(layers: Sequence[Layer], channel: int, layer: int = -1) -> Tuple[int, ...]:
+    """The input channels that one channel of a layer depends on.
+
+    A convolution with ``groups=g`` reads only the input channels of its
+    group; pooling and ReLU keep channels apart; a residual block depends on
+    what either path reads.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    channel : int
+        A channel (feature map) of the output of ``layers[layer]``.
+    layer : int, default -1
+
+    Returns
+    -------
+    tuple of int
+        Input channels, in increasing order.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ReLU
+    >>> depthwise, pointwise = Conv2d(4, 4, 3, groups=4), Conv2d(4, 8, 1)
+    >>> input_channels([depthwise, ReLU()], 2)
+    (2,)
+    >>> input_channels([depthwise, ReLU(), pointwise], 5)
+    (0, 1, 2, 3)
+    """
+    layers = check_layers(layers)
+    last = layer_index(layer, len(layers))
+    path = layers[: last + 1]
+    channels = next((l.in_channels for l in path if getattr(l, "in_channels", None)), None)
+    if channels is not None:
+        for index, item in enumerate(path):
+            channels = item.channels_after(channels, f"layer {index}")
+        channel = check_channel(channel, channels)
+    elif not is_int(channel) or channel < 0:
+        raise ValueError(f"channel must be an int >= 0, got {channel!r}")
+    return tuple(sorted(channels_back(path, {int(channel)})))

@@ -8,10 +8,13 @@ the work:
 
 * :func:`tap_views` pads the input once and returns each tap's grid as a
   strided view of it: no copy at all. Pooling combines the views tap by tap,
-  as :func:`rfmaps.connectivity.spread_back` adds into them going backwards.
+  as :func:`spread_back` adds into them going backwards.
 * :func:`gather_grid` copies one tap's grid into a given array and writes the
   padding value where the grid leaves the input, so the padded input is never
   built. Convolutions use it to fill their window matrices.
+* :func:`spread_back` goes the other way: it adds each output value into
+  every input pixel a tap read for it (the transposed sliding window), for
+  path counts and gradients.
 
 Temporary buffers are reused between calls (:func:`scratch`): fresh memory
 from the operating system costs a page fault per 4 kB, which on a teaching
@@ -26,7 +29,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-__all__ = ["tap_views", "gather_grid", "scratch"]
+__all__ = ["tap_views", "gather_grid", "scratch", "spread_back"]
 
 # Buffers up to this many elements are kept for the next call (8 MB of
 # float32 per role, enough for a teaching-size network); larger ones are
@@ -119,3 +122,49 @@ def gather_grid(x: np.ndarray, out: np.ndarray, start: Tuple[int, int], step: Tu
         if border.size:
             border[...] = fill
     return out
+
+
+def spread_back(grid: np.ndarray, layer, input_size, tap_values=None) -> np.ndarray:
+    """Send every output value of a sliding-window ``layer`` back to each input pixel it reads.
+
+    This is the transposed sliding window. With the default all-ones kernel an
+    input pixel receives the sum of the values of all output neurons whose
+    window covers it (once per tap); padding absorbs what falls outside the
+    image. Gradients reuse it with their own ``tap_values``.
+
+    Parameters
+    ----------
+    grid : ndarray, shape (..., out_h, out_w)
+    layer : a sliding-window layer
+        Read for ``kernel_size``, ``stride``, ``dilation`` and ``pads``.
+    input_size : (int, int)
+    tap_values : callable, optional
+        ``tap_values(a, b)`` gives what kernel tap ``(a, b)`` sends back, an
+        array broadcastable to ``grid``'s shape with the leading axes it
+        needs; by default ``grid`` itself.
+
+    Returns
+    -------
+    ndarray, shape (..., in_h, in_w)
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d
+    >>> spread_back(np.ones((1, 1), int), Conv2d(1, 1, 3, dilation=2), (5, 5))[0]
+    array([1, 0, 1, 0, 1])
+    """
+    (top, bottom), (left, right) = layer.pads
+    out_h, out_w = grid.shape[-2:]
+    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    padded = None
+    # One strided, vectorised add per kernel tap: a loop over k*k taps, never over pixels.
+    for a in range(layer.kernel_size[0]):
+        for b in range(layer.kernel_size[1]):
+            values = grid if tap_values is None else tap_values(a, b)
+            if padded is None:
+                padded = np.zeros(values.shape[:-2] + (input_size[0] + top + bottom,
+                                                       input_size[1] + left + right),
+                                  dtype=values.dtype)
+            padded[..., a * dh: a * dh + sh * (out_h - 1) + 1: sh,
+                   b * dw: b * dw + sw * (out_w - 1) + 1: sw] += values
+    return padded[..., top: top + input_size[0], left: left + input_size[1]]

@@ -130,9 +130,12 @@ def layer_loops(layer, x, weight=None, bias=None):
                         i, j = r0 + a * layer.dilation[0], c0 + b * layer.dilation[1]
                         inside = 0 <= i < H and 0 <= j < W
                         if kind == "Conv2d":
-                            for ch in range(C):
+                            # groups: output o reads only the input channels of its group
+                            per_in = weight.shape[1]
+                            group = o // (out_channels // getattr(layer, "groups", 1))
+                            for ch in range(group * per_in, (group + 1) * per_in):
                                 if inside:
-                                    total += weight[o, ch, a, b] * x[ch, i, j]
+                                    total += weight[o, ch - group * per_in, a, b] * x[ch, i, j]
                         elif inside:
                             values.append(x[o, i, j])
                         elif kind == "AvgPool2d":

@@ -13,7 +13,7 @@ rng = np.random.default_rng(0)
 
 def random_conv(cin, cout, k, **kw):
     kh, kw_ = (k, k) if isinstance(k, int) else k
-    return Conv2d(cin, cout, k, weight=rng.normal(size=(cout, cin, kh, kw_)),
+    return Conv2d(cin, cout, k, weight=rng.normal(size=(cout, cin // kw.get("groups", 1), kh, kw_)),
                   bias=rng.normal(size=cout), **kw)
 
 
@@ -22,6 +22,9 @@ def random_conv(cin, cout, k, **kw):
     random_conv(2, 3, (2, 3), stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
     random_conv(1, 2, 4, padding="same"),
     random_conv(3, 1, 3, stride=3, dilation=2, padding=2),
+    random_conv(4, 6, 3, stride=2, padding=1, groups=2),
+    random_conv(3, 3, (3, 2), dilation=(2, 1), padding=1, groups=3),  # depthwise
+    random_conv(2, 4, 2, padding="same", groups=2),
     MaxPool2d(3, stride=2, padding=1),
     MaxPool2d((2, 3), stride=1, dilation=(2, 1), padding=(1, 1)),
     AvgPool2d(3, stride=2, padding=1),
@@ -74,8 +77,8 @@ def test_random_stacks_match_explicit_loops(data):
 @pytest.mark.parametrize("block", [1, 60, 400])
 def test_row_blocks_join_without_seams(monkeypatch, block):
     # Large images go a block of output rows at a time; force tiny blocks on a small one.
-    import rfmaps.engine
-    monkeypatch.setattr(rfmaps.engine, "_BLOCK_ELEMENTS", block)
+    import rfmaps.layers.conv
+    monkeypatch.setattr(rfmaps.layers.conv, "_BLOCK_ELEMENTS", block)
     layers = [random_conv(3, 4, 5, stride=2, padding=2), ReLU(),
               random_conv(4, 3, 3, padding=2, dilation=2), random_conv(3, 2, (3, 2), stride=(3, 1), padding=1)]
     x = rng.random((17, 13, 3))
@@ -93,6 +96,39 @@ def test_kept_kernel_matrices_follow_the_layer():
     for layer in [first, second, first, second]:
         expected = layer_loops(layer, np.moveaxis(x, -1, 0), layer.weight, layer.bias)
         np.testing.assert_allclose(feature_maps([layer], x)[0], expected, rtol=1e-5, atol=1e-5)
+
+
+GEOMETRIES = [dict(), dict(stride=2), dict(dilation=2), dict(stride=2, dilation=2), dict(stride=3, dilation=2),
+              dict(stride=(2, 1), dilation=(1, 3), padding=2)]
+
+
+def test_one_weight_array_shared_by_many_geometries():
+    # Every cached kernel matrix must depend on the whole geometry, not only on the weights.
+    weight = rng.normal(size=(4, 2, 3, 3))
+    weight.setflags(write=False)  # read-only arrays are the ones kept between calls
+    x = rng.random((2, 14, 13))
+    for _ in range(2):
+        for geometry in GEOMETRIES:
+            layer = Conv2d(2, 4, 3, **geometry)
+            out = np.empty((4,) + layer.output_size(x.shape[1:]))
+            expected = layer_loops(layer, x, weight)
+            np.testing.assert_allclose(layer.forward(x, weight, out), expected, rtol=1e-10, atol=1e-10)
+
+
+def test_default_kernel_layers_match_explicit_loops():
+    # Layers without weights share the default bank: one array across every geometry.
+    x = rng.random((15, 14, 3))
+    for _ in range(2):
+        for geometry in GEOMETRIES:
+            layers = [Conv2d(3, 4, 3, **geometry), ReLU(), Conv2d(4, 2, 2, **geometry)]
+            try:
+                maps = feature_maps(layers, x)
+            except ValueError:
+                continue  # too small for this geometry
+            reference = np.moveaxis(x, -1, 0)
+            for layer, weight, got in zip(layers, kernels.layer_weights(layers), maps):
+                reference = layer_loops(layer, reference, weight)
+                np.testing.assert_allclose(got, reference, rtol=1e-5, atol=1e-5)
 
 
 def test_edge_kernel_on_a_step_image_by_hand():

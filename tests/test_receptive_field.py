@@ -75,12 +75,13 @@ def test_arithmetic_matches_brute_force(stack, data):
             step = (min(p[axis] for p in shifted) - low[axis]) * (other[axis] - position[axis])
             assert step == rows[depth].jump[axis]
 
-    # Clipped region: the unbounded one cut to the image.
+    # Clipped region: the box of the image pixels with a path (none: None).
     clipped = input_region(layers, position, size, layer=depth)
-    lows = [max(l, 0) for l in low]
-    highs = [min(h, n - 1) for h, n in zip(high, size)]
-    expected = None if any(l > h for l, h in zip(lows, highs)) else tuple(zip(lows, highs))
+    reached = backward_paths(sub, position, size)
+    expected = tuple((min(p[a] for p in reached), max(p[a] for p in reached)) for a in (0, 1)) if reached else None
     assert clipped == expected
+    # Only the layers up to `depth` count: a later layer that does not fit the input is no reason to refuse.
+    assert input_region(sub + [Conv2d(1, 1, 1000)], position, size, layer=depth) == clipped
 
     # Path counts: every pixel, against explicit backward loops.
     counts = path_counts(layers, position, size, layer=depth)
@@ -135,6 +136,20 @@ def test_dilation_leaves_holes_and_the_centre_counts_most():
     counts = path_counts(layers, (0, 0), (13, 13))
     assert counts[1].sum() == 0  # a hole row
     assert counts[6, 6] == counts.max()
+
+
+def test_clipped_region_holds_only_pixels_with_a_path():
+    # Taps at -1 (padding) and 1: pixel 0 lies inside the theoretical field but has no path.
+    layers = [Conv2d(1, 1, 2, dilation=2, padding=1)]
+    assert input_region(layers, (0, 0), 4, clip=False) == ((-1, 1), (-1, 1))
+    assert input_region(layers, (0, 0), 4) == ((1, 1), (1, 1))
+    assert path_counts(layers, (0, 0), 4)[:2, :2].tolist() == [[0, 0], [0, 1]]
+
+
+def test_region_of_an_early_layer_ignores_later_layers():
+    layers = [Conv2d(1, 1, 3), Conv2d(1, 1, 9)]  # the second needs 9 pixels; layer 0 gives 6
+    assert input_region(layers, (2, 3), 8, layer=0) == ((2, 4), (3, 5))
+    assert path_counts(layers, (2, 3), 8, layer=0)[3, 4] == 1
 
 
 def test_neuron_seeing_only_padding_has_no_clipped_region():

@@ -44,6 +44,9 @@ def test_arithmetic_of_blocks_matches_brute_force(layers, size, data):
     low = [min(p[a] for p in support) for a in (0, 1)]
     high = [max(p[a] for p in support) for a in (0, 1)]
     assert input_region(layers, position, size, clip=False) == tuple(zip(low, high))
+    reached = backward_paths(layers, position, (size, size))
+    box = tuple((min(p[a] for p in reached), max(p[a] for p in reached)) for a in (0, 1)) if reached else None
+    assert input_region(layers, position, size) == box
     brute = np.zeros((size, size), dtype=np.int64)
     for (i, j), c in backward_paths(layers, position, (size, size)).items():
         brute[i, j] = c

@@ -7,9 +7,9 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 
 from .. import drawing
-from ..engine import feature_maps, layer_weights
+from ..engine import feature_maps
 from ..explain import output_size_formula, size_text
-from ..kernels import bank_names
+from ..kernels import bank_names, layer_weights
 from ..layers import Conv2d
 from ..receptive_field import check_position, input_region
 from ._base import Cache, Explorer, image_control, set_range, slider

@@ -1,0 +1,22 @@
+"""Layer specifications with PyTorch's signatures and meanings, one module per kind.
+
+A layer is a small immutable value: it says *how* it slides over its input
+(kernel size, stride, padding, dilation) and, for a convolution, which
+weights it uses. Each kind answers, in its own module, the questions the rest
+of the package asks (see :mod:`rfmaps.layers.base`): its output size, its
+receptive-field geometry, its forward and backward passes and its path
+counts.
+
+Every size argument takes an int or an ``(h, w)`` pair, as in ``torch.nn``.
+The normalised pairs are stored, so ``Conv2d(1, 1, 3).kernel_size == (3, 3)``.
+"""
+
+
+from ..validation import IntOrPair, Pair
+from .base import Layer, SlidingWindow, check_layers
+from .conv import Conv2d
+from .pointwise import ReLU, ZeroPad2d
+from .pooling import AvgPool2d, MaxPool2d
+
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Layer", "SlidingWindow",
+           "check_layers", "Pair", "IntOrPair"]

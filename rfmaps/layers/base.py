@@ -1,0 +1,256 @@
+"""What every layer kind answers, and what sliding-window kinds share.
+
+The rest of the package asks a layer these questions, and nothing else:
+
+====================  ========================================================
+arithmetic (exact)
+``output_size``       output ``(h, w)`` for an input ``(h, w)``
+``advance``           the :class:`~rfmaps.geometry.Geometry` after the layer
+                      (the receptive-field recurrence)
+``axis_taps``         input coordinates one output index reads, along an axis
+``reach_back``        the input pixels with a path to given output pixels
+``channels_after``    channels leaving the layer (checks those arriving)
+``most_paths``        a bound on the paths the layer adds per input pixel
+arrays (numpy)
+``forward``           the output for an input, written into a given array
+``backward``          the gradient for the input, given it for the output
+``spread_back``       output values sent back to each input pixel they read
+====================  ========================================================
+
+so adding a layer kind means one module with one class; nothing else checks
+types. :class:`SlidingWindow` answers all of them for the layers that slide a
+window with kernel size, stride, padding and dilation; a kind overrides what
+differs (``forward`` at least).
+
+Layers are frozen, slotted dataclasses: immutable values that compare and
+hash by content, so they can key a cache. Their arrays are read-only, and a
+pickled or deep-copied layer is rebuilt through its constructor, so the copy
+is validated and read-only again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from fractions import Fraction
+from typing import Tuple
+
+import numpy as np
+
+from ..geometry import Geometry
+from ..sliding import spread_back
+from ..validation import Pair, pair
+
+__all__ = ["Layer", "SlidingWindow", "check_layers", "frozen_array", "channels_back"]
+
+
+def _rebuild(cls, arguments: dict):
+    return cls(**arguments)
+
+
+def frozen_array(value, name: str, shape) -> np.ndarray:
+    """A private, read-only float copy of ``value``, checked for shape and finiteness."""
+    if value is None:
+        return None
+    array = np.array(value, dtype=float)  # a private copy, so the layer stays immutable
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold finite numbers, found NaN or infinity")
+    array.setflags(write=False)
+    return array
+
+
+class Layer:
+    """The protocol of every layer kind (see the module docstring); a value object."""
+
+    __slots__ = ()
+    #: Whether the layer has kernels (its own ``weight``, else the default bank).
+    has_weights = False
+
+    # -- value semantics -------------------------------------------------------------------
+    def _arguments(self) -> dict:
+        """The constructor arguments that rebuild this layer."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    def _key(self) -> tuple:
+        """What the layer is: equal keys, equal layers (arrays compared by content)."""
+        values = []
+        for value in self._arguments().values():
+            if isinstance(value, np.ndarray):
+                value = (value.shape, value.tobytes())
+            values.append(value)
+        return (type(self).__name__,) + tuple(values)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __reduce__(self):
+        # Rebuilt through the constructor: validated again, and its arrays read-only again.
+        return (_rebuild, (type(self), self._arguments()))
+
+    # -- defaults that hold for most kinds --------------------------------------------------
+    def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
+        """Channels leaving the layer when ``channels`` arrive; most layers keep them.
+
+        A layer that cannot take ``channels`` raises a ``ValueError`` that
+        starts with ``where`` (such as ``'layer 3'``) and says what ``source``
+        has.
+        """
+        return channels
+
+    def channel_sources(self, channel: int) -> frozenset:
+        """The input channels output ``channel`` depends on; most layers keep channels apart."""
+        return frozenset((channel,))
+
+    def most_paths(self) -> int:
+        """An upper bound on the paths the layer adds per input pixel."""
+        return 1
+
+
+class SlidingWindow(Layer):
+    """A window of ``kernel_size`` taps, ``dilation`` apart, moved ``stride`` pixels at a time.
+
+    Subclasses are dataclasses with the fields ``kernel_size``, ``stride``,
+    ``padding`` and ``dilation`` (pairs after validation).
+    """
+
+    __slots__ = ()
+
+    @property
+    def effective_kernel_size(self) -> Pair:
+        """Span of the kernel on its input, holes included: ``d * (k - 1) + 1``."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
+
+    @property
+    def pads(self) -> Tuple[Pair, Pair]:
+        """Zero padding ``((top, bottom), (left, right))`` actually added to the input.
+
+        Equal on both sides except for ``padding='same'`` with an even span,
+        where PyTorch puts the extra row/column after (bottom/right).
+        """
+        if self.padding == "same":
+            return tuple(((span - 1) // 2, span - 1 - (span - 1) // 2) for span in self.effective_kernel_size)
+        return tuple((p, p) for p in self.padding)
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def output_size(self, input_size) -> Pair:
+        """Output ``(h, w)`` for an input of ``input_size``, by PyTorch's formula.
+
+        ``floor((n + p_before + p_after - d * (k - 1) - 1) / s) + 1`` per axis.
+
+        Raises
+        ------
+        ValueError
+            If the input is smaller than the kernel's span, so no output is left.
+        """
+        size = pair(input_size, "input_size", 1)
+        out = []
+        for axis, n in enumerate(size):
+            (before, after), span = self.pads[axis], self.effective_kernel_size[axis]
+            padded = n + before + after
+            if padded < span:
+                raise ValueError(
+                    f"input_size {size} is too small for {self!r}: the kernel spans "
+                    f"{span} pixels but the padded input has only {padded} along "
+                    f"{'height' if axis == 0 else 'width'}; input_size must be >= "
+                    f"{span - before - after} there")
+            out.append((padded - span) // self.stride[axis] + 1)
+        return tuple(out)
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        """The recurrence: with span ``k' = d (k - 1) + 1`` and padding before ``p``,
+
+        ``r += (k' - 1) j``, ``c += ((k' - 1) / 2 - p) j``, ``j *= s``.
+        """
+        rf, jump, start = [], [], []
+        for axis in (0, 1):
+            span, before = self.effective_kernel_size[axis], self.pads[axis][0]
+            j = geometry.jump[axis]
+            start.append(geometry.start[axis] + (Fraction(span - 1, 2) - before) * j)
+            rf.append(geometry.rf[axis] + (span - 1) * j)
+            jump.append(j * self.stride[axis])
+        return Geometry(tuple(rf), tuple(jump), tuple(start))
+
+    def axis_taps(self, index: int, axis: int):
+        """Input coordinates output ``index`` reads along ``axis``: ``s i - p + d t`` for each tap t."""
+        origin = self.stride[axis] * index - self.pads[axis][0]
+        return range(origin, origin + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1,
+                     self.dilation[axis])
+
+    def reach_back(self, boxes, input_size):
+        """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of sets.
+
+        A path goes through a tap that reads the image, never the padding.
+        """
+        out = []
+        for rows, cols in boxes:
+            reached = [frozenset(i for o in indices for i in self.axis_taps(o, axis) if 0 <= i < input_size[axis])
+                       for axis, indices in enumerate((rows, cols))]
+            if reached[0] and reached[1]:
+                out.append(tuple(reached))
+        return out
+
+    def most_paths(self) -> int:
+        return math.prod(self.kernel_size)
+
+    # -- arrays -----------------------------------------------------------------------------
+    def spread_back(self, grid: np.ndarray, input_size, tap_values=None) -> np.ndarray:
+        """:func:`rfmaps.sliding.spread_back` for this window."""
+        return spread_back(grid, self, input_size, tap_values)
+
+    def forward(self, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
+        """The output for ``x`` (C, H, W), written into ``out`` (its exact shape, C-contiguous)."""
+        raise NotImplementedError
+
+    def backward(self, weight, x: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Gradient with respect to ``x``, given it for the output ``y``."""
+        raise NotImplementedError
+
+    # -- text -------------------------------------------------------------------------------
+    def _geometry_repr(self, defaults) -> str:
+        parts = []
+        for name in ("kernel_size", "stride", "padding", "dilation"):
+            value = getattr(self, name)
+            if name != "kernel_size" and value == defaults.get(name):
+                continue
+            if isinstance(value, tuple) and value[0] == value[1]:
+                value = value[0]
+            text = repr(value) if isinstance(value, str) else str(value)
+            parts.append(f"{name}={text}")
+        return ", ".join(parts)
+
+
+def check_layers(layers) -> tuple:
+    """Return ``layers`` as a tuple after checking every item is a layer.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is empty or holds something that is not a layer.
+    """
+    if isinstance(layers, Layer):
+        layers = [layers]
+    try:
+        layers = tuple(layers)
+    except TypeError:
+        raise ValueError(f"layers must be a list of layers, got {type(layers).__name__}") from None
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got an empty list")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f"layers[{i}] must be a layer (Conv2d, MaxPool2d, AvgPool2d, ReLU, ZeroPad2d, Residual, ...), "
+                f"got {type(layer).__name__}")
+    return layers
+
+
+def channels_back(path, channels) -> frozenset:
+    """Input channels of ``path`` that the output ``channels`` depend on (``channels`` when empty)."""
+    channels = frozenset(channels)
+    for layer in reversed(tuple(path)):
+        channels = frozenset().union(*(layer.channel_sources(c) for c in channels))
+    return channels
