@@ -276,3 +276,18 @@ def test_effective_field_never_leaves_the_theoretical_one(data):
 def test_erf_refuses_a_bad_channel():
     with pytest.raises(ValueError, match="channel must be an int from 0 to 3"):
         effective_receptive_field([Conv2d(1, 4, 3)], (0, 0), np.zeros((5, 5)), channel=4)
+
+
+@pytest.mark.parametrize("block", [None, 5000])
+def test_far_apart_kernel_rows_match_explicit_loops(monkeypatch, block):
+    # A dilation much larger than a block of rows: each row shift gets its own window matrix.
+    import rfmaps.layers.conv
+    if block:
+        monkeypatch.setattr(rfmaps.layers.conv, "_BLOCK_ELEMENTS", block)
+    layers = [random_conv(4, 6, 3, stride=(2, 1), padding=3, dilation=(9, 4), groups=2),
+              random_conv(6, 2, (2, 3), dilation=(7, 1))]
+    x = rng.random((41, 23, 4))
+    reference = np.moveaxis(x, -1, 0)
+    for layer, got in zip(layers, feature_maps(layers, x)):
+        reference = layer_loops(layer, reference, layer.weight, layer.bias)
+        np.testing.assert_allclose(got, reference, rtol=0, atol=1e-6 * np.abs(reference).max())

@@ -191,21 +191,21 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     phases, shifts, matrices = _kernel_matrix(weight, bias, layer, x.dtype)
     taps = len(phases) * channels * kw  # rows of the window matrix, before the row of ones
     ones = bias is not None
-    reach = shifts[-1]  # extra rows the window matrix spans
+    reach = shifts[-1]  # extra rows a shared window matrix spans
     per_row = (taps + ones + len(shifts) * outs) * ow
-    rows = max(1, min(oh, _BLOCK_ELEMENTS // per_row - reach))
+    rows = min(oh, _BLOCK_ELEMENTS // per_row - reach)
+    if rows < max(1, reach):
+        # A large dilation makes the shifts far apart (d = 120: rows 0, 120, 240): a window
+        # matrix shared by all shifts would copy mostly rows no output of the block reads.
+        # Each shift then gets its own window matrix of exactly the rows it reads.
+        return _conv_per_shift(x, layer, phases, shifts, matrices, ones, out)
     for g in range(groups):
         x_g, out_g = x[g * channels: (g + 1) * channels], out[g * outs: (g + 1) * outs]
         for r0 in range(0, oh, rows):  # blocks of output rows bound the memory
             r1 = min(oh, r0 + rows)
             n, span = (r1 - r0) * ow, (r1 - r0 + reach) * ow
             windows = scratch("windows", (taps + ones, span), x.dtype)
-            grids = windows[:taps].reshape(len(phases), channels, kw, span // ow, ow)
-            for p, phase in enumerate(phases):
-                for j in range(kw):
-                    gather_grid(x_g, grids[p, :, j], (sh * r0 + phase - top, dw * j - left), (sh, sw), 0.0)
-            if ones:
-                windows[taps] = 1
+            _gather_windows(x_g, windows, phases, sh * r0 - top, ow, layer, ones)
             products = scratch("products", (len(shifts), outs, span), x.dtype)
             np.matmul(matrices[g], windows, out=products.reshape(len(shifts) * outs, span))
             parts = [product[:, shift * ow: shift * ow + n] for product, shift in zip(products, shifts)]
@@ -216,6 +216,49 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
                 np.add(parts[0], parts[1], out=total)
                 for part in parts[2:]:
                     total += part
+    return out
+
+
+def _gather_windows(x_g, windows, phases, first_row: int, ow: int, layer: Conv2d, ones: bool) -> None:
+    """Fill a window matrix: for each row phase and kernel column, the grid of input pixels
+    whose first row is ``first_row + phase``, ``ow`` pixels wide (zeros where it leaves the input)."""
+    kw, (sh, sw), dw = layer.kernel_size[1], layer.stride, layer.dilation[1]
+    left = layer.pads[1][0]
+    taps = len(phases) * len(x_g) * kw
+    grids = windows[:taps].reshape(len(phases), len(x_g), kw, -1, ow)
+    for p, phase in enumerate(phases):
+        for j in range(kw):
+            gather_grid(x_g, grids[p, :, j], (first_row + phase, dw * j - left), (sh, sw), 0.0)
+    if ones:
+        windows[taps] = 1
+
+
+def _conv_per_shift(x, layer: Conv2d, phases, shifts, matrices, ones: bool, out: np.ndarray) -> np.ndarray:
+    """:func:`_conv` for shifts far apart: per shift, a window matrix of only the rows it reads."""
+    groups, kw = layer.groups, layer.kernel_size[1]
+    channels, outs = len(x) // groups, len(out) // groups
+    sh = layer.stride[0]
+    top = layer.pads[0][0]
+    oh, ow = out.shape[1:]
+    taps = len(phases) * channels * kw
+    columns = taps + ones
+    rows = max(1, min(oh, _BLOCK_ELEMENTS // ((columns + outs) * ow)))
+    for g in range(groups):
+        x_g, out_g = x[g * channels: (g + 1) * channels], out[g * outs: (g + 1) * outs]
+        # Row block k of the stacked matrix holds the kernel rows at shift k; the bias
+        # column is non-zero at shift 0 only, so every block may meet the row of ones.
+        by_shift = matrices[g].reshape(len(shifts), outs, columns)
+        for r0 in range(0, oh, rows):
+            r1 = min(oh, r0 + rows)
+            n = (r1 - r0) * ow
+            total = out_g[:, r0:r1].reshape(outs, n)
+            windows = scratch("windows", (columns, n), x.dtype)
+            product = scratch("products", (outs, n), x.dtype)
+            for k, shift in enumerate(shifts):
+                _gather_windows(x_g, windows, phases, sh * (r0 + shift) - top, ow, layer, ones)
+                np.matmul(by_shift[k], windows, out=product if k else total)
+                if k:
+                    total += product
     return out
 
 
