@@ -44,7 +44,7 @@ import numpy as np
 
 from .images import as_float_image
 from .kernels import layer_weights
-from .layers import Layer
+from .layers import Layer, check_layers
 from .receptive_field import receptive_fields
 from .validation import check_channel, check_position, layer_index
 
@@ -174,8 +174,10 @@ def effective_receptive_field(layers: Sequence[Layer], position, image, layer: i
     >>> erf[3].astype(int).tolist()
     [0, 3, 6, 9, 6, 3]
     """
-    layers, weights, values = _forward(layers, image, np.float64)
+    layers = check_layers(layers)
     last = layer_index(layer, len(layers))
+    # Only the layers up to the neuron's matter; later ones need not even fit the image.
+    layers, weights, values = _forward(layers[: last + 1], image, np.float64)
     output = values[last + 1]
     position = check_position(position, output.shape[1:])
     grad = np.zeros_like(output)
@@ -202,6 +204,12 @@ def mass_width(heat: np.ndarray, centre, fraction: float = 0.95) -> int:
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    heat = np.asarray(heat)
+    if heat.ndim != 2 or heat.size == 0 or not np.issubdtype(heat.dtype, np.number):
+        raise ValueError(f"heat must be a non-empty 2-D array of numbers, got shape {heat.shape}")
+    if not np.all(np.isfinite(heat)) or heat.min() < 0:
+        raise ValueError("heat must hold finite values >= 0 (an effective field is |gradient|)")
+    centre = check_position(centre, heat.shape, "centre")
     total = heat.sum()
     if total <= 0:
         return 0

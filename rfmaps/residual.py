@@ -67,6 +67,8 @@ class Residual(Layer):
     def __post_init__(self):
         object.__setattr__(self, "body", check_layers(self.body))
         shortcut = self.shortcut
+        if isinstance(shortcut, Layer):  # one layer, as body accepts too
+            shortcut = (shortcut,)
         object.__setattr__(self, "shortcut", () if shortcut is None or len(shortcut) == 0
                            else check_layers(shortcut))
         self.geometry  # refuses misaligned paths now, not at first use

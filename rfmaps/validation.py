@@ -41,6 +41,8 @@ def pair(value: Any, name: str, minimum: int) -> Pair:
     ...
     ValueError: stride must be >= 1, got 0
     """
+    if hasattr(value, "tolist") and hasattr(value, "ndim"):  # a numpy array or scalar: plain ints
+        value = value.tolist()
     if is_int(value):
         value = (value, value)
     if (

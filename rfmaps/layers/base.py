@@ -49,10 +49,27 @@ def _rebuild(cls, arguments: dict):
 
 
 def frozen_array(value, name: str, shape) -> np.ndarray:
-    """A private, read-only float copy of ``value``, checked for shape and finiteness."""
+    """A private, read-only float copy of ``value``, checked for type, shape and finiteness.
+
+    Takes anything array-like of real numbers, PyTorch tensors included (a
+    tensor that requires grad is detached: the layer only needs its values).
+    """
     if value is None:
         return None
-    array = np.array(value, dtype=float)  # a private copy, so the layer stays immutable
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.array(value)  # a private copy, so the layer stays immutable
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of shape {shape}; "
+                         f"its nested lists have different lengths") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must be an array of real numbers of shape {shape}, "
+                        f"got {type(value).__name__} of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype {array.dtype}); "
+                        f"pass .real explicitly if that is what you mean")
+    array = array.astype(float)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
     if not np.all(np.isfinite(array)):

@@ -91,7 +91,8 @@ class Conv2d(SlidingWindow):
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % self.groups:
                 raise ValueError(f"{name} must be divisible by groups={self.groups}, got {getattr(self, name)}")
-        padding = 0 if self.padding == "valid" else self.padding
+        # Compare with strings only when it is one: an array padding would compare element-wise.
+        padding = 0 if isinstance(self.padding, str) and self.padding == "valid" else self.padding
         if isinstance(padding, str):
             if padding != "same":
                 raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
