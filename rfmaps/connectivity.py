@@ -53,12 +53,62 @@ def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) 
     last = layer_index(layer, len(layers))
     rows = receptive_fields(layers[: last + 1], input_size)  # later layers need not fit
     position = check_position(position, rows[last].output_size)
+    size = rows.input_size
+    crop = _crop(rows, last, position)
+    if crop is None:
+        return _spread_to_input(rows, last, position, size)
+    (r0, r1), (c0, c1) = crop
+    if r1 <= r0 or c1 <= c0:  # the neuron reads only padding: no pixel has a path
+        return np.zeros(size, dtype=np.int64)
+    # The same stack on the cropped input: the neuron moves by the crop's offset over the jump.
+    jump = rows[last].jump
+    inner = (position[0] - r0 // int(jump[0]), position[1] - c0 // int(jump[1]))
+    try:
+        cropped_rows = receptive_fields(layers[: last + 1], (r1 - r0, c1 - c0))
+    except ValueError:  # a neuron that sees only padding can leave a crop too small to run on
+        return _spread_to_input(rows, last, position, size)
+    if not all(0 <= p < n for p, n in zip(inner, cropped_rows[last].output_size)):
+        return _spread_to_input(rows, last, position, size)
+    counts = _spread_to_input(cropped_rows, last, inner, (r1 - r0, c1 - c0))
+    # np.zeros leaves untouched pages unallocated: a huge input costs only the crop's memory.
+    grid = np.zeros(size, dtype=counts.dtype)
+    grid[r0:r1, c0:c1] = counts
+    return grid
+
+
+def _crop(rows, last: int, position):
+    """Input rows and columns ``((r0, r1), (c0, c1))`` (half-open) that hold every path, or None.
+
+    Path counts are local: only pixels inside the neuron's box (padding
+    included, ``clip=False``) have paths, and only neurons whose windows lie in
+    it carry them. Run on a crop of the input that starts at a multiple of the
+    jump (so every layer's grid of windows lands on the same pixels) and holds
+    the box, the stack gives the same counts; time and memory then follow the
+    size of the receptive field, not of the image. Fractional jumps (a
+    transposed convolution or upsampling) have no such crop: None.
+    """
+    jump = rows[last].jump
+    if any(j.denominator != 1 for r in rows[: last + 1] for j in r.jump):
+        return None
+    box = rows[last].geometry.bounds(position)
+    crop = []
+    for axis in (0, 1):
+        (low, high), n, step = box[axis], rows.input_size[axis], int(jump[axis])
+        start = (max(low, 0) // step) * step
+        crop.append((start, min(n, high + 1)))
+    if all(b - a == n for (a, b), n in zip(crop, rows.input_size)):
+        return None  # the crop is the whole input
+    return tuple(crop)
+
+
+def _spread_to_input(rows, last: int, position, size) -> np.ndarray:
+    """Send one path from the neuron back through every layer to the input (full arrays)."""
     # The largest count is at most the product of each layer's bound.
     total = math.prod(r.layer.most_paths() for r in rows[: last + 1])
     dtype = np.int64 if total < 2 ** 62 else object
     grid = np.zeros(rows[last].output_size, dtype=dtype)
     grid[position] = 1
     for index in range(last, -1, -1):
-        size = rows.input_size if index == 0 else rows[index - 1].output_size
-        grid = rows[index].layer.spread_back(grid, size)
+        below = size if index == 0 else rows[index - 1].output_size
+        grid = rows[index].layer.spread_back(grid, below)
     return grid

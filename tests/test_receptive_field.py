@@ -171,3 +171,40 @@ def test_table_shows_in_text_and_html():
     assert "Conv2d(3, 8, kernel_size=5, stride=2)" in text and "14 x 14" in text
     html = rows._repr_html_()
     assert html.startswith("<table>") and "<td>5 x 5</td>" in html
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(st.lists(layer(), min_size=1, max_size=3), st.tuples(st.integers(8, 40), st.integers(8, 40)), st.data())
+def test_path_counts_on_a_crop_equal_the_counts_on_the_whole_input(layers, size, data):
+    """path_counts works on a crop around the field; any neuron, near a border or not, must not notice."""
+    from rfmaps.connectivity import _crop, _spread_to_input
+    from rfmaps.residual import Residual
+
+    residual = data.draw(st.booleans())
+    if residual:  # sometimes end with a residual block whose paths align
+        body = [Conv2d(1, 1, 3, padding=1), ReLU(), Conv2d(1, 1, 3, padding=1)]
+        layers = layers + [Residual(body)]
+    assume(stack_fits(layers, size))
+    rows = receptive_fields(layers, size)
+    out = rows[-1].output_size
+    position = (data.draw(st.integers(0, out[0] - 1)), data.draw(st.integers(0, out[1] - 1)))
+    whole = _spread_to_input(rows, len(layers) - 1, position, size)
+    np.testing.assert_array_equal(path_counts(layers, position, size), whole)
+    if not residual:  # and both against an independent reference (it knows no residual blocks)
+        np.testing.assert_array_equal(whole, impulse_counts(layers, position, size))
+
+
+def test_path_counts_follow_the_size_of_the_field_not_of_the_image():
+    import tracemalloc
+
+    tracemalloc.start()
+    layers = [Conv2d(1, 1, 3, padding=1), Conv2d(1, 1, 3, dilation=2)]
+    counts = path_counts(layers, (5000, 7000), (12000, 12000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Second layer: rows 5000, 5002, 5004 of the first; each reads the 3 input rows around it.
+    window = counts[4999:5006, 6999:7006]
+    assert counts.sum() == window.sum() == 81
+    assert window.tolist() == [[a * b for b in (1, 1, 2, 1, 2, 1, 1)] for a in (1, 1, 2, 1, 2, 1, 1)]
+    # The 12000 x 12000 answer is allocated untouched (np.zeros); only the crop is computed.
+    assert peak < counts.nbytes + 10 * 2 ** 20
