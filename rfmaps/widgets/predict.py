@@ -80,10 +80,9 @@ class Predict:
                                     widgets.HBox([self.guess, self.button]), self.result])
         self.correct: Optional[bool] = None
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        # A result of the cell (not a side display), so the cell shows its execution count.
+        return self.widget._repr_mimebundle_(**kwargs)
 
     def _is_right(self) -> bool:
         if self.feedback or isinstance(self.answer, str):

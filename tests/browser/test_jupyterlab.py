@@ -42,12 +42,20 @@ def run_all(page):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
+def prompts(page):
+    """The execution count of each code cell, as shown (``[3]:``)."""
+    # A cell whose source is hidden (the predictions) shows its count on its output only.
+    return page.evaluate(
+        f"() => Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell')).map(c => "
+        "['.jp-InputArea-prompt', '.jp-OutputArea-prompt']"
+        ".map(s => c.querySelector(s)).map(p => p ? p.textContent.trim() : '')"
+        ".find(t => /^\\[\\d+\\]:$/.test(t)) || '')")
+
+
 def finished(page, code_cells):
     """every code cell has an execution count and the kernel is idle"""
-    prompts = page.evaluate(
-        f"() => Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputArea-prompt'))"
-        ".map(p => p.textContent.trim())")
-    done = len(prompts) == code_cells and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+    shown = prompts(page)
+    done = len(shown) == code_cells and all(re.fullmatch(r"\[\d+\]:", p) for p in shown)
     return done and page.locator("text=| Idle").count() > 0
 
 
@@ -87,7 +95,7 @@ def test_notebook_in_the_browser(lab_session, page, name):
         wait_until(lambda: finished(page, code_cells), 240)
     except AssertionError:
         page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-timeout.png"), full_page=True)
-        raise
+        raise AssertionError(f"Run All did not finish: {code_cells} code cells, prompts {prompts(page)}")
 
     errors = page.locator(f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     for i in range(errors.count()):
