@@ -17,7 +17,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "title", "outline", "set_region", "show_input", "set_padding", "mosaic",
+__all__ = ["make_figure", "title", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
@@ -85,6 +85,29 @@ def show_input(ax, image: np.ndarray, heading: str, pads=((0, 0), (0, 0))):
     ax.set_xticks([])
     ax.set_yticks([])
     return art, frame
+
+
+def set_image(art, array: np.ndarray, limits: bool = True) -> None:
+    """Put ``array`` into the image artist ``art``, pixel ``(r, c)`` centred on ``(c, r)``.
+
+    The extent follows the array's shape (so a new size never stretches the
+    picture), and with ``limits`` the axes show exactly the whole array.
+
+    Examples
+    --------
+    >>> fig = make_figure((2, 2), interactive=False)
+    >>> ax = fig.add_subplot()
+    >>> art = ax.imshow(np.zeros((1, 1)))
+    >>> set_image(art, np.zeros((3, 5)))
+    >>> art.get_extent(), [float(v) for v in ax.get_xlim() + ax.get_ylim()]
+    ([-0.5, 4.5, 2.5, -0.5], [-0.5, 4.5, 2.5, -0.5])
+    """
+    h, w = array.shape[:2]
+    art.set_data(array)
+    art.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+    if limits:
+        art.axes.set_xlim(-0.5, w - 0.5)
+        art.axes.set_ylim(h - 0.5, -0.5)
 
 
 def set_padding(ax, frame: Rectangle, size, pads) -> None:
