@@ -65,6 +65,27 @@ class Selection(NamedTuple):
     map: int = 0
 
 
+_BLAS = []  # the ThreadpoolController, made on first use (it scans the loaded libraries once: ~25 ms)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the block with one BLAS thread.
+
+    An explorer's matrix products are small (a teaching image, a few kernels):
+    a second thread saves well under a millisecond, but on a shared hub, where
+    another process holds the other core, BLAS threads wait for each other and
+    one change was seen to take 1.1 s instead of 60 ms. The limit holds only
+    inside the block: the student's own numpy code keeps every thread.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
+
+
 def _interactive_backend() -> bool:
     return "ipympl" in matplotlib.get_backend() or matplotlib.get_backend() == "widget"
 
@@ -210,6 +231,7 @@ class Explorer:
         self._selection: Optional[Selection] = None
         self._drawn = {}  # control name -> (value, min, max) of the picture on show
         self._quiet_depth = 0  # > 0 while the explorer itself sets controls
+        self._started = False  # True once built: from then on frames go out at once
         self._interactive = _interactive_backend()
         self._blit = self._interactive if blit is None else blit
         self._background = None
@@ -228,7 +250,8 @@ class Explorer:
         for artist in self._overlays:
             artist.set_animated(self._blit)
         try:
-            self._refresh()  # unguarded: starting values that cannot be drawn raise here
+            with one_blas_thread():
+                self._refresh()  # unguarded: starting values that cannot be drawn raise here
         except Exception:
             self.close()
             raise
@@ -242,6 +265,7 @@ class Explorer:
             canvas.header_visible = False
             canvas.footer_visible = False
         self.widget = self._layout()
+        self._started = True
         self._replace_previous_in_this_cell()
 
     # --- what subclasses provide ------------------------------------------------
@@ -476,7 +500,8 @@ class Explorer:
         (or the kernel's log) sees it instead of a quiet message.
         """
         try:
-            action(*args)
+            with one_blas_thread():
+                action(*args)
         except ValueError as error:
             self._set_message(str(error))
         except Exception as error:
@@ -552,8 +577,12 @@ class Explorer:
             for artist in self._overlays:
                 self.figure.draw_artist(artist)
             canvas.blit(self.figure.bbox)
+        elif self._interactive and self._started:
+            # Render and send the frame now: draw_idle would first ask the browser for
+            # a draw request and wait for it (one more round trip before any pixel).
+            canvas.draw()
         elif self._interactive:
-            canvas.draw_idle()
+            canvas.draw_idle()  # not shown yet: the browser asks for a frame when it shows the canvas
         elif _in_kernel():
             from IPython import get_ipython
 

@@ -91,7 +91,6 @@ class ERFExplorer(Explorer):
     """
 
     figsize = (9.5, 3.4)
-    selection_blits = False  # the heat map and the profile change with the neuron
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
                  weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):
@@ -149,6 +148,10 @@ class ERFExplorer(Explorer):
         self._ax_line.set_yticks([])  # both curves are scaled to a peak of 1 (the caption says so)
         # Few labels: text is the slowest thing Agg draws.
         self._ax_line.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+        drawing.title(self._ax_line, "the neuron's centre row, by column")
+        # The heat map and both curves change with the neuron: they are overlays, so a
+        # new selection is blitted like the outlines (no text or ticks redrawn).
+        self._overlays = self._boxes + [self._heat_art, self._box_line, self._erf_line]
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
@@ -194,14 +197,14 @@ class ERFExplorer(Explorer):
             box[region[1][0]: region[1][1] + 1] = 1
         self._box_line.set_data(xs, box)
         width = mass_width(field, centre, 0.9)
-        drawing.title(self._ax_line, f"input row {centre[0]}, by column")
         if peak == 0:
             note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
         else:
             note = ""
         self._readout.value = (
             f"<b>Neuron ({row}, {col})</b>: the theoretical receptive field is {size_text(rf)} pixels, but 90% "
-            f"of the effective field lies in a {width} × {width} square around its centre: the centre "
+            f"of the effective field lies in a {width} × {width} square around its centre (input row "
+            f"{centre[0]}, column {centre[1]}; the right panel shows that row): the centre "
             f"reaches the neuron through many more paths than the rim.{note}")
 
 
