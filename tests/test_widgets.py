@@ -9,6 +9,7 @@ a refusal (ValueError) is raised again, so these tests see it.
 
 import gc
 import random
+from types import SimpleNamespace
 
 import ipywidgets as widgets
 import numpy as np
@@ -16,9 +17,9 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure
 
-from rfmaps import drawing, input_region
+from rfmaps import MaxPool2d, drawing, feature_maps, input_region, receptive_fields
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
-from rfmaps.widgets._base import Cache
+from rfmaps.widgets._base import Cache, Explorer, check_int, image_control, slider
 from reference import backward_paths
 
 EXPLORERS = {
@@ -401,3 +402,69 @@ def test_inline_backend_replaces_the_picture_in_place():
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert text.strip() == "1 True '' ((1, 5), (2, 6))"
+
+
+# --- a fourth explorer: what the base class leaves to write ----------------------------------
+
+class PoolExplorer(Explorer):
+    """A max pool on an image: the smallest explorer the base class allows."""
+
+    figsize = (6, 3)
+
+    def __init__(self, image="checkerboard", kernel_size=2, size=24):
+        self._start = check_int(kernel_size, "kernel_size", 1, 4)
+        super().__init__(image, size)
+
+    def _make_controls(self):
+        return {"image": image_control(self._own_name), "kernel_size": slider("pool", self._start, 1, 4),
+                "row": slider("row", 0, 0, 0), "col": slider("col", 0, 0, 0)}
+
+    def _compute(self):
+        image = self._image()
+        layers = (MaxPool2d(self.controls["kernel_size"].value),)
+        rows = receptive_fields(layers, image.shape[:2])
+        return SimpleNamespace(layers=layers, input_size=image.shape[:2], rows=rows, image=image,
+                               pooled=feature_maps(layers, image)[0][0])
+
+    def _build(self):
+        self._ax_in, self._ax_out = self.figure.subplots(1, 2)
+        self._in_art = self._ax_in.imshow(np.zeros((1, 1)), cmap="gray", vmin=0, vmax=1)
+        self._out_art = self._ax_out.imshow(np.zeros((1, 1)), cmap="gray", vmin=0, vmax=1)
+        self._box, self._neuron = drawing.outline(self._ax_in), drawing.outline(self._ax_out)
+        self._overlays = [self._box, self._neuron]
+
+    def _draw(self, state):
+        drawing.set_image(self._in_art, state.image)
+        drawing.set_image(self._out_art, state.pooled)
+
+    def _draw_selection(self):
+        drawing.set_region(self._box, self.region)
+        drawing.set_region(self._neuron, ((self.selection.row,) * 2, (self.selection.col,) * 2))
+
+    def _click(self, event):
+        if event.inaxes is self._ax_out:
+            return int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5)), -1
+        return None
+
+
+def test_a_fourth_explorer_gets_the_contract_from_the_base_class():
+    """About 45 lines above: controls, state, artists; selection, checks and messages come free."""
+    explorer = PoolExplorer()
+
+    def honest():
+        layer, row, col = explorer.selected
+        c = explorer.controls
+        return (explorer.message == "" and (c["row"].value, c["col"].value) == (row, col)
+                and explorer.region == input_region(explorer.layers, (row, col), explorer.input_size, layer=layer))
+
+    assert honest() and explorer.selected == (0, 6, 6)
+    explorer.select(3, 4)
+    assert honest() and explorer.region == ((6, 7), (8, 9))
+    explorer.set(kernel_size=3)  # the neuron that looks at the same place
+    assert honest() and explorer.selected == (0, 2, 3)
+    explorer.set(row=7)
+    assert honest() and explorer.region == ((21, 23), (9, 11))
+    explorer.select(0, 0, layer=1)
+    assert "layer must be" in explorer.message
+    with pytest.raises(ValueError, match="kernel_size"):
+        PoolExplorer(kernel_size=9)

@@ -207,16 +207,17 @@ class Cache:
 class Explorer:
     """Base class; subclasses define the controls, the figure and the state.
 
-    Subclasses set ``selection_controls`` (which controls move the selection)
-    and provide ``_make_controls``, ``_build``, ``_compute`` (a state with
-    ``layers``, ``input_size`` and ``rows``, the :func:`receptive_fields`
-    table), ``_draw``, ``_draw_selection``, ``_shown_layers`` and
-    ``_click``.
+    Subclasses set ``selection_controls`` (which controls move the selection;
+    each is named after its :class:`Selection` field) and provide
+    ``_make_controls``, ``_build`` (artists; those a selection moves go in
+    ``_overlays``), ``_compute`` (a state with ``layers``, ``input_size`` and
+    ``rows``, the :func:`rfmaps.receptive_fields` table), ``_draw``,
+    ``_draw_selection`` and ``_click``; ``_shown_layers`` and ``_map_count``
+    when they draw more than the last layer's first map.
     """
 
     figsize = (10, 4)
     selection_controls = ("row", "col")
-    selection_blits = True  # False when a new selection changes more than overlays
 
     def __init__(self, image, size: int, *, blit: Optional[bool] = None):
         self._size = check_int(size, "size", 8, MAX_IMAGE_SIDE)
@@ -249,6 +250,8 @@ class Explorer:
         self._build()
         for artist in self._overlays:
             artist.set_animated(self._blit)
+        canvas = self.figure.canvas
+        canvas.mpl_connect("draw_event", self._on_draw)
         try:
             with one_blas_thread():
                 self._refresh()  # unguarded: starting values that cannot be drawn raise here
@@ -257,8 +260,6 @@ class Explorer:
             raise
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        canvas = self.figure.canvas
-        canvas.mpl_connect("draw_event", self._on_draw)
         if self._interactive:
             canvas.mpl_connect("button_press_event", self._on_click)
             canvas.toolbar_visible = False
@@ -393,7 +394,7 @@ class Explorer:
         self._selection = self._checked(state, row, col, layer, map)
         self._sync_selection_controls()
         self._draw_selection()
-        self._show(full=not (self.selection_blits and self._blit))
+        self._show(full=False)
 
     def _checked(self, state, row, col, layer, map) -> Selection:
         count = len(state.layers)
@@ -403,7 +404,7 @@ class Explorer:
         layer = int(layer) % count
         shown = self._shown_layers(state)
         if layer not in shown:
-            raise ValueError(f"this explorer shows the output of layers {', '.join(map_(str, shown))} "
+            raise ValueError(f"this explorer shows the output of layers {', '.join(str(i) for i in shown)} "
                              f"(or -1 for the last), not layer {layer} ({state.layers[layer]!r})")
         h, w = state.rows[layer].output_size
         for name, value, n in (("row", row, h), ("col", col, w)):
@@ -626,7 +627,10 @@ def nearest_neuron(old_row, position, new_row) -> tuple:
     return tuple(nearest)
 
 
-map_ = map  # the builtin, for the method whose argument is called ``map``
+def frozen(array: np.ndarray) -> np.ndarray:
+    """``array`` made read-only: cached values are shared, nobody may change them."""
+    array.setflags(write=False)
+    return array
 
 
 def image_control(name: str) -> widgets.Dropdown:

@@ -12,7 +12,7 @@ from ..explain import output_size_formula, size_text
 from ..kernels import bank_names
 from ..layers import Conv2d
 from ..receptive_field import input_region, receptive_fields
-from ._base import Cache, Explorer, check_int, image_control, set_range, slider
+from ._base import Cache, Explorer, check_int, frozen, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
 
@@ -120,7 +120,7 @@ class ConvExplorer(Explorer):
         layer = Conv2d(channels, c["kernels"].value, c["kernel_size"].value, stride=c["stride"].value,
                        padding=c["padding"].value, dilation=c["dilation"].value)
         rows = receptive_fields([layer], image.shape[:2])
-        maps = self._maps.get((c["image"].value, layer), lambda: _frozen(feature_maps([layer], image)[0]))
+        maps = self._maps.get((c["image"].value, layer), lambda: frozen(feature_maps([layer], image)[0]))
         return _State((layer,), image.shape[:2], rows, image, maps, layer_weights([layer])[0])
 
     # --- figure ---------------------------------------------------------------------------
@@ -217,9 +217,3 @@ class ConvExplorer(Explorer):
             f"<br>Every one of the {n} maps has a neuron at this position with the same receptive "
             f"field; they differ only in the kernel they apply."
         )
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    """The array made read-only: cached values are shared, nobody may change them."""
-    array.setflags(write=False)
-    return array

@@ -13,7 +13,7 @@ from ..engine import effective_receptive_field, mass_width
 from ..explain import size_text
 from ..layers import Conv2d, ReLU
 from ..receptive_field import receptive_fields
-from ._base import Cache, Explorer, check_bool, check_choice, check_int, image_control, slider
+from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
 __all__ = ["ERFExplorer"]
 
@@ -161,7 +161,7 @@ class ERFExplorer(Explorer):
     def _field(self, state):
         position = tuple(self._selection[1:3])
         key = (self.controls["image"].value, state.layers, position)
-        return self._fields.get(key, lambda: _frozen(effective_receptive_field(state.layers, position, state.image)))
+        return self._fields.get(key, lambda: frozen(effective_receptive_field(state.layers, position, state.image)))
 
     def _draw(self, state: _State):
         drawing.set_image(self._input_art, state.image)
@@ -206,8 +206,3 @@ class ERFExplorer(Explorer):
             f"of the effective field lies in a {width} × {width} square around its centre (input row "
             f"{centre[0]}, column {centre[1]}; the right panel shows that row): the centre "
             f"reaches the neuron through many more paths than the rim.{note}")
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array

@@ -13,7 +13,7 @@ from ..engine import feature_maps
 from ..explain import size_text
 from ..layers import Conv2d, MaxPool2d, ReLU
 from ..receptive_field import input_region, receptive_fields
-from ._base import Cache, Explorer, check_bool, check_int, image_control, slider
+from ._base import Cache, Explorer, check_bool, check_int, frozen, image_control, slider
 
 __all__ = ["StackExplorer"]
 
@@ -266,9 +266,4 @@ class StackExplorer(Explorer):
 def _block_maps(layers, image, ends) -> tuple:
     """Map 0 of each block's output, from one pass through the whole stack."""
     maps = feature_maps(layers, image)
-    return tuple(_frozen(maps[end][0].copy()) for end in ends)  # copies: the rest of each output is freed
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
+    return tuple(frozen(maps[end][0].copy()) for end in ends)  # copies: the rest of each output is freed
