@@ -244,6 +244,7 @@ class Explorer:
         # Long text lives in HTML beside the figure: text is the slowest thing Agg draws.
         self._caption = widgets.HTML()
         self._output = widgets.Output()
+        self._texts = [self._readout, self._caption]  # and the _side() widgets, once laid out
         self.notice = ""
         self._set_notice(notice)
         self.controls = self._make_controls()
@@ -470,11 +471,25 @@ class Explorer:
         finally:
             self._quiet_depth -= 1
 
+    @contextlib.contextmanager
+    def _frame_first(self):
+        """Within this block, hold back the controls' and texts' updates until the end.
+
+        The new frame goes to the browser as soon as it is drawn; slider values,
+        ranges, captions and readouts follow it, one message per widget.
+        """
+        with contextlib.ExitStack() as stack:
+            for widget in [*self.controls.values(), *self._texts]:
+                stack.enter_context(widget.hold_sync())
+            yield
+
     def _layout(self):
         rows = self._control_rows()
         picture = self.figure.canvas if self._interactive else self._output
+        side = self._side()
+        self._texts += side
         return widgets.VBox([rows, self._message_box, self._notice_box, self._caption, picture, self._readout]
-                            + self._side())
+                            + side)
 
     def _control_rows(self):
         return widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
@@ -501,7 +516,7 @@ class Explorer:
         (or the kernel's log) sees it instead of a quiet message.
         """
         try:
-            with one_blas_thread():
+            with one_blas_thread(), self._frame_first():
                 action(*args)
         except ValueError as error:
             self._set_message(str(error))
