@@ -468,3 +468,22 @@ def test_a_fourth_explorer_gets_the_contract_from_the_base_class():
     assert "layer must be" in explorer.message
     with pytest.raises(ValueError, match="kernel_size"):
         PoolExplorer(kernel_size=9)
+
+
+def test_explorer_products_run_on_one_blas_thread(monkeypatch):
+    """On a shared 2-core hub, BLAS threads of small products wait on each other: the explorers use one."""
+    from threadpoolctl import threadpool_info
+
+    import rfmaps.widgets.conv as conv
+
+    seen = []
+    original = conv.feature_maps
+
+    def recording(*args):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return original(*args)
+
+    monkeypatch.setattr(conv, "feature_maps", recording)
+    explorer = ConvExplorer("disk", size=24)
+    explorer.set(kernel_size=5)
+    assert seen == [{1}, {1}]

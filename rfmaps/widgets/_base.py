@@ -139,30 +139,53 @@ def check_image(image):
     """The explorer's image: a sample name, or the caller's array checked and made ready.
 
     Returns ``(name, array, notice)``: ``array`` is None for a sample, else
-    floats shaped ``(H, W)`` or ``(H, W, 3)``; ``notice`` says when the array
-    had to be shrunk.
+    floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
+    the array had to be shrunk.
     """
-    from ..images import SAMPLES, as_float_image, downsample
+    from ..images import SAMPLES, as_float_image
 
     if isinstance(image, str):
         check_choice(image, "image", list(SAMPLES))
         return image, None, ""
-    array = as_float_image(image, name="image")
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {array.shape[2]}")
     if array.ndim == 3:
-        channels = array.shape[2]
-        if channels not in (1, 3, 4):
-            raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {channels}")
-        array = array[:, :, 0] if channels == 1 else array[:, :, :3]  # alpha is dropped, as load_image does
+        array = array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3]  # alpha is dropped, as load_image does
     notice = ""
-    if max(array.shape[:2]) > MAX_IMAGE_SIDE:
+    if array.ndim in (2, 3) and max(array.shape[:2]) > MAX_IMAGE_SIDE:
         before = array.shape[:2]
-        array = downsample(array, MAX_IMAGE_SIDE)
+        array = shrink(array, MAX_IMAGE_SIDE)
         notice = (f"Your {before[0]} × {before[1]} image is shown shrunk to {array.shape[0]} × "
                   f"{array.shape[1]} (block averages), so every change stays quick; "
                   f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
-    array = np.array(array, dtype=float)  # a private copy: the caller may change theirs
+    else:
+        array = as_float_image(array, name="image")  # a private copy: the caller may change theirs
     array.setflags(write=False)
     return "your image", array, notice
+
+
+def shrink(array: np.ndarray, max_size: int) -> np.ndarray:
+    """:func:`rfmaps.images.downsample` of the image as floats, one band of rows at a time.
+
+    A 4000 x 4000 photo as float64 takes 384 MB; a band of rows takes a few.
+
+    Examples
+    --------
+    >>> from rfmaps.images import as_float_image, downsample
+    >>> photo = np.arange(600 * 500 * 3).reshape(600, 500, 3) % 256
+    >>> bool(np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256)))
+    True
+    """
+    from ..images import as_float_image
+
+    factor = math.ceil(max(array.shape[:2]) / max_size)
+    h, w = array.shape[0] // factor, array.shape[1] // factor
+    out = np.empty((h, w) + array.shape[2:])
+    for row in range(h):
+        band = as_float_image(array[row * factor: (row + 1) * factor, : w * factor], name="image", copy=False)
+        out[row] = band.reshape(factor, w, factor, *array.shape[2:]).mean(axis=(0, 2))
+    return out
 
 
 # --- a cache bounded in bytes ----------------------------------------------------------
