@@ -487,3 +487,22 @@ def test_explorer_products_run_on_one_blas_thread(monkeypatch):
     explorer = ConvExplorer("disk", size=24)
     explorer.set(kernel_size=5)
     assert seen == [{1}, {1}]
+
+
+def test_titles_are_cached_bitmaps_on_a_common_baseline():
+    from rfmaps.drawing import _text_pixels, title, title_text
+
+    fig = drawing.make_figure((3, 2), interactive=False)
+    ax = fig.add_subplot()
+    ax.set_position([0.1, 0.1, 0.8, 0.6])
+    fig.canvas.draw()
+    empty = np.asarray(fig.canvas.buffer_rgba())[:40].copy()
+    title(ax, "input 46 × 39")
+    fig.canvas.draw()
+    drawn = np.asarray(fig.canvas.buffer_rgba())[:40]
+    assert title_text(ax) == "input 46 × 39" and (drawn != empty).any()  # ink above the axes
+    assert _text_pixels("ace", 10, 100).shape[0] == _text_pixels("Åg|", 10, 100).shape[0]
+    assert _text_pixels("ace", 10, 200).shape[0] > _text_pixels("ace", 10, 100).shape[0]
+    title(ax, "")
+    fig.canvas.draw()
+    assert (np.asarray(fig.canvas.buffer_rgba())[:40] == empty).all()
