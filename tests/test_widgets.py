@@ -1,97 +1,360 @@
-"""Explorers driven without a mouse: every control across its range, never an exception."""
+"""Explorers driven without a mouse: the selection contract, honest state, never a hidden exception.
+
+Every check after an action asks the same questions (``assert_honest``): is
+the message empty, does ``.region`` equal :func:`rfmaps.input_region` of
+``.selected``, do the selection controls show the selection, and do the other
+controls show the network that is drawn? A callback that raises anything but
+a refusal (ValueError) is raised again, so these tests see it.
+"""
 
 import gc
+import random
+from types import SimpleNamespace
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure
 
+from rfmaps import MaxPool2d, drawing, feature_maps, input_region, receptive_fields
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
+from rfmaps.widgets._base import Cache, Explorer, check_int, image_control, slider
 from reference import backward_paths
 
-EXPLORERS = [
-    lambda: ConvExplorer("disk", size=24),
-    lambda: StackExplorer("checkerboard", depth=3, size=32),
-    lambda: ERFExplorer("letter", depth=2, size=24),
-]
+EXPLORERS = {
+    "conv": lambda: ConvExplorer("disk", size=24),
+    "stack": lambda: StackExplorer("checkerboard", depth=3, size=32),
+    "erf": lambda: ERFExplorer("letter", depth=2, size=24),
+}
 
 
-def values(control):
+def legal_values(control):
+    """Every value a student can give ``control`` now."""
     if isinstance(control, widgets.Checkbox):
         return [not control.value, control.value]
+    if isinstance(control, widgets.SelectionSlider):
+        return [value for _, value in control.options]
     if isinstance(control, widgets.Dropdown):
-        return list(control.options)[:3] + [control.value]
-    return list(range(control.min, control.max + 1)) + [control.value]
+        return list(control.options)
+    return list(range(control.min, control.max + 1))
 
 
-def assert_region_is_exact(explorer):
-    """The region the explorer outlines is the bounding box of the pixels a brute-force walk reaches."""
+def network_matches_controls(explorer):
+    """The layers drawn are the ones the (non-selection) controls describe."""
+    c = {name: control.value for name, control in explorer.controls.items()}
+    layers = explorer.layers
+    if isinstance(explorer, ConvExplorer):
+        (conv,) = layers
+        return (conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0], conv.out_channels) == (
+            c["kernel_size"], c["stride"], c["padding"], c["dilation"], c["kernels"])
+    convs = [layer for layer in layers if type(layer).__name__ == "Conv2d"]
+    if len(convs) != c["depth"]:
+        return False
+    if isinstance(explorer, ERFExplorer):
+        has_relu = any(type(layer).__name__ == "ReLU" for layer in layers)
+        return has_relu == c["relu"] and all(
+            (conv.kernel_size[0], conv.dilation[0]) == (c["kernel_size"], c["dilation"]) for conv in convs)
+    for i, conv in enumerate(convs, start=1):
+        if (conv.kernel_size[0], conv.stride[0], conv.dilation[0]) != (
+                c[f"kernel_size_{i}"], c[f"stride_{i}"], c[f"dilation_{i}"]):
+            return False
+    pools = sum(type(layer).__name__ == "MaxPool2d" for layer in layers)
+    return pools == sum(c[f"pool_{i}"] for i in range(1, c["depth"] + 1))
+
+
+def assert_contract(explorer):
+    """``.region`` is input_region of ``.selected``, and every control tells the truth."""
+    layer, row, col = explorer.selected
+    assert 0 <= layer < len(explorer.layers)
+    assert explorer.region == input_region(explorer.layers, (row, col), explorer.input_size, layer=layer)
+    c = explorer.controls
+    assert (c["row"].value, c["col"].value) == (row, col)
+    h, w = explorer._state.rows[layer].output_size
+    assert (c["row"].max, c["col"].max) == (h - 1, w - 1)
+    if "map" in c:
+        assert c["map"].value == explorer.selection.map <= c["map"].max == c["kernels"].value - 1
+    if "layer" in c:
+        assert c["layer"].value == layer
+    assert network_matches_controls(explorer)
+
+
+def assert_honest(explorer):
+    assert explorer.message == ""
+    assert_contract(explorer)
+
+
+def brute_force_region(explorer):
+    """Bounding box of the pixels a walk back along every path reaches (no rfmaps code)."""
     layer, row, col = explorer.selected
     pixels = backward_paths(list(explorer.layers[: layer + 1]), (row, col), explorer.input_size)
-    expected = None if not pixels else (
+    return None if not pixels else (
         (min(r for r, _ in pixels), max(r for r, _ in pixels)),
         (min(c for _, c in pixels), max(c for _, c in pixels)))
-    assert explorer.region == expected
 
 
-@pytest.mark.parametrize("make", EXPLORERS, ids=["conv", "stack", "erf"])
-def test_every_control_across_its_range(make):
-    explorer = make()
-    assert explorer.message == ""
-    for name, control in explorer.controls.items():
-        if name.startswith(("kernel_size_", "stride_", "dilation_", "pool_")) and not name.endswith(("_1", "_2")):
+# --- every control, every legal value ------------------------------------------------------
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_every_legal_value_of_every_control_draws_without_a_message(name):
+    explorer = EXPLORERS[name]()
+    assert_honest(explorer)
+    for key, control in explorer.controls.items():
+        if key.startswith(("kernel_size_", "stride_", "dilation_", "pool_")) and not key.endswith(("_1", "_2")):
             continue  # deeper block rows repeat the first two
-        for value in values(control):
-            if isinstance(control, widgets.IntSlider):
-                value = min(max(value, control.min), control.max)  # ranges may have adapted
-            control.value = value
-            assert_region_is_exact(explorer)
+        for value in legal_values(control):
+            if value in legal_values(control):  # ranges may have adapted to the last value
+                explorer.set(**{key: value})
+                assert_honest(explorer)
 
 
-@pytest.mark.parametrize("make", EXPLORERS, ids=["conv", "stack", "erf"])
-def test_bad_selection_becomes_a_message_and_the_picture_stays(make):
+@pytest.mark.parametrize("name", EXPLORERS)
+@pytest.mark.parametrize("seed", range(3))
+def test_random_walk_keeps_the_contract(name, seed):
+    """Hundreds of random control changes, selections and clicks, as a restless student would."""
+    rng = random.Random(seed)
+    explorer = EXPLORERS[name]()
+    names = list(explorer.controls)
+    for step in range(150):
+        kind = rng.random()
+        if kind < 0.6:
+            key = rng.choice(names)
+            value = rng.choice(legal_values(explorer.controls[key]))
+            before = explorer._drawn
+            explorer.set(**{key: value})
+            if explorer.message:  # a refusal: the controls show the picture on show, as before
+                assert "shrink to nothing" in explorer.message
+                assert explorer._drawn == before
+                explorer._set_message("")
+        elif kind < 0.85:
+            layers = len(explorer.layers)
+            layer = rng.choice([-1, rng.randrange(layers)] + list(explorer._shown_layers(explorer._state)))
+            shown = layer % layers in explorer._shown_layers(explorer._state)
+            h, w = explorer._state.rows[layer].output_size
+            row, col = rng.randrange(h + 1), rng.randrange(w + 1)  # sometimes one beyond the edge
+            before = explorer.selected
+            explorer.select(row, col, layer=layer)
+            if shown and row < h and col < w:
+                assert explorer.selected == (layer % layers, row, col), explorer.message
+            else:
+                assert explorer.message and explorer.selected == before
+                explorer._set_message("")
+        else:
+            ax = rng.choice([ax for ax in explorer.figure.axes if ax.get_visible()])
+            (x0, x1), (y1, y0) = ax.get_xlim(), ax.get_ylim()
+            point = ax.transData.transform((rng.uniform(x0, x1), rng.uniform(y0, y1)))
+            explorer._on_click(MouseEvent("button_press_event", explorer.figure.canvas, *point, button=1))
+        assert_honest(explorer)
+
+
+# --- the contract and the brute force --------------------------------------------------------
+
+REGION_CASES = {
+    "conv": (lambda: ConvExplorer("disk", size=24, kernel_size=5, stride=2, padding=2), [(0, 0), (5, 7)]),
+    "conv-dilated": (lambda: ConvExplorer("disk", size=24, dilation=3, padding=0), [(0, 0), (17, 2)]),
+    "stack-pooled": (lambda: StackExplorer("disk", depth=3, pool=True, size=32), [(0, 0), (3, 2)]),
+    "erf": (lambda: ERFExplorer("disk", depth=3, size=24), [(0, 0), (12, 23)]),
+}
+INPUT_REGION_INEXACT = pytest.mark.xfail(
+    strict=False, reason="input_region(clip=True) clips the unclipped box and so keeps border pixels "
+    "a dilated, padded neuron never reads; issue #17 makes it the box of pixels with a path")
+
+
+@pytest.mark.parametrize("case", list(REGION_CASES) + [
+    pytest.param("conv-dilated-padded", marks=INPUT_REGION_INEXACT),
+    pytest.param("erf-dilated-even", marks=INPUT_REGION_INEXACT)])
+def test_outline_is_the_box_of_pixels_the_neuron_reads(case):
+    cases = dict(REGION_CASES)
+    cases["conv-dilated-padded"] = (lambda: ConvExplorer("disk", size=24, dilation=2, padding=1), [(0, 0)])
+    cases["erf-dilated-even"] = (lambda: ERFExplorer("disk", depth=1, kernel_size=4, dilation=3, size=24),
+                                 [(0, 0)])
+    make, positions = cases[case]
     explorer = make()
-    before = explorer.region
-    explorer.select(10_000, 0)
-    assert "row" in explorer.message and explorer.region == before
-    explorer.select(0, 0)
-    assert explorer.message == ""
-    assert_region_is_exact(explorer)
+    for row, col in positions:
+        explorer.select(row, col)
+        assert_honest(explorer)
+        assert explorer.region == brute_force_region(explorer)
+        box = explorer._boxes[0] if hasattr(explorer, "_boxes") else explorer._rf_box
+        (top, bottom), (left, right) = explorer.region
+        assert box.get_bbox().bounds == (left - 0.5, top - 0.5, right - left + 1, bottom - top + 1)
 
 
-def test_stack_that_shrinks_to_nothing_explains_itself_and_keeps_the_last_picture():
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_layer_counts_in_layers_and_minus_one_is_always_accepted(name):
+    explorer = EXPLORERS[name]()
+    last = len(explorer.layers) - 1
+    explorer.select(0, 0, layer=-1)
+    assert_honest(explorer)
+    assert explorer.selected == (last, 0, 0)
+    explorer.select(1, 1, layer=last)
+    assert explorer.selected == (last, 1, 1)
+    for layer in range(len(explorer.layers)):
+        explorer.select(0, 0, layer=layer)
+        if layer in explorer._shown_layers(explorer._state):
+            assert_honest(explorer)
+            assert explorer.selected == (layer, 0, 0)
+        else:
+            assert f"not layer {layer}" in explorer.message and explorer.selected[0] != layer
+    for bad in (len(explorer.layers), -len(explorer.layers) - 1, 1.0, True, "0"):
+        explorer.select(0, 0, layer=bad)
+        assert "layer must be" in explorer.message
+
+
+def test_stack_selects_the_output_of_every_block():
+    explorer = StackExplorer("disk", depth=3, pool=True, size=32)
+    assert [type(explorer.layers[end]).__name__ for end in explorer._state.ends] == ["MaxPool2d"] * 3
+    explorer.set(pool_2=False)
+    ends = explorer._state.ends
+    assert [type(explorer.layers[end]).__name__ for end in ends] == ["MaxPool2d", "ReLU", "MaxPool2d"]
+    for end in ends:
+        explorer.select(1, 2, layer=end)
+        assert_honest(explorer)
+        assert explorer.selected == (end, 1, 2)
+        explorer.set(layer=end)  # the layer control takes the same numbers
+        assert_honest(explorer)
+
+
+# --- state never lies ------------------------------------------------------------------------
+
+def test_conv_sliders_follow_the_selection_from_the_start_and_through_changes():
+    explorer = ConvExplorer("disk", size=24, kernels=4)
+    assert_honest(explorer)  # sliders start on the centre neuron, not at 0 / 0
+    assert explorer.selected[1:] != (0, 0)
+    explorer.select(10, 12, map=3)
+    explorer.set(stride=4)
+    assert_honest(explorer)
+    # The neuron that looks at the same place: centre 11, 13 -> (11 - 1) / 4, (13 - 1) / 4, rounded.
+    assert explorer.selection == (0, 3, 3, 3)
+    explorer.set(map=1)  # touching the map keeps the neuron
+    assert explorer.selection == (0, 3, 3, 1)
+    assert_honest(explorer)
+
+
+def test_refused_change_puts_the_control_back_and_keeps_the_picture():
     explorer = StackExplorer("disk", depth=2, size=16)
-    layers = explorer.layers
     explorer.set(**{f"pool_{i}": True for i in range(1, 9)})
+    assert_honest(explorer)
+    layers = explorer.layers
     explorer.set(depth=8)
     assert "shrink to nothing" in explorer.message
-    assert explorer.layers is not None and len(explorer.layers) <= 8 * 3
-    explorer.set(depth=2)
-    assert explorer.message == "" and len(explorer.layers) == len(layers) + 2
+    assert explorer.controls["depth"].value == 2 and explorer.layers == layers
+    assert_contract(explorer)  # every control still shows the picture on show
+    explorer.set(layer=explorer.controls["layer"].options[-1][1])
+    explorer.set(row=0)
+    assert_honest(explorer)
+    explorer.set(depth=4)  # 16 -> 8 -> 4 -> 2 -> 1
+    assert_honest(explorer)
 
 
-def test_conv_ranges_adapt_so_the_kernel_always_fits():
-    explorer = ConvExplorer("impulse", size=9)
-    explorer.set(dilation=4)
-    assert explorer.controls["kernel_size"].max == 3  # 4 * (3 - 1) + 1 = 9 fits a 9-pixel image
-    explorer.set(kernel_size=3, padding=5)
-    assert explorer.message == "" and explorer.layers[0].output_size((9, 9))[0] >= 1
+@pytest.mark.parametrize("make, argument", [
+    (lambda: StackExplorer("disk", depth=8, pool=True, size=16), "depth"),
+    (lambda: ConvExplorer(kernel_size=20), "kernel_size"),
+    (lambda: ConvExplorer(kernels=100), "kernels"),
+    (lambda: ConvExplorer(kernel_size=2.5), "kernel_size"),
+    (lambda: ConvExplorer(stride=True), "stride"),
+    (lambda: ConvExplorer("disk", size=8, kernel_size=11), "kernel_size"),
+    (lambda: ConvExplorer(np.zeros((32, 32, 2))), "image"),
+    (lambda: ConvExplorer(np.zeros((0, 3))), "image"),
+    (lambda: ConvExplorer("mona lisa"), "image"),
+    (lambda: ConvExplorer(size=4), "size"),
+    (lambda: ConvExplorer(blit="yes"), "blit"),
+    (lambda: StackExplorer(pool="yes"), "pool"),
+    (lambda: StackExplorer(depth=0), "depth"),
+    (lambda: ERFExplorer(weights="gaussian"), "weights"),
+    (lambda: ERFExplorer(relu=1), "relu"),
+    (lambda: ERFExplorer(dilation=9), "dilation"),
+])
+def test_bad_starting_values_raise_and_name_the_argument(make, argument):
+    with pytest.raises(ValueError, match=argument):
+        make()
 
+
+@pytest.mark.parametrize("values", [dict(kernel_size=5.7), dict(stride=True), dict(kernel_size=12),
+                                    dict(image="mona lisa"), dict(row=-1), dict(nothing=1)])
+def test_set_refuses_values_no_control_offers(values):
+    explorer = ConvExplorer("disk", size=24)
+    drawn = explorer.layers
+    with pytest.raises(ValueError, match=next(iter(values))):
+        explorer.set(**values)
+    assert explorer.layers == drawn
+    assert_honest(explorer)
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_bad_selection_becomes_a_message_and_the_picture_stays(name):
+    explorer = EXPLORERS[name]()
+    before = explorer.selected, explorer.region
+    explorer.select(10_000, 0)
+    assert "row" in explorer.message and (explorer.selected, explorer.region) == before
+    assert_contract(explorer)
+    explorer.select(0, 0)
+    assert_honest(explorer)
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_a_bug_in_a_callback_is_raised_not_hidden(name, monkeypatch):
+    """What makes every test above able to fail: an error other than a refusal escapes."""
+    explorer = EXPLORERS[name]()
+
+    def broken():
+        raise TypeError("injected")
+
+    monkeypatch.setattr(explorer, "_compute", broken)
+    with pytest.raises(TypeError, match="injected"):
+        explorer.set(image="stripes")
+    assert "unexpected TypeError" in explorer.message
+
+
+# --- bounded cost ------------------------------------------------------------------------------
+
+def test_cache_is_bounded_in_bytes_least_recently_used_first():
+    cache = Cache(max_bytes=3000)
+    for key in range(5):
+        cache.get(key, lambda: np.zeros(100))  # 800 bytes each
+    assert cache.nbytes == 2400 and len(cache) == 3
+    cache.get(2, lambda: pytest.fail("2 was kept"))
+    cache.get(5, lambda: np.zeros(100))
+    assert len(cache) == 3 and cache.get(2, lambda: None) is not None and cache.get(3, lambda: None) is None
+    assert cache.get("big", lambda: np.zeros(1000)).size == 1000  # returned, not kept
+    assert cache.nbytes <= 3000
+
+
+def test_big_own_image_is_shrunk_and_the_notice_says_so():
+    explorer = ConvExplorer(np.random.default_rng(0).random((1000, 800, 3)))
+    assert max(explorer.input_size) <= 256 and explorer.input_size == (250, 200)
+    assert "1000 × 800" in explorer.notice and explorer.message == ""
+    for k in (3, 5, 7, 9, 11):
+        for kernels in (8, 16):
+            explorer.set(kernel_size=k, kernels=kernels)
+    assert explorer._maps.nbytes <= explorer._maps.max_bytes
+    explorer.close()
+
+
+def test_stack_computes_the_maps_once_per_change(monkeypatch):
+    import rfmaps.widgets.stack as stack
+
+    calls = []
+    original = stack.feature_maps
+    monkeypatch.setattr(stack, "feature_maps", lambda *args: calls.append(1) or original(*args))
+    explorer = StackExplorer("photo", depth=8, size=32)
+    assert len(calls) == 1
+    explorer.set(kernel_size_8=5)
+    assert len(calls) == 2
+
+
+# --- drawing, clicks, cleanup ------------------------------------------------------------------
 
 def test_selection_equals_a_click_on_the_canvas():
     explorer = ConvExplorer("stripes", size=20, kernels=4)
     explorer.select(3, 5, map=2)
-    by_call = explorer.region
+    by_call = explorer.selection, explorer.region
     tile = explorer._state.maps.shape[1:]
-    top, left = __import__("rfmaps.drawing", fromlist=["tile_offset"]).tile_offset(
-        2, tile, explorer._cols, explorer._gap)
+    top, left = drawing.tile_offset(2, tile, explorer._cols, explorer._gap)
     explorer.select(0, 0, map=0)
-    ax = explorer._ax_maps
-    x, y = ax.transData.transform((left + 5, top + 3))
-    event = MouseEvent("button_press_event", explorer.figure.canvas, x, y, button=1)
-    explorer._on_click(event)
-    assert explorer.region == by_call and explorer._selected == (2, 3, 5)
+    x, y = explorer._ax_maps.transData.transform((left + 5, top + 3))
+    explorer._on_click(MouseEvent("button_press_event", explorer.figure.canvas, x, y, button=1))
+    assert (explorer.selection, explorer.region) == by_call
+    assert_honest(explorer)
 
 
 def test_blitted_selection_draws_only_overlays():
@@ -139,3 +402,107 @@ def test_inline_backend_replaces_the_picture_in_place():
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert text.strip() == "1 True '' ((1, 5), (2, 6))"
+
+
+# --- a fourth explorer: what the base class leaves to write ----------------------------------
+
+class PoolExplorer(Explorer):
+    """A max pool on an image: the smallest explorer the base class allows."""
+
+    figsize = (6, 3)
+
+    def __init__(self, image="checkerboard", kernel_size=2, size=24):
+        self._start = check_int(kernel_size, "kernel_size", 1, 4)
+        super().__init__(image, size)
+
+    def _make_controls(self):
+        return {"image": image_control(self._own_name), "kernel_size": slider("pool", self._start, 1, 4),
+                "row": slider("row", 0, 0, 0), "col": slider("col", 0, 0, 0)}
+
+    def _compute(self):
+        image = self._image()
+        layers = (MaxPool2d(self.controls["kernel_size"].value),)
+        rows = receptive_fields(layers, image.shape[:2])
+        return SimpleNamespace(layers=layers, input_size=image.shape[:2], rows=rows, image=image,
+                               pooled=feature_maps(layers, image)[0][0])
+
+    def _build(self):
+        self._ax_in, self._ax_out = self.figure.subplots(1, 2)
+        self._in_art = self._ax_in.imshow(np.zeros((1, 1)), cmap="gray", vmin=0, vmax=1)
+        self._out_art = self._ax_out.imshow(np.zeros((1, 1)), cmap="gray", vmin=0, vmax=1)
+        self._box, self._neuron = drawing.outline(self._ax_in), drawing.outline(self._ax_out)
+        self._overlays = [self._box, self._neuron]
+
+    def _draw(self, state):
+        drawing.set_image(self._in_art, state.image)
+        drawing.set_image(self._out_art, state.pooled)
+
+    def _draw_selection(self):
+        drawing.set_region(self._box, self.region)
+        drawing.set_region(self._neuron, ((self.selection.row,) * 2, (self.selection.col,) * 2))
+
+    def _click(self, event):
+        if event.inaxes is self._ax_out:
+            return int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5)), -1
+        return None
+
+
+def test_a_fourth_explorer_gets_the_contract_from_the_base_class():
+    """About 45 lines above: controls, state, artists; selection, checks and messages come free."""
+    explorer = PoolExplorer()
+
+    def honest():
+        layer, row, col = explorer.selected
+        c = explorer.controls
+        return (explorer.message == "" and (c["row"].value, c["col"].value) == (row, col)
+                and explorer.region == input_region(explorer.layers, (row, col), explorer.input_size, layer=layer))
+
+    assert honest() and explorer.selected == (0, 6, 6)
+    explorer.select(3, 4)
+    assert honest() and explorer.region == ((6, 7), (8, 9))
+    explorer.set(kernel_size=3)  # the neuron that looks at the same place
+    assert honest() and explorer.selected == (0, 2, 3)
+    explorer.set(row=7)
+    assert honest() and explorer.region == ((21, 23), (9, 11))
+    explorer.select(0, 0, layer=1)
+    assert "layer must be" in explorer.message
+    with pytest.raises(ValueError, match="kernel_size"):
+        PoolExplorer(kernel_size=9)
+
+
+def test_explorer_products_run_on_one_blas_thread(monkeypatch):
+    """On a shared 2-core hub, BLAS threads of small products wait on each other: the explorers use one."""
+    from threadpoolctl import threadpool_info
+
+    import rfmaps.widgets.conv as conv
+
+    seen = []
+    original = conv.feature_maps
+
+    def recording(*args):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return original(*args)
+
+    monkeypatch.setattr(conv, "feature_maps", recording)
+    explorer = ConvExplorer("disk", size=24)
+    explorer.set(kernel_size=5)
+    assert seen == [{1}, {1}]
+
+
+def test_titles_are_cached_bitmaps_on_a_common_baseline():
+    from rfmaps.drawing import _text_pixels, title, title_text
+
+    fig = drawing.make_figure((3, 2), interactive=False)
+    ax = fig.add_subplot()
+    ax.set_position([0.1, 0.1, 0.8, 0.6])
+    fig.canvas.draw()
+    empty = np.asarray(fig.canvas.buffer_rgba())[:40].copy()
+    title(ax, "input 46 × 39")
+    fig.canvas.draw()
+    drawn = np.asarray(fig.canvas.buffer_rgba())[:40]
+    assert title_text(ax) == "input 46 × 39" and (drawn != empty).any()  # ink above the axes
+    assert _text_pixels("ace", 10, 100).shape[0] == _text_pixels("Åg|", 10, 100).shape[0]
+    assert _text_pixels("ace", 10, 200).shape[0] > _text_pixels("ace", 10, 100).shape[0]
+    title(ax, "")
+    fig.canvas.draw()
+    assert (np.asarray(fig.canvas.buffer_rgba())[:40] == empty).all()

@@ -1,10 +1,25 @@
 """Live explorers: sliders and clicks that redraw feature maps and receptive fields.
 
-Every explorer shows itself when it is the last value of a cell and offers the
-same interface: ``controls`` (name -> ipywidget), ``figure``, ``layers``,
-``input_size``, ``select(row, col, layer=-1)``, ``selected``, ``region`` and
-``message``. :func:`use_interactive_figures` (the first cell of every notebook)
-makes their figures clickable in JupyterLab, VS Code and Colab alike.
+Every explorer shows itself when it is the last value of a cell and keeps one
+contract:
+
+* ``controls`` (name -> ipywidget), ``figure``, ``layers``, ``input_size``;
+* ``select(row, col, layer=-1)``: ``layer`` counts in ``layers``, exactly as
+  :func:`rfmaps.input_region` counts it; ``-1`` is always accepted, a layer
+  the explorer does not draw is refused with a message;
+* ``selected == (layer, row, col)`` and ``region == input_region(layers,
+  (row, col), input_size, layer=layer)`` after every accepted selection;
+  ``selection`` adds the feature map on show;
+* ``set(name=value, ...)`` takes only values the control offers (no rounding);
+* ``message``: why the last change was refused (empty otherwise); the
+  controls then show the picture on show again. ``notice``: what was done to
+  your image (a big one is shrunk).
+
+Starting values outside their ranges raise ``ValueError`` naming the argument.
+
+:func:`use_interactive_figures` (the first cell of every notebook) makes their
+figures clickable in JupyterLab, VS Code and Colab alike; :class:`Predict`
+asks for a prediction before it shows the answer.
 """
 
 from .conv import ConvExplorer

@@ -1,13 +1,28 @@
-"""What every explorer shares: controls, one figure, messages, display, cleanup.
+"""What every explorer shares: the selection contract, controls, one figure, messages.
 
 An explorer is split the way mpl-interactions splits an interactive plot:
 
-* ``controls``: name -> ipywidget, built once;
+* ``controls``: name -> ipywidget, built once. Some of them are *selection
+  controls* (declared in ``selection_controls``: ``row``, ``col`` and, where
+  the explorer has them, ``map`` and ``layer``); they move the selected
+  neuron. Every other control changes the network or the image.
 * state: ``_compute()`` turns the control values into everything the picture
-  needs (may raise ``ValueError``; nothing is drawn then, so the last valid
-  picture stays and the error becomes ``message``);
+  needs. It may raise ``ValueError``: then nothing is drawn, the controls go
+  back to the values of the picture on show, and the error becomes
+  ``message``.
+* selection: one :class:`Selection` value, the neuron on show. Every way of
+  moving it (``select``, a click, a selection control, a change that moves
+  the network under it) goes through ``_apply_selection``, which checks it,
+  sets the selection controls to it and redraws its overlays.
 * artists: ``_draw(state)`` changes the artists built once in ``_build()``,
   and ``_draw_selection()`` moves only the overlays of the selected neuron.
+
+The contract, the same in every explorer: ``select(row, col, layer=i)``
+counts ``i`` in ``.layers`` exactly as :func:`rfmaps.input_region` does;
+afterwards ``.selected == (i, row, col)`` (``i`` made non-negative) and
+``.region == input_region(.layers, (row, col), .input_size, layer=i)``.
+``layer=-1`` is always accepted; a layer the explorer does not draw is
+refused with a message.
 
 Under ``%matplotlib widget`` (ipympl) the canvas is a widget: clicks select
 neurons and a moved selection is blitted (overlays only). Under the inline
@@ -18,17 +33,57 @@ controls pick the neuron.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import math
 import weakref
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional, Sequence
 
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
 
 from ..drawing import make_figure
+from ..receptive_field import input_region
+from ..validation import is_int
 
 _LIVE: Dict[tuple, "weakref.ref"] = {}  # (class, notebook cell) -> explorer shown there
+
+# Own images larger than this (either side) are shrunk by block averaging, as
+# rfmaps.images.load_image does: each change then costs tens of milliseconds
+# and a few megabytes, not seconds and gigabytes.
+MAX_IMAGE_SIDE = 256
+
+
+class Selection(NamedTuple):
+    """The selected neuron: ``layer`` indexes ``.layers``; ``map`` is the feature map shown."""
+
+    layer: int
+    row: int
+    col: int
+    map: int = 0
+
+
+_BLAS = []  # the ThreadpoolController, made on first use (it scans the loaded libraries once: ~25 ms)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the block with one BLAS thread.
+
+    An explorer's matrix products are small (a teaching image, a few kernels):
+    a second thread saves well under a millisecond, but on a shared hub, where
+    another process holds the other core, BLAS threads wait for each other and
+    one change was seen to take 1.1 s instead of 60 ms. The limit holds only
+    inside the block: the student's own numpy code keeps every thread.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
 
 
 def _interactive_backend() -> bool:
@@ -55,56 +110,183 @@ def _current_cell_id() -> Optional[str]:
         return None
 
 
-class Cache:
-    """A small least-recently-used cache: recompute only what a change affects."""
+# --- checks of starting arguments and of set() values ---------------------------------
 
-    def __init__(self, size: int = 16):
-        self.size, self._items = size, OrderedDict()
+def check_int(value, name: str, low: int, high: int) -> int:
+    """``value`` as an int from ``low`` to ``high``, or a ValueError that names ``name``."""
+    if not is_int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(value, name: str, options: Sequence) -> object:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+    return value
+
+
+def check_image(image):
+    """The explorer's image: a sample name, or the caller's array checked and made ready.
+
+    Returns ``(name, array, notice)``: ``array`` is None for a sample, else
+    floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
+    the array had to be shrunk.
+    """
+    from ..images import SAMPLES, as_float_image
+
+    if isinstance(image, str):
+        check_choice(image, "image", list(SAMPLES))
+        return image, None, ""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {array.shape[2]}")
+    if array.ndim == 3:
+        array = array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3]  # alpha is dropped, as load_image does
+    notice = ""
+    if array.ndim in (2, 3) and max(array.shape[:2]) > MAX_IMAGE_SIDE:
+        before = array.shape[:2]
+        array = shrink(array, MAX_IMAGE_SIDE)
+        notice = (f"Your {before[0]} × {before[1]} image is shown shrunk to {array.shape[0]} × "
+                  f"{array.shape[1]} (block averages), so every change stays quick; "
+                  f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
+    else:
+        array = as_float_image(array, name="image")  # a private copy: the caller may change theirs
+    array.setflags(write=False)
+    return "your image", array, notice
+
+
+def shrink(array: np.ndarray, max_size: int) -> np.ndarray:
+    """:func:`rfmaps.images.downsample` of the image as floats, one band of rows at a time.
+
+    A 4000 x 4000 photo as float64 takes 384 MB; a band of rows takes a few.
+
+    Examples
+    --------
+    >>> from rfmaps.images import as_float_image, downsample
+    >>> photo = np.arange(600 * 500 * 3).reshape(600, 500, 3) % 256
+    >>> bool(np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256)))
+    True
+    """
+    from ..images import as_float_image
+
+    factor = math.ceil(max(array.shape[:2]) / max_size)
+    h, w = array.shape[0] // factor, array.shape[1] // factor
+    out = np.empty((h, w) + array.shape[2:])
+    for row in range(h):
+        band = as_float_image(array[row * factor: (row + 1) * factor, : w * factor], name="image", copy=False)
+        out[row] = band.reshape(factor, w, factor, *array.shape[2:]).mean(axis=(0, 2))
+    return out
+
+
+# --- a cache bounded in bytes ----------------------------------------------------------
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return 64  # small Python values: a nominal size, so a bound in bytes also bounds their number
+
+
+class Cache:
+    """Least-recently-used values, bounded by the bytes of the arrays they hold.
+
+    A value larger than the whole bound is computed and returned but not kept.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.nbytes, self._items = max_bytes, 0, OrderedDict()
 
     def get(self, key, compute):
         if key in self._items:
             self._items.move_to_end(key)
-            return self._items[key]
+            return self._items[key][0]
         value = compute()
-        self._items[key] = value
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        size = _nbytes(value)
+        if size <= self.max_bytes:
+            self._items[key] = (value, size)
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.nbytes -= dropped
         return value
 
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# --- the explorer ----------------------------------------------------------------------
 
 class Explorer:
-    """Base class; subclasses define the controls, the figure and the state."""
+    """Base class; subclasses define the controls, the figure and the state.
+
+    Subclasses set ``selection_controls`` (which controls move the selection;
+    each is named after its :class:`Selection` field) and provide
+    ``_make_controls``, ``_build`` (artists; those a selection moves go in
+    ``_overlays``), ``_compute`` (a state with ``layers``, ``input_size`` and
+    ``rows``, the :func:`rfmaps.receptive_fields` table), ``_draw``,
+    ``_draw_selection`` and ``_click``; ``_shown_layers`` and ``_map_count``
+    when they draw more than the last layer's first map.
+    """
 
     figsize = (10, 4)
+    selection_controls = ("row", "col")
 
-    def __init__(self, *, blit: Optional[bool] = None):
+    def __init__(self, image, size: int, *, blit: Optional[bool] = None):
+        self._size = check_int(size, "size", 8, MAX_IMAGE_SIDE)
+        if blit is not None:
+            blit = check_bool(blit, "blit")
+        self._own_name, self._own_image, notice = check_image(image)
+        # Images by dropdown name; key: the name (the size and the own image are fixed
+        # for this explorer); bound: 8 MB, at most 256 x 256 x 3 floats (1.5 MB) each.
+        self._images = Cache(8 * 2 ** 20)
         self.message = ""
+        self._state = None
+        self._selection: Optional[Selection] = None
+        self._drawn = {}  # control name -> (value, min, max) of the picture on show
+        self._quiet_depth = 0  # > 0 while the explorer itself sets controls
+        self._started = False  # True once built: from then on frames go out at once
         self._interactive = _interactive_backend()
         self._blit = self._interactive if blit is None else blit
         self._background = None
-        self._quiet = False  # True while the explorer itself adjusts controls
         self.figure = make_figure(self.figsize, self._interactive)
         self._overlays = []  # artists moved by a selection (blitted when possible)
         self._message_box = widgets.HTML()
+        self._notice_box = widgets.HTML()
         self._readout = widgets.HTML()
         # Long text lives in HTML beside the figure: text is the slowest thing Agg draws.
         self._caption = widgets.HTML()
         self._output = widgets.Output()
+        self._texts = [self._readout, self._caption]  # and the _side() widgets, once laid out
+        self.notice = ""
+        self._set_notice(notice)
         self.controls = self._make_controls()
         self._build()
         for artist in self._overlays:
             artist.set_animated(self._blit)
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
         canvas = self.figure.canvas
         canvas.mpl_connect("draw_event", self._on_draw)
+        try:
+            with one_blas_thread():
+                self._refresh()  # unguarded: starting values that cannot be drawn raise here
+        except Exception:
+            self.close()
+            raise
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
         if self._interactive:
             canvas.mpl_connect("button_press_event", self._on_click)
             canvas.toolbar_visible = False
             canvas.header_visible = False
             canvas.footer_visible = False
         self.widget = self._layout()
-        self._guarded(self._refresh)
+        self._started = True
         self._replace_previous_in_this_cell()
 
     # --- what subclasses provide ------------------------------------------------
@@ -123,53 +305,210 @@ class Explorer:
     def _draw_selection(self) -> None:
         raise NotImplementedError
 
-    def _click(self, event) -> None:
+    def _shown_layers(self, state) -> tuple:
+        """Indices in ``state.layers`` whose neurons the figure shows (ascending)."""
+        return (len(state.layers) - 1,)
+
+    def _map_count(self, state, layer: int) -> int:
+        """How many feature maps of ``layer`` the figure lets one pick from."""
+        return 1
+
+    def _click(self, event) -> Optional[tuple]:
+        """``(row, col, layer[, map])`` of the neuron under a click, or None."""
         raise NotImplementedError
 
-    def _image(self):
-        """The image the ``image`` control names (subclasses set ``_own_image``, ``_size``, ``_images``)."""
-        name = self.controls["image"].value
-        return self._images.get(name, lambda: load_choice(name, self._own_image, self._size))
-
     def _adapt_ranges(self) -> None:
-        """Narrow slider ranges so the output stays at least 1 x 1 where possible."""
+        """Narrow slider ranges so the picture stays drawable where possible."""
+
+    def _layer_after_change(self, old_state, old_layer: int, state) -> int:
+        """The layer the selection moves to when the network changes under it."""
+        shown = self._shown_layers(state)
+        return old_layer if old_layer in shown else shown[-1]
+
+    def _image(self):
+        """The image the ``image`` control names."""
+        from ..images import sample
+
+        name = self.controls["image"].value
+        if name == "your image":
+            return self._own_image
+        return self._images.get(name, lambda: sample(name, size=self._size))
 
     # --- the common interface ------------------------------------------------------
     @property
-    def layers(self):
+    def layers(self) -> tuple:
         return self._state.layers
 
     @property
     def input_size(self):
         return self._state.input_size
 
+    @property
+    def selection(self) -> Selection:
+        """The selected neuron, with the feature map on show."""
+        return self._selection
+
+    @property
+    def selected(self) -> tuple:
+        """``(layer, row, col)`` of the selected neuron; ``layer`` indexes ``layers``."""
+        return tuple(self._selection[:3])
+
+    @property
+    def region(self):
+        """Input region of the selected neuron, as :func:`rfmaps.input_region` gives it."""
+        layer, row, col = self.selected
+        return input_region(self.layers, (row, col), self.input_size, layer=layer)
+
+    def select(self, row: int, col: int, layer: int = -1) -> None:
+        """Select neuron ``(row, col)`` of the output of ``layers[layer]``, as a click does.
+
+        A neuron or layer the explorer cannot show leaves the selection as it
+        was and says why in ``message``.
+        """
+        self._guarded(self._apply_selection, row, col, layer)
+
     def set(self, **values) -> None:
-        """Set several controls at once, as a student would one after the other."""
+        """Set several controls at once, as a student would one after the other.
+
+        Raises
+        ------
+        ValueError
+            If a name is not a control or a value is not one its control offers
+            (a float or a bool for an integer slider, a value beyond its range).
+        """
         for name, value in values.items():
             if name not in self.controls:
                 raise ValueError(f"no control named {name!r}; controls are {', '.join(self.controls)}")
-            self.controls[name].value = value
+            control = self.controls[name]
+            if isinstance(control, widgets.IntSlider):
+                check_int(value, name, control.min, control.max)
+            elif isinstance(control, widgets.Checkbox):
+                check_bool(value, name)
+            else:  # Dropdown, SelectionSlider: one of the option values
+                allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
+                if not any(value == a and type(value) is not bool for a in allowed):
+                    raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+            control.value = value
 
     def close(self) -> None:
         """Close the figure and every widget (a re-run of the cell does this too)."""
         import matplotlib.pyplot as plt
 
         plt.close(self.figure)
-        for control in self.controls.values():
+        for control in getattr(self, "controls", {}).values():
             control.close()
-        for box in (self._message_box, self._caption, self._readout, self._output, self.widget):
-            box.close()
+        for box in (self._message_box, self._notice_box, self._caption, self._readout, self._output,
+                    getattr(self, "widget", None)):
+            if box is not None:
+                box.close()
         if self._interactive:
             self.figure.canvas.close()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    # --- selection ---------------------------------------------------------------------
+    def _apply_selection(self, row, col, layer=-1, map=None) -> None:
+        """Check a neuron, make it the selection, set the controls to it, redraw its overlays."""
+        state = self._state
+        self._selection = self._checked(state, row, col, layer, map)
+        self._sync_selection_controls()
+        self._draw_selection()
+        self._show(full=False)
+
+    def _checked(self, state, row, col, layer, map) -> Selection:
+        count = len(state.layers)
+        if not is_int(layer) or not -count <= layer < count:
+            raise ValueError(f"layer must be an int from {-count} to {count - 1} "
+                             f"(an index into .layers), got {layer!r}")
+        layer = int(layer) % count
+        shown = self._shown_layers(state)
+        if layer not in shown:
+            raise ValueError(f"this explorer shows the output of layers {', '.join(str(i) for i in shown)} "
+                             f"(or -1 for the last), not layer {layer} ({state.layers[layer]!r})")
+        h, w = state.rows[layer].output_size
+        for name, value, n in (("row", row, h), ("col", col, w)):
+            if not is_int(value) or not 0 <= value < n:
+                raise ValueError(f"{name} must be an int from 0 to {n - 1} (layer {layer} gives "
+                                 f"{h} × {w} maps), got {value!r}")
+        maps = self._map_count(state, layer)
+        if map is None:
+            map = min(self._selection.map, maps - 1) if self._selection else 0
+        elif not is_int(map) or not 0 <= map < maps:
+            raise ValueError(f"map must be an int from 0 to {maps - 1}, got {map!r}")
+        return Selection(layer, int(row), int(col), int(map))
+
+    def _carried(self, old_state, state) -> Selection:
+        """The selection after a change of the network: the neuron that looks where the old one did."""
+        layer = self._layer_after_change(old_state, self._selection.layer, state)
+        row, col = nearest_neuron(old_state.rows[self._selection.layer], self._selection[1:3], state.rows[layer])
+        return Selection(layer, row, col, min(self._selection.map, self._map_count(state, layer) - 1))
+
+    def _default_selection(self, state) -> Selection:
+        """The centre neuron of the last layer shown."""
+        layer = self._shown_layers(state)[-1]
+        h, w = state.rows[layer].output_size
+        return Selection(layer, h // 2, w // 2, 0)
+
+    def _sync_selection_controls(self) -> None:
+        """Set every selection control to the selection (ranges first)."""
+        state, selection = self._state, self._selection
+        c = self.controls
+        h, w = state.rows[selection.layer].output_size
+        with self._quiet():
+            if "layer" in self.selection_controls:
+                self._set_layer_options(state)
+                c["layer"].value = selection.layer
+            if "map" in self.selection_controls:
+                set_range(c["map"], 0, self._map_count(state, selection.layer) - 1)
+                c["map"].value = selection.map
+            set_range(c["row"], 0, h - 1)
+            set_range(c["col"], 0, w - 1)
+            c["row"].value, c["col"].value = selection.row, selection.col
+
+    def _set_layer_options(self, state) -> None:
+        """Give the ``layer`` control the layers shown (subclasses with such a control)."""
+
+    def _select_from_controls(self, owner) -> None:
+        c, selection = self.controls, self._selection
+        layer = c["layer"].value if "layer" in self.selection_controls else selection.layer
+        map = c["map"].value if "map" in self.selection_controls else None
+        if layer != selection.layer:  # the same place on the input, seen from another layer
+            rows = self._state.rows
+            row, col = nearest_neuron(rows[selection.layer], selection[1:3], rows[layer])
+        else:
+            row, col = c["row"].value, c["col"].value
+        self._apply_selection(row, col, layer, map)
+
     # --- plumbing --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Within this block, control changes are the explorer's own, not a student's."""
+        self._quiet_depth += 1
+        try:
+            yield
+        finally:
+            self._quiet_depth -= 1
+
+    @contextlib.contextmanager
+    def _frame_first(self):
+        """Within this block, hold back the controls' and texts' updates until the end.
+
+        The new frame goes to the browser as soon as it is drawn; slider values,
+        ranges, captions and readouts follow it, one message per widget.
+        """
+        with contextlib.ExitStack() as stack:
+            for widget in [*self.controls.values(), *self._texts]:
+                stack.enter_context(widget.hold_sync())
+            yield
+
     def _layout(self):
         rows = self._control_rows()
         picture = self.figure.canvas if self._interactive else self._output
-        return widgets.VBox([rows, self._message_box, self._caption, picture, self._readout] + self._side())
+        side = self._side()
+        self._texts += side
+        return widgets.VBox([rows, self._message_box, self._notice_box, self._caption, picture, self._readout]
+                            + side)
 
     def _control_rows(self):
         return widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
@@ -178,47 +517,84 @@ class Explorer:
         return []
 
     def _set_message(self, text: str) -> None:
+        if text == self.message:
+            return
         self.message = text
         self._message_box.value = (
             "" if not text else
             f'<div style="color:#B34700;font-weight:bold">⚠ {html.escape(text)}</div>')
 
+    def _set_notice(self, text: str) -> None:
+        self.notice = text
+        self._notice_box.value = "" if not text else f'<div style="color:#555">ℹ {html.escape(text)}</div>'
+
     def _guarded(self, action, *args) -> None:
-        """Run a callback; a ValueError becomes the message, the last picture stays."""
+        """Run an action a student started; a refusal (ValueError) becomes the message.
+
+        Anything else is a bug: it is shown too, then raised again, so a test
+        (or the kernel's log) sees it instead of a quiet message.
+        """
         try:
-            action(*args)
+            with one_blas_thread(), self._frame_first():
+                action(*args)
         except ValueError as error:
             self._set_message(str(error))
-        except Exception as error:  # never let a widget callback die silently in a log
-            self._set_message(f"unexpected {type(error).__name__}: {error}")
+        except Exception as error:
+            self._set_message(f"unexpected {type(error).__name__}: {error} (a bug in rfmaps; please report it)")
+            raise
         else:
             self._set_message("")
 
     def _on_change(self, change) -> None:
-        if self._quiet:
+        if self._quiet_depth:
             return
-        self._guarded(self._refresh)
+        if any(change["owner"] is self.controls[name] for name in self.selection_controls):
+            self._guarded(self._select_from_controls, change["owner"])
+        else:
+            self._guarded(self._refresh)
+
+    def _snapshot(self) -> dict:
+        return {name: (c.value, getattr(c, "min", None), getattr(c, "max", None))
+                for name, c in self.controls.items() if name not in self.selection_controls}
+
+    def _restore_drawn(self) -> None:
+        """Put every control back to the values of the picture on show."""
+        with self._quiet():
+            for name, (value, low, high) in self._drawn.items():
+                control = self.controls[name]
+                if low is not None:
+                    set_range(control, low, high)
+                control.value = value
+            if self._selection is not None:
+                self._sync_selection_controls()
 
     def _refresh(self) -> None:
-        self._quiet = True  # the explorer's own range changes are not student actions
+        """Recompute and redraw after a change of the network or the image."""
         try:
-            self._adapt_ranges()
+            with self._quiet():  # the explorer's own range changes are not student actions
+                self._adapt_ranges()
             state = self._compute()  # may raise: then the last picture stays
-            self._state = state
-            self._draw(state)
-            self._draw_selection()
-        finally:
-            self._quiet = False
-        self._show(full=True)
-
-    def _select_and_show(self) -> None:
+        except ValueError:
+            self._restore_drawn()
+            raise
+        old_state, self._state = self._state, state
+        self._selection = (self._default_selection(state) if old_state is None
+                           else self._carried(old_state, state))
+        self._draw(state)
+        self._sync_selection_controls()
         self._draw_selection()
-        self._show(full=False)
+        self._drawn = self._snapshot()
+        self._show(full=True)
 
     def _on_click(self, event) -> None:
         if event.inaxes is None or event.xdata is None:
             return
-        self._guarded(self._click, event)
+        self._guarded(self._click_select, event)
+
+    def _click_select(self, event) -> None:
+        hit = self._click(event)
+        if hit is not None:
+            self._apply_selection(*hit)
 
     def _on_draw(self, event) -> None:
         """After a full draw: keep the background and paint the overlays on it."""
@@ -236,8 +612,12 @@ class Explorer:
             for artist in self._overlays:
                 self.figure.draw_artist(artist)
             canvas.blit(self.figure.bbox)
+        elif self._interactive and self._started:
+            # Render and send the frame now: draw_idle would first ask the browser for
+            # a draw request and wait for it (one more round trip before any pixel).
+            canvas.draw()
         elif self._interactive:
-            canvas.draw_idle()
+            canvas.draw_idle()  # not shown yet: the browser asks for a frame when it shows the canvas
         elif _in_kernel():
             from IPython import get_ipython
 
@@ -259,27 +639,41 @@ class Explorer:
         _LIVE[key] = weakref.ref(self)
 
 
-def image_control(image) -> widgets.Dropdown:
-    """A choice of sample images, plus the caller's own array when one is given."""
+def nearest_neuron(old_row, position, new_row) -> tuple:
+    """The neuron of ``new_row``'s layer whose receptive field is centred nearest to that of
+    neuron ``position`` of ``old_row``'s layer (rows of :func:`rfmaps.receptive_fields`).
+
+    A neuron's centre on the input is ``start + position * jump`` on each axis.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, receptive_fields
+    >>> old = receptive_fields([Conv2d(1, 1, 3)], 32)[0]
+    >>> new = receptive_fields([Conv2d(1, 1, 3, stride=4)], 32)[0]
+    >>> nearest_neuron(old, (10, 12), new)
+    (3, 3)
+    """
+    nearest = []
+    for axis, index in enumerate(position):
+        centre = old_row.start[axis] + index * old_row.jump[axis]
+        at = math.floor((centre - new_row.start[axis]) / new_row.jump[axis] + 0.5)
+        nearest.append(min(max(at, 0), new_row.output_size[axis] - 1))
+    return tuple(nearest)
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """``array`` made read-only: cached values are shared, nobody may change them."""
+    array.setflags(write=False)
+    return array
+
+
+def image_control(name: str) -> widgets.Dropdown:
+    """A choice of sample images, plus the caller's own array when there is one."""
     from ..images import SAMPLES
 
-    options = list(SAMPLES)
-    if not isinstance(image, str):
-        options = ["your image"] + options
-        image = "your image"
-    elif image not in options:
-        raise ValueError(f"image must be an array or one of {', '.join(map(repr, options))}, got {image!r}")
-    return widgets.Dropdown(options=options, value=image, description="image",
+    options = (["your image"] if name == "your image" else []) + list(SAMPLES)
+    return widgets.Dropdown(options=options, value=name, description="image",
                             layout=widgets.Layout(width="200px"))
-
-
-def load_choice(name: str, own, size: int):
-    """The image a dropdown names, as floats (the caller's own array for 'your image')."""
-    from ..images import as_float_image, sample
-
-    if name == "your image":
-        return as_float_image(own)
-    return sample(name, size=size)
 
 
 def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
@@ -292,6 +686,8 @@ def slider(description: str, value: int, low: int, high: int, **kwargs) -> widge
 def set_range(control: widgets.IntSlider, low: int, high: int) -> None:
     """Change a slider's range, keeping its value inside (max first when it grows)."""
     high = max(high, low)
+    if (control.min, control.max) == (low, high):
+        return
     # ipywidgets refuses min > max at every step: widen first, then narrow.
     control.min = min(low, control.min)
     control.max = high

@@ -11,8 +11,8 @@ from ..engine import feature_maps
 from ..explain import output_size_formula, size_text
 from ..kernels import bank_names, layer_weights
 from ..layers import Conv2d
-from ..receptive_field import check_position, input_region
-from ._base import Cache, Explorer, image_control, set_range, slider
+from ..receptive_field import input_region, receptive_fields
+from ._base import Cache, Explorer, check_int, frozen, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
 
@@ -20,9 +20,14 @@ __all__ = ["ConvExplorer"]
 class _State(NamedTuple):
     layers: tuple
     input_size: Tuple[int, int]
+    rows: tuple  # receptive_fields(layers, input_size)
     image: np.ndarray
     maps: np.ndarray  # (n, h, w)
     kernels: np.ndarray  # (n, C, kh, kw)
+
+
+# Ranges of the sliders, hence of the starting values.
+RANGES = dict(kernel_size=(1, 11), stride=(1, 4), padding=(0, 5), dilation=(1, 4), kernels=(1, 16))
 
 
 class ConvExplorer(Explorer):
@@ -32,47 +37,62 @@ class ConvExplorer(Explorer):
     Parameters
     ----------
     image : str or array_like, default 'photo'
-        A name of :func:`rfmaps.images.sample` or your own ``(H, W[, C])`` array.
-    kernel_size, stride, padding, dilation : int
-        Starting values of the sliders (PyTorch's meanings).
+        A name of :func:`rfmaps.images.sample` or your own ``(H, W[, C])``
+        array (shrunk, with a notice, when a side exceeds 256 pixels).
+    kernel_size : int, default 3
+        1 to 11; its dilated span must fit the padded image.
+    stride : int, default 1
+        1 to 4.
+    padding : int, default 0
+        0 to 5.
+    dilation : int, default 1
+        1 to 4.
     kernels : int, default 4
         Number of kernels, hence of feature maps (1 to 16).
     size : int, default 48
-        Side of the sample images, in pixels.
+        Side of the sample images, in pixels (8 to 256).
     blit : bool, optional
         Redraw only the overlays when the selection moves; by default on for an
         interactive (ipympl) canvas.
+
+    Raises
+    ------
+    ValueError
+        If a starting value is outside its range or the kernel does not fit.
 
     Examples
     --------
     >>> explorer = ConvExplorer("disk", kernel_size=5, kernels=3)
     >>> explorer.select(10, 12, map=1)
-    >>> explorer.region
-    ((10, 14), (12, 16))
+    >>> explorer.selected, explorer.region
+    ((0, 10, 12), ((10, 14), (12, 16)))
     """
 
     figsize = (9.5, 3.8)
+    selection_controls = ("map", "row", "col")
 
     def __init__(self, image="photo", kernel_size: int = 3, stride: int = 1, padding: int = 0,
                  dilation: int = 1, kernels: int = 4, size: int = 48, *, blit: Optional[bool] = None):
-        self._own_image, self._size = image, size
-        self._start = dict(kernel_size=kernel_size, stride=stride, padding=padding,
-                           dilation=dilation, kernels=kernels)
-        self._images, self._maps = Cache(8), Cache(32)
-        self._selected = None  # (map, row, col)
-        super().__init__(blit=blit)
+        given = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, kernels=kernels)
+        self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
+        # Feature maps of one layer on one image; key: (image name, layer), where the
+        # layer holds every setting (and so the kernels); the image name stands for the
+        # image because sizes and the own image are fixed per explorer. Bound: 32 MB
+        # (a 256 x 256 image with 16 maps takes 4 MB).
+        self._maps = Cache(32 * 2 ** 20)
+        super().__init__(image, size, blit=blit)
 
     # --- controls -----------------------------------------------------------------
     def _make_controls(self):
         s = self._start
         return {
-            "image": image_control(self._own_image),
-            "kernel_size": slider("kernel size", s["kernel_size"], 1, 11),
-            "stride": slider("stride", s["stride"], 1, 4),
-            "padding": slider("padding", s["padding"], 0, 5),
-            "dilation": slider("dilation", s["dilation"], 1, 4),
-            "kernels": slider("kernels", s["kernels"], 1, 16),
-            "map": slider("map", 0, 0, max(0, s["kernels"] - 1)),
+            "image": image_control(self._own_name),
+            "kernel_size": slider("kernel size", s["kernel_size"], *RANGES["kernel_size"]),
+            "stride": slider("stride", s["stride"], *RANGES["stride"]),
+            "padding": slider("padding", s["padding"], *RANGES["padding"]),
+            "dilation": slider("dilation", s["dilation"], *RANGES["dilation"]),
+            "kernels": slider("kernels", s["kernels"], *RANGES["kernels"]),
+            "map": slider("map", 0, 0, s["kernels"] - 1),
             "row": slider("neuron row", 0, 0, 0),
             "col": slider("neuron col", 0, 0, 0),
         }
@@ -82,9 +102,15 @@ class ConvExplorer(Explorer):
         h, w = self._image().shape[:2]
         pad, dil = c["padding"].value, c["dilation"].value
         # Largest kernel whose dilated span still fits the padded input.
-        fits = (min(h, w) + 2 * pad - 1) // dil + 1
-        set_range(c["kernel_size"], 1, max(1, min(11, fits)))
-        set_range(c["map"], 0, c["kernels"].value - 1)
+        fits = max(1, min(RANGES["kernel_size"][1], (min(h, w) + 2 * pad - 1) // dil + 1))
+        if self._state is None and c["kernel_size"].value > fits:
+            raise ValueError(
+                f"kernel_size must be at most {fits} here: with dilation={dil} and padding={pad} a larger "
+                f"kernel spans more than the padded {h} × {w} image, got {c['kernel_size'].value}")
+        set_range(c["kernel_size"], 1, fits)
+
+    def _map_count(self, state, layer):
+        return len(state.maps)
 
     # --- state ------------------------------------------------------------------------
     def _compute(self):
@@ -93,8 +119,9 @@ class ConvExplorer(Explorer):
         channels = 1 if image.ndim == 2 else image.shape[2]
         layer = Conv2d(channels, c["kernels"].value, c["kernel_size"].value, stride=c["stride"].value,
                        padding=c["padding"].value, dilation=c["dilation"].value)
-        maps = self._maps.get((c["image"].value, layer), lambda: feature_maps([layer], image)[0])
-        return _State((layer,), image.shape[:2], image, maps, layer_weights([layer])[0])
+        rows = receptive_fields([layer], image.shape[:2])
+        maps = self._maps.get((c["image"].value, layer), lambda: frozen(feature_maps([layer], image)[0]))
+        return _State((layer,), image.shape[:2], rows, image, maps, layer_weights([layer])[0])
 
     # --- figure ---------------------------------------------------------------------------
     def _build(self):
@@ -119,19 +146,17 @@ class ConvExplorer(Explorer):
         self._overlays = [self._rf_box, self._taps, self._kernel_box, self._neuron_box]
 
     def _draw(self, state: _State):
-        c = self.controls
         layer = state.layers[0]
-        self._input_art.set_data(state.image)
-        self._input_art.set_extent((-0.5, state.input_size[1] - 0.5, state.input_size[0] - 0.5, -0.5))
+        drawing.set_image(self._input_art, state.image, limits=False)
         drawing.set_padding(self._ax_in, self._pad_frame, state.input_size, layer.pads)
         channels = layer.in_channels
         drawing.title(self._ax_in, f"input {size_text(state.input_size)} × {channels}")
         kernels, self._k_cols, self._k_gap = drawing.mosaic(state.kernels.sum(axis=1), gap=1)
-        self._set_image(self._ax_k, self._kernel_art, kernels)
+        drawing.set_image(self._kernel_art, kernels)
         k = layer.kernel_size[0]
         drawing.title(self._ax_k, f"{len(state.kernels)} kernels {k} × {k} × {channels}")
         tiles, self._cols, self._gap = drawing.mosaic(state.maps)
-        self._set_image(self._ax_maps, self._map_art, tiles)
+        drawing.set_image(self._map_art, tiles)
         n, h, w = state.maps.shape
         drawing.title(self._ax_maps, f"output: {n} map{'s' if n > 1 else ''} of {h} × {w}")
         self._caption.value = (
@@ -142,77 +167,33 @@ class ConvExplorer(Explorer):
             "Output size, ⌊(n + padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
             f"height {output_size_formula(layer, state.input_size[0], 0)}, "
             f"width {output_size_formula(layer, state.input_size[1], 1)}.")
-        set_range(c["row"], 0, h - 1)
-        set_range(c["col"], 0, w - 1)
-        if self._selected is None or self._selected[0] >= n or self._selected[1] >= h or self._selected[2] >= w:
-            self._selected = (min(c["map"].value, n - 1), h // 2, w // 2)
-
-    @staticmethod
-    def _set_image(ax, art, array):
-        art.set_data(array)
-        art.set_extent((-0.5, array.shape[1] - 0.5, array.shape[0] - 0.5, -0.5))
-        ax.set_xlim(-0.5, array.shape[1] - 0.5)
-        ax.set_ylim(array.shape[0] - 0.5, -0.5)
 
     # --- selection ------------------------------------------------------------------------
-    @property
-    def selected(self):
-        """``(layer, row, col)`` of the selected neuron (layer counts in ``layers``)."""
-        return (0,) + tuple(self._selected[1:])
-
-    @property
-    def region(self):
-        """Input region of the selected neuron, as :func:`rfmaps.input_region` gives it."""
-        return input_region(self.layers, self._selected[1:], self.input_size)
-
     def select(self, row: int, col: int, layer: int = -1, map: Optional[int] = None) -> None:
-        """Select neuron ``(row, col)`` of feature map ``map``, as a click does."""
-        self._guarded(self._select, row, col, layer, map)
+        """Select neuron ``(row, col)`` of feature map ``map`` (the map on show by default).
 
-    def _select(self, row, col, layer, map):
-        if layer not in (0, -1):
-            raise ValueError(f"layer must be 0 or -1 (this explorer has one layer), got {layer!r}")
-        n, h, w = self._state.maps.shape
-        check_position((row, col), (h, w))
-        map = self._selected[0] if map is None else map
-        if not isinstance(map, (int, np.integer)) or not 0 <= map < n:
-            raise ValueError(f"map must be an int from 0 to {n - 1}, got {map!r}")
-        self._selected = (int(map), int(row), int(col))
-        self._quiet = True
-        try:
-            self.set(map=int(map), row=int(row), col=int(col))
-        finally:
-            self._quiet = False
-        self._select_and_show()
-
-    def _on_change(self, change):
-        if self._quiet:
-            return
-        if change["owner"] in (self.controls["row"], self.controls["col"], self.controls["map"]):
-            c = self.controls
-            self._guarded(self._select, c["row"].value, c["col"].value, -1, c["map"].value)
-        else:
-            self._guarded(self._refresh)
+        ``layer`` may be 0 or -1: this explorer has one layer.
+        """
+        self._guarded(self._apply_selection, row, col, layer, map)
 
     def _click(self, event):
         if event.inaxes is not self._ax_maps:
-            return
+            return None
         n, h, w = self._state.maps.shape
         hit = drawing.tile_at(event.xdata, event.ydata, (h, w), n, self._cols, self._gap)
-        if hit is not None:
-            self._select(hit[1], hit[2], -1, hit[0])
+        return None if hit is None else (hit[1], hit[2], 0, hit[0])
 
     def _draw_selection(self):
-        state, (index, row, col) = self._state, self._selected
+        state, (_, row, col, index) = self._state, self._selection
         layer = state.layers[0]
         n, h, w = state.maps.shape
-        unclipped = input_region(state.layers, (row, col), state.input_size, clip=False)
-        drawing.set_region(self._rf_box, unclipped)
-        (top, _), (left, _) = unclipped
+        region = self.region  # only the pixels the neuron reads: never the padding
+        drawing.set_region(self._rf_box, region)
+        (top, _), (left, _) = input_region(state.layers, (row, col), state.input_size, clip=False)
         kh, kw = layer.kernel_size
         dh, dw = layer.dilation
         ys, xs = np.meshgrid(top + dh * np.arange(kh), left + dw * np.arange(kw), indexing="ij")
-        self._taps.set_offsets(np.column_stack([xs.ravel(), ys.ravel()]))
+        self._taps.set_offsets(np.column_stack([xs.ravel(), ys.ravel()]))  # taps on padding show there
         drawing.set_region(self._neuron_box, ((row, row), (col, col)),
                            drawing.tile_offset(index, (h, w), self._cols, self._gap))
         drawing.set_region(self._kernel_box, ((0, kh - 1), (0, kw - 1)),
@@ -222,14 +203,16 @@ class ConvExplorer(Explorer):
         channels = layer.in_channels
         name = bank_names(n)[index] if layer.weight is None else f"kernel {index}"
         span = layer.effective_kernel_size
-        holes = (f" Dilation {dh} spreads its {kh} × {kw} taps over {span[0]} × {span[1]} pixels, "
+        holes = (f" Dilation {dh} spreads its {kh} × {kw} taps (dots) over {span[0]} × {span[1]} pixels, "
                  f"skipping the pixels in between." if dh > 1 else "")
         padding = (f" {on_padding} of its {kh * kw} taps fall on zero padding." if on_padding else "")
+        reads = ("It reads only zero padding" if region is None else
+                 f"It reads input rows {region[0][0]} to {region[0][1]} and columns {region[1][0]} to "
+                 f"{region[1][1]} (outlined)")
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of feature map {index}</b> ({name}) has value "
-            f"{state.maps[index, row, col]:.3f}. Its receptive field is input rows {unclipped[0][0]} to "
-            f"{unclipped[0][1]} and columns {unclipped[1][0]} to {unclipped[1][1]}: a {kh} × {kw} window "
-            f"through all {channels} channel{'s' if channels > 1 else ''}, so it sees "
+            f"{state.maps[index, row, col]:.3f}. {reads}: a {kh} × {kw} window "
+            f"through all {channels} channel{'s' if channels > 1 else ''}, so it weighs "
             f"{kh} × {kw} × {channels} = {kh * kw * channels} input values.{holes}{padding}"
             f"<br>Every one of the {n} maps has a neuron at this position with the same receptive "
             f"field; they differ only in the kernel they apply."

@@ -12,8 +12,8 @@ from .. import drawing
 from ..engine import effective_receptive_field, mass_width
 from ..explain import size_text
 from ..layers import Conv2d, ReLU
-from ..receptive_field import check_position, input_region, receptive_fields
-from ._base import Cache, Explorer, image_control, set_range, slider
+from ..receptive_field import receptive_fields
+from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
 __all__ = ["ERFExplorer"]
 
@@ -23,8 +23,8 @@ CHANNELS = 4
 class _State(NamedTuple):
     layers: tuple
     input_size: Tuple[int, int]
+    rows: tuple  # receptive_fields(layers, input_size)
     image: np.ndarray
-    rows: tuple
 
 
 def erf_stack(depth: int, kernel_size: int, dilation: int, in_channels: int, weights: str,
@@ -51,6 +51,11 @@ def erf_stack(depth: int, kernel_size: int, dilation: int, in_channels: int, wei
     return tuple(layers)
 
 
+# Ranges of the sliders, hence of the starting values.
+RANGES = dict(depth=(1, 8), kernel_size=(1, 7), dilation=(1, 3))
+WEIGHTS = ("uniform", "random")
+
+
 class ERFExplorer(Explorer):
     """Theoretical versus effective receptive field of one neuron.
 
@@ -59,40 +64,54 @@ class ERFExplorer(Explorer):
     same outline. Right, both along the neuron's row: the theoretical field is
     a flat box, the effective one a peak near the centre.
 
+    The neurons studied are those of the last layer (``layer=-1``, or its
+    index in ``.layers``).
+
     Parameters
     ----------
     image : str or array_like, default 'photo'
     depth, kernel_size, dilation : int
-        Starting values: ``depth`` padded convolutions of ``kernel_size``.
+        Starting values: ``depth`` (1 to 8) padded convolutions of
+        ``kernel_size`` (1 to 7), dilated by ``dilation`` (1 to 3).
     weights : {'uniform', 'random'}
     relu : bool, default True
     size : int, default 64
+        Side of the sample images (8 to 256).
+
+    Raises
+    ------
+    ValueError
+        If a starting value is outside its range.
 
     Examples
     --------
     >>> explorer = ERFExplorer("disk", depth=2, kernel_size=3)
-    >>> explorer.region
-    ((30, 34), (30, 34))
+    >>> explorer.selected, explorer.region
+    ((3, 32, 32), ((30, 34), (30, 34)))
     """
 
     figsize = (9.5, 3.4)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
                  weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):
-        self._own_image, self._size = image, size
-        self._start = dict(depth=depth, kernel_size=kernel_size, dilation=dilation, weights=weights, relu=relu)
-        self._images, self._fields = Cache(8), Cache(64)
-        self._selected = None
-        super().__init__(blit=blit)
+        given = dict(depth=depth, kernel_size=kernel_size, dilation=dilation)
+        self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
+        self._start["weights"] = check_choice(weights, "weights", WEIGHTS)
+        self._start["relu"] = check_bool(relu, "relu")
+        # Effective fields; key: (image name, layers, (row, col)): the layers hold every
+        # setting and weight, the name stands for the image (fixed per explorer). Bound:
+        # 16 MB (one field of a 256 x 256 image takes 0.5 MB, of a 64 x 64 one 32 kB).
+        self._fields = Cache(16 * 2 ** 20)
+        super().__init__(image, size, blit=blit)
 
     def _make_controls(self):
         s = self._start
         return {
-            "image": image_control(self._own_image),
-            "depth": slider("depth", s["depth"], 1, 8),
-            "kernel_size": slider("kernel size", s["kernel_size"], 1, 7),
-            "dilation": slider("dilation", s["dilation"], 1, 3),
-            "weights": widgets.Dropdown(options=["uniform", "random"], value=s["weights"],
+            "image": image_control(self._own_name),
+            "depth": slider("depth", s["depth"], *RANGES["depth"]),
+            "kernel_size": slider("kernel size", s["kernel_size"], *RANGES["kernel_size"]),
+            "dilation": slider("dilation", s["dilation"], *RANGES["dilation"]),
+            "weights": widgets.Dropdown(options=list(WEIGHTS), value=s["weights"],
                                         description="weights", layout=widgets.Layout(width="180px")),
             "relu": widgets.Checkbox(value=s["relu"], description="ReLU", indent=False,
                                      layout=widgets.Layout(width="80px")),
@@ -107,7 +126,7 @@ class ERFExplorer(Explorer):
         layers = erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value, channels,
                            c["weights"].value, c["relu"].value)
         rows = receptive_fields(layers, image.shape[:2])
-        return _State(layers, image.shape[:2], image, rows)
+        return _State(layers, image.shape[:2], rows, image)
 
     def _build(self):
         fig = self.figure
@@ -129,6 +148,10 @@ class ERFExplorer(Explorer):
         self._ax_line.set_yticks([])  # both curves are scaled to a peak of 1 (the caption says so)
         # Few labels: text is the slowest thing Agg draws.
         self._ax_line.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+        drawing.title(self._ax_line, "the neuron's centre row, by column")
+        # The heat map and both curves change with the neuron: they are overlays, so a
+        # new selection is blitted like the outlines (no text or ticks redrawn).
+        self._overlays = self._boxes + [self._heat_art, self._box_line, self._erf_line]
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
@@ -136,77 +159,31 @@ class ERFExplorer(Explorer):
             "effective one.")
 
     def _field(self, state):
-        key = (self.controls["image"].value, state.layers, self._selected)
-        return self._fields.get(key, lambda: effective_receptive_field(
-            state.layers, self._selected, state.image))
+        position = tuple(self._selection[1:3])
+        key = (self.controls["image"].value, state.layers, position)
+        return self._fields.get(key, lambda: frozen(effective_receptive_field(state.layers, position, state.image)))
 
     def _draw(self, state: _State):
-        self._input_art.set_data(state.image)
-        h, w = state.input_size
-        for ax, art in ((self._ax_in, self._input_art), (self._ax_heat, self._heat_art)):
-            art.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-            ax.set_xlim(-0.5, w - 0.5)
-            ax.set_ylim(h - 0.5, -0.5)
-        oh, ow = state.rows[-1].output_size
-        set_range(self.controls["row"], 0, oh - 1)
-        set_range(self.controls["col"], 0, ow - 1)
-        if self._selected is None or self._selected[0] >= oh or self._selected[1] >= ow:
-            self._selected = (oh // 2, ow // 2)
-        self._sync_controls()
-
-    def _sync_controls(self):
-        self._quiet, quiet = True, self._quiet
-        try:
-            self.controls["row"].value, self.controls["col"].value = self._selected
-        finally:
-            self._quiet = quiet
-
-    @property
-    def selected(self):
-        return (len(self.layers) - 1,) + tuple(self._selected)
-
-    @property
-    def region(self):
-        return input_region(self.layers, self._selected, self.input_size)
-
-    def select(self, row: int, col: int, layer: int = -1) -> None:
-        """Select neuron ``(row, col)`` of the last layer, as a click does."""
-        self._guarded(self._select, row, col, layer)
-
-    def _select(self, row, col, layer):
-        if layer not in (-1, len(self.layers) - 1):
-            raise ValueError(f"layer must be -1 (this explorer studies the last layer), got {layer!r}")
-        self._selected = check_position((row, col), self._state.rows[-1].output_size)
-        self._sync_controls()
-        # The effective field depends on the neuron: a full redraw, from the cache when seen before.
-        self._draw_selection()
-        self._show(full=True)
-
-    def _on_change(self, change):
-        if self._quiet:
-            return
-        c = self.controls
-        if change["owner"] in (c["row"], c["col"]):
-            self._guarded(self._select, c["row"].value, c["col"].value, -1)
-        else:
-            self._guarded(self._refresh)
+        drawing.set_image(self._input_art, state.image)
+        drawing.set_image(self._heat_art, np.zeros(state.input_size))
+        self._ax_line.set_xlim(-0.5, state.input_size[1] - 0.5)
 
     def _click(self, event):
         if event.inaxes not in (self._ax_in, self._ax_heat):
-            return
+            return None
         # Pick the neuron whose receptive field is centred nearest to the clicked pixel.
         row = self._state.rows[-1]
         pos = [int(round((v - s) / j)) for v, s, j in zip((event.ydata, event.xdata), row.start, row.jump)]
         pos = [min(max(p, 0), n - 1) for p, n in zip(pos, row.output_size)]
-        self._select(pos[0], pos[1], -1)
+        return pos[0], pos[1], -1
 
     def _draw_selection(self):
         state = self._state
-        row, col = self._selected
+        _, row, col, _ = self._selection
         field = self._field(state)
         peak = field.max()
         self._heat_art.set_data(field / peak if peak > 0 else field)
-        region = input_region(state.layers, (row, col), state.input_size)
+        region = self.region
         for box in self._boxes:
             drawing.set_region(box, region)
         rf = state.rows[-1].rf_size
@@ -219,14 +196,13 @@ class ERFExplorer(Explorer):
         if region is not None:
             box[region[1][0]: region[1][1] + 1] = 1
         self._box_line.set_data(xs, box)
-        self._ax_line.set_xlim(-0.5, len(xs) - 0.5)
         width = mass_width(field, centre, 0.9)
-        drawing.title(self._ax_line, f"input row {centre[0]}, by column")
         if peak == 0:
             note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
         else:
             note = ""
         self._readout.value = (
             f"<b>Neuron ({row}, {col})</b>: the theoretical receptive field is {size_text(rf)} pixels, but 90% "
-            f"of the effective field lies in a {width} × {width} square around its centre: the centre "
+            f"of the effective field lies in a {width} × {width} square around its centre (input row "
+            f"{centre[0]}, column {centre[1]}; the right panel shows that row): the centre "
             f"reaches the neuron through many more paths than the rim.{note}")
