@@ -5,6 +5,9 @@ import types
 
 import pytest
 
+# Imported here, with the real IPython, so that no import inside a test meets the fake shell.
+import ipympl.backend_nbagg  # noqa: F401
+
 from rfmaps.widgets import frontend, use_interactive_figures
 
 

@@ -155,14 +155,9 @@ REGION_CASES = {
     "stack-pooled": (lambda: StackExplorer("disk", depth=3, pool=True, size=32), [(0, 0), (3, 2)]),
     "erf": (lambda: ERFExplorer("disk", depth=3, size=24), [(0, 0), (12, 23)]),
 }
-INPUT_REGION_INEXACT = pytest.mark.xfail(
-    strict=False, reason="input_region(clip=True) clips the unclipped box and so keeps border pixels "
-    "a dilated, padded neuron never reads; issue #17 makes it the box of pixels with a path")
 
 
-@pytest.mark.parametrize("case", list(REGION_CASES) + [
-    pytest.param("conv-dilated-padded", marks=INPUT_REGION_INEXACT),
-    pytest.param("erf-dilated-even", marks=INPUT_REGION_INEXACT)])
+@pytest.mark.parametrize("case", list(REGION_CASES) + ["conv-dilated-padded", "erf-dilated-even"])
 def test_outline_is_the_box_of_pixels_the_neuron_reads(case):
     cases = dict(REGION_CASES)
     cases["conv-dilated-padded"] = (lambda: ConvExplorer("disk", size=24, dilation=2, padding=1), [(0, 0)])
