@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from rfmaps import Conv2d, MaxPool2d, ReLU, Residual, architectures, check, path_counts, receptive_fields
 
@@ -203,9 +203,10 @@ layer_kinds = st.one_of(
 @given(st.lists(layer_kinds, min_size=1, max_size=4))
 def test_holes_in_a_receptive_field_agree_with_the_path_counts(layers):
     """Brute force: the input rows with at least one path to the neuron, from the arrays layer."""
-    rows = receptive_fields(layers, 128)
-    if rows[-1].output_size[0] < 1:
-        return
+    try:
+        receptive_fields(layers, 128)
+    except ValueError:  # the stack does not fit the input
+        assume(False)
     counts = path_counts(layers, (0, 0), 128)
     reached = np.flatnonzero(counts.any(axis=1))
     assert [int(r) - int(reached[0]) for r in reached] == check._support(layers)
