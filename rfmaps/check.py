@@ -169,7 +169,8 @@ def student(typed: str = "", *, quiet: bool = False) -> str:
     In order: while nbgrader autogrades, the submission's student (the name
     nbgrader files it under); on a JupyterHub, the logged-in user (the name
     nbgrader's *Submit* files it under); elsewhere the id the student typed.
-    A typed id that differs from the first two gets a warning right away.
+    A typed id that differs from the first two gets a warning right away;
+    ``quiet=True`` (for hidden tests, after the warning was shown once) prints nothing.
 
     Raises
     ------
@@ -198,11 +199,13 @@ def student(typed: str = "", *, quiet: bool = False) -> str:
     else:
         raise ValueError("Type your student id between the quotes in the cell above, "
                          "like STUDENT_ID = \"jdoe42\", then run it and this cell again.")
+    if quiet:
+        return who
     if typed and not _same_id(typed, who):
         print(f"⚠ You typed the id {typed!r}, but {source} is {who!r}: your work is graded on the "
               f"numbers of {who!r}, so the numbers below are theirs. If {who!r} is not you, "
               "tell your instructor now.")
-    elif not quiet:
+    else:
         print(f"Your numbers are those of student id {who!r} ({source}).")
     return who
 
@@ -269,6 +272,8 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     True
     """
     n = _whole(input_size)
+    if n is None or n < 1:
+        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
     given = _whole(answer)
     if given is None:
         return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
@@ -305,8 +310,10 @@ def check_feature_maps(layer: Conv2d, answer) -> bool:
     False
     """
     given = _whole(answer)
-    if given is None or given < 1:
-        return _say(False, f"A number of feature maps is a whole number, at least 1; you gave {_describe(answer)}.")
+    if given is None:
+        return _say(False, f"A number of feature maps is a whole number; you gave {_describe(answer)}.")
+    if given < 1:
+        return _say(False, f"A layer gives at least one feature map; you gave {given}.")
     right = layer.out_channels
     mistakes = [
         (layer.in_channels, "That is the number of channels coming in; count what goes out instead."),

@@ -58,14 +58,17 @@ IDS = generated_ids(COUNT)
 def code_cells(path: Path, *replacements) -> list:
     """(grade_id or None, compiled source) of every code cell, in order, with text replaced."""
     nb = nbformat.read(path, as_version=4)
-    cells = []
+    cells, unused = [], dict(replacements)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             source = cell.source
             for old, new in replacements:
-                source = source.replace(old, new)
+                if old in source:
+                    source = source.replace(old, new)
+                    unused.pop(old, None)
             cells.append((cell.metadata.get("nbgrader", {}).get("grade_id"),
                           compile(source, f"{path.name}[{i}]", "exec")))
+    assert not unused, f"not in {path.name}: {list(unused)}"
     return cells
 
 
@@ -127,6 +130,22 @@ def test_a_classic_mistake_costs_its_question_only_for_300_ids(assignment, mista
     for student_id in IDS[:300]:
         _, failed = autograde(cells, student_id, skip=SAME_FOR_ALL.get(assignment, ()))
         assert set(failed) == {cell}, (student_id, failed)
+
+
+@pytest.mark.parametrize("assignment, forms", [
+    ("ps1", [('// v["stride"] + 1', '// v["stride"] + 1.0'), ('n_maps = v["kernels"]', 'n_maps = np.int64(v["kernels"])')]),
+    ("ps1", [('// v["stride"] + 1', '// v["stride"] + np.int32(1)'), ('n_maps = v["kernels"]', 'n_maps = float(v["kernels"])')]),
+    ("ps2", [("rf_sizes.append(r)", "rf_sizes.append(float(r))"),
+             ("region = tuple((f, f + rf - 1) for f in first)", "region = [[f, f + rf - 1] for f in first]")]),
+    ("ps2", [("    rf_sizes.append(r)", "    rf_sizes.append(r)\nimport numpy as np\nrf_sizes = np.array(rf_sizes)"),
+             ("region = tuple((f, f + rf - 1) for f in first)", "region = np.array([[f, f + rf - 1] for f in first])"),
+             ("option == Q4_OPTIONS[0])", "option == Q4_OPTIONS[0]).upper()")]),
+])
+def test_right_answers_in_any_natural_form_earn_every_mark(assignment, forms, autograde):
+    cells = code_cells(NOTEBOOKS[assignment], *forms)
+    for student_id in IDS[:300]:
+        _, failed = autograde(cells, student_id, skip=SAME_FOR_ALL.get(assignment, ()))
+        assert not failed, (student_id, failed)
 
 
 def reference_design():
