@@ -122,7 +122,7 @@ def test_reference_solution_earns_every_autograded_mark_for_every_id(assignment,
 @pytest.mark.parametrize("assignment, mistake, cell", [
     ("ps1", ('// v["stride"] + 1', '// v["stride"]'), "q1_test"),
     ("ps2", ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test"),
-    ("ps2", ("option == Q4_OPTIONS[0]", "option == Q4_OPTIONS[1]"), "q4_test"),
+    ("ps2", ("option == Q4_OPTIONS[3]", "option == Q4_OPTIONS[0]"), "q4_test"),
     ("ps2", ("dilation=8", "dilation=16"), "q3_test"),  # holes in the receptive field
 ])
 def test_a_classic_mistake_costs_its_question_only_for_300_ids(assignment, mistake, cell, autograde):
@@ -139,7 +139,7 @@ def test_a_classic_mistake_costs_its_question_only_for_300_ids(assignment, mista
              ("region = tuple((f, f + rf - 1) for f in first)", "region = [[f, f + rf - 1] for f in first]")]),
     ("ps2", [("    rf_sizes.append(r)", "    rf_sizes.append(r)\nimport numpy as np\nrf_sizes = np.array(rf_sizes)"),
              ("region = tuple((f, f + rf - 1) for f in first)", "region = np.array([[f, f + rf - 1] for f in first])"),
-             ("option == Q4_OPTIONS[0])", "option == Q4_OPTIONS[0]).upper()")]),
+             ("option == Q4_OPTIONS[3])", "option == Q4_OPTIONS[3]).upper()")]),
 ])
 def test_right_answers_in_any_natural_form_earn_every_mark(assignment, forms, autograde):
     cells = code_cells(NOTEBOOKS[assignment], *forms)

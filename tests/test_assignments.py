@@ -39,7 +39,7 @@ COPIED = {"ps1": {"q1_answer": ["out_size"], "q2_answer": ["n_maps"], "q4_answer
 STUDENTS = ["alice", "bob", "carol", "dave"]
 SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(image[r:r + k]",
                   "rf_sizes, r, j = [], 1, 1", "dilation=8", "Each neuron of a deeper layer combines",
-                  "grade_choice", "Q4_OPTIONS[2]"]
+                  "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]"]
 
 
 def nbgrader(cwd: Path, *args: str, home: Path) -> str:
