@@ -1,12 +1,20 @@
 """Instant feedback for students, and per-student numbers for graded assignments.
 
-A student calls these in a cell and reads a sentence that says *what* is
-wrong and *why*, without giving the graded answer away:
+A student calls these in a cell and reads a sentence. The checks look for the
+*common mistakes* and name the idea behind each one; they never confirm a graded
+number, so trying values one after another until a check passes reveals nothing
+(the hidden tests grade the value when the work is submitted):
 
 >>> from rfmaps import Conv2d
 >>> check_output_size(Conv2d(3, 8, 5, padding=1), 32, 28)
-✘ Your output size 28 is not right: you left out the padding: 2 zero pixels are added along each side.
+✘ 28 is not it: you left out the padding: 2 zero pixels are added along each side.
 False
+
+Answers may come in any natural form: ints, whole floats, numpy scalars,
+tuples, lists or numpy arrays. A wrong type gets a sentence, not a traceback.
+
+Whose numbers: :func:`student` resolves the id the same way in the student's
+visible checks and in the hidden tests (see its docstring).
 
 Pure Python: the arithmetic of :mod:`rfmaps.receptive_field`, no arrays.
 """
@@ -14,62 +22,226 @@ Pure Python: the arithmetic of :mod:`rfmaps.receptive_field`, no arrays.
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import random
-from typing import Optional, Sequence
+import string
+from typing import Dict, List, Optional, Sequence
 
-from .layers import Conv2d, MaxPool2d, ReLU
+from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU, check_layers
 from .receptive_field import input_region, receptive_fields
-from .geometry import Geometry
-from .validation import pair
 
-__all__ = ["variant", "variant_stack", "graded_student", "check_output_size", "check_feature_maps",
-           "check_rf_sizes", "check_region", "check_design", "count_parameters"]
+__all__ = ["variant", "variant_layer", "variant_stack", "student", "hub_user",
+           "graded_student", "check_output_size", "check_feature_maps", "check_rf_sizes", "check_region",
+           "check_design", "count_parameters", "choice_letters", "show_choices", "check_choice",
+           "grade_choice"]
 
+# ---------------------------------------------------------------------------------------------
+# Per-student numbers
+# ---------------------------------------------------------------------------------------------
+
+#: Input side of the receptive-field questions (assignment 2).
+RF_INPUT = 64
+
+
+def _stacks() -> Dict[tuple, int]:
+    """Every (kernel_size, stride) triple of the rf question whose last map is at least 3 wide,
+    with that width.
+
+    Drawing from these, not from free choices, is what makes every variant's neuron exist.
+    """
+    pairs = [(k, s) for k in (3, 5) for s in (1, 2)]
+    sizes = {stack: _last_size(stack) for stack in ((a, b, c) for a in pairs for b in pairs for c in pairs)}
+    return {stack: size for stack, size in sizes.items() if size >= 3}
+
+
+def _stack_layers(stack) -> list:
+    (k1, s1), (k2, s2), (k3, s3) = stack
+    return [Conv2d(1, 4, k1, stride=s1), ReLU(), Conv2d(4, 4, k2, stride=s2), ReLU(), MaxPool2d(2),
+            Conv2d(4, 4, k3, stride=s3)]
+
+
+def _last_size(stack) -> int:
+    size = RF_INPUT
+    for layer in _stack_layers(stack):
+        size = layer.output_size(size)[0]
+    return size
+
+
+# Computed once at import (64 candidate stacks); insertion order keeps variants the same everywhere.
+_STACKS = _stacks()
 
 def variant(student_id: str) -> dict:
-    """The numbers of one student's assignment, the same for the same id on every machine.
+    """The numbers of one student's assignments, the same for the same id on every machine.
+
+    Every number is drawn from a list of values known to work, so every id gets a
+    solvable variant: the output size is at least 1, the neuron of the region
+    question exists in the last map, and the design target is reachable within the
+    budget (``tests/test_assignment_variants.py`` proves it for 10,000 ids).
+
+    Parameters
+    ----------
+    student_id : str
+        Compared without case and surrounding spaces.
 
     Examples
     --------
     >>> variant("ada") == variant(" Ada ")
     True
+    >>> sorted(variant("jdoe42"))[:4]
+    ['budget', 'channels', 'image_size', 'kernel_size']
     """
     if not isinstance(student_id, str) or not student_id.strip():
         raise ValueError(f"student_id must be your (non-empty) student id, got {student_id!r}")
-    seed = hashlib.sha256(student_id.strip().lower().encode()).hexdigest()
-    rng = random.Random(seed)
-    stack = [(rng.choice([3, 5]), rng.choice([1, 1, 2])) for _ in range(3)]
+    rng = random.Random(_seed(student_id, "variant"))
+    kernel_size = rng.choice([3, 5, 7])
+    stack = rng.choice(list(_STACKS))
+    out = _STACKS[stack]
     return {
+        # assignment 1: one convolution on a colour image
         "image_size": rng.choice([32, 40, 48, 56, 64]),
         "channels": 3,
         "kernels": rng.choice([8, 16, 24, 32, 64]),
-        "kernel_size": rng.choice([3, 5, 7]),
+        "kernel_size": kernel_size,
         "stride": rng.choice([1, 2, 3]),
-        "padding": rng.choice([0, 1, 2]),
-        "stack": stack,  # (kernel_size, stride) of three convolutions, a 2 x 2 max pool after the second
-        "neuron": (rng.randrange(0, 4), rng.randrange(0, 4)),
-        "target_rf": rng.choice([19, 23, 27, 31]),
-        "budget": rng.choice([2000, 2500, 3000]),
+        "padding": rng.randrange(kernel_size // 2 + 1),
+        # assignment 2: (kernel_size, stride) of three convolutions, a 2 x 2 max pool after the second
+        "stack": [list(pair) for pair in stack],
+        "neuron": (rng.randrange(out), rng.randrange(out)),
+        # the design question: under check_design's rules, four 3 x 3 convolutions with dilations 1, 2, 4, 8
+        # (rf 31, 1832 parameters, a 34-wide map) meet every combination below
+        "target_rf": rng.choice(range(17, 32, 2)),
+        "budget": rng.choice([2000, 2200, 2400]),
+        "min_output": rng.choice([8, 12, 16]),
     }
 
 
+def _seed(student_id: str, purpose: str) -> str:
+    return hashlib.sha256(f"{purpose}:{student_id.strip().lower()}".encode()).hexdigest()
+
+
+def variant_layer(v: dict) -> Conv2d:
+    """The convolution of a variant's first assignment (3 channels in).
+
+    Examples
+    --------
+    >>> variant_layer(variant("jdoe42")).in_channels
+    3
+    """
+    return Conv2d(v["channels"], v["kernels"], v["kernel_size"], stride=v["stride"], padding=v["padding"])
+
+
 def variant_stack(v: dict) -> list:
-    """The layers of a variant's receptive-field question (one channel in, 4 maps per layer)."""
-    (k1, s1), (k2, s2), (k3, s3) = v["stack"]
-    return [Conv2d(1, 4, k1, stride=s1), ReLU(), Conv2d(4, 4, k2, stride=s2), ReLU(), MaxPool2d(2),
-            Conv2d(4, 4, k3, stride=s3)]
+    """The layers of a variant's receptive-field question (one channel in, 4 maps per layer).
+
+    Examples
+    --------
+    >>> len(variant_stack(variant("jdoe42")))
+    6
+    """
+    return _stack_layers(v["stack"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Whose numbers
+# ---------------------------------------------------------------------------------------------
+
+def hub_user() -> Optional[str]:
+    """The JupyterHub user name of this server (``JUPYTERHUB_USER``), or None off a hub."""
+    return os.environ.get("JUPYTERHUB_USER") or None
 
 
 def graded_student() -> Optional[str]:
-    """While nbgrader autogrades, the student whose submission runs (its folder name); else None.
-
-    Hidden tests use it, so a student who copies a neighbour's id is graded on their own numbers.
-    """
+    """While nbgrader autogrades, the student whose submission runs (its folder name); else None."""
     if os.environ.get("NBGRADER_EXECUTION") != "autograde":
         return None
     # nbgrader runs each submission in autograded/<student>/<assignment>/.
     return os.path.basename(os.path.dirname(os.getcwd())) or None
+
+
+def _same_id(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def student(typed: str = "", *, quiet: bool = False) -> str:
+    """The id whose numbers a notebook uses, for the visible checks and the hidden tests alike.
+
+    In order: while nbgrader autogrades, the submission's student (the name
+    nbgrader files it under); on a JupyterHub, the logged-in user (the name
+    nbgrader's *Submit* files it under); elsewhere the id the student typed.
+    A typed id that differs from the first two gets a warning right away;
+    ``quiet=True`` (for hidden tests, after the warning was shown once) prints nothing.
+
+    Raises
+    ------
+    ValueError
+        Off a hub, when no id was typed.
+
+    Examples
+    --------
+    Off a hub, outside grading, the typed id is used (not run as a doctest: it depends on the
+    environment; ``tests/test_check.py`` covers all three cases)::
+
+        student("jdoe42")   # prints: Your numbers are those of student id 'jdoe42' (the id you typed).
+    """
+    if typed is None:
+        typed = ""
+    if not isinstance(typed, str):
+        raise TypeError(f"STUDENT_ID must be text between quotes, like \"jdoe42\"; got {typed!r}")
+    typed = typed.strip()
+    graded, hub = graded_student(), hub_user()
+    if graded:
+        who, source = graded, "the name this submission was collected under"
+    elif hub:
+        who, source = hub, "your JupyterHub login"
+    elif typed:
+        who, source = typed, "the id you typed"
+    else:
+        raise ValueError("Type your student id between the quotes in the cell above, "
+                         "like STUDENT_ID = \"jdoe42\", then run it and this cell again.")
+    if quiet:
+        return who
+    if typed and not _same_id(typed, who):
+        print(f"⚠ You typed the id {typed!r}, but {source} is {who!r}: your work is graded on the "
+              f"numbers of {who!r}, so the numbers below are theirs. If {who!r} is not you, "
+              "tell your instructor now.")
+    else:
+        print(f"Your numbers are those of student id {who!r} ({source}).")
+    return who
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers in any natural form
+# ---------------------------------------------------------------------------------------------
+
+def _plain(value):
+    """numpy scalars and arrays as Python numbers and lists (duck-typed: no numpy import here)."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    return value
+
+
+def _whole(value) -> Optional[int]:
+    """``value`` as an int when it is a whole number (int, whole float, numpy scalar); else None."""
+    value = _plain(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _describe(value) -> str:
+    value = _plain(value)
+    if isinstance(value, str):
+        return f"the text {value!r} (remove the quotes to give a number)"
+    if value is None:
+        return "None (did you assign the variable?)"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{value!r}, which is not a whole number"
+    return f"{value!r} (a {type(value).__name__})"
 
 
 def _say(ok: bool, text: str) -> bool:
@@ -77,126 +249,428 @@ def _say(ok: bool, text: str) -> bool:
     return ok
 
 
+_GRADED_LATER = "the hidden tests grade the value when you submit."
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment 1
+# ---------------------------------------------------------------------------------------------
+
 def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
-    """Say whether ``answer`` is the output height of ``layer`` on a square input, and if not, why.
+    """Look for the common mistakes in ``answer``, the output height of ``layer`` on a square input.
+
+    Returns False (with the misconception named) when ``answer`` is malformed or
+    matches a common mistake; True otherwise, without saying whether it is right.
 
     Examples
     --------
-    >>> check_output_size(Conv2d(1, 1, 3), 10, 8)
-    ✔ Right: the kernel fits in 8 positions along each side.
+    >>> check_output_size(Conv2d(1, 1, 3), 10, 7)
+    ✘ 7 is not it: you forgot the + 1: the first window counts too, before any step of the stride.
+    False
+    >>> check_output_size(Conv2d(1, 1, 3), 10, 8.0)
+    ✔ 8 is a whole number of neurons and none of the common mistakes; the hidden tests grade the value when you submit.
     True
     """
-    n = pair(input_size, "input_size", 1)[0]
+    n = _whole(input_size)
+    if n is None or n < 1:
+        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
+    given = _whole(answer)
+    if given is None:
+        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
+    if given < 1:
+        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
     right = layer.output_size((n, n))[0]
-    if answer == right:
-        return _say(True, f"Right: the kernel fits in {right} positions along each side.")
-    if not isinstance(answer, int):
-        return _say(False, f"An output size is a whole number of neurons; you gave {answer!r}.")
     k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
     before, after = layer.pads[0]
-    span = layer.effective_kernel_size[0]
-    hints = []
-    if answer == (n + before + after - span) // s:
-        hints.append("you forgot the + 1: the first window counts too, before any step of the stride")
-    if before + after and answer == (n - span) // s + 1:
-        hints.append(f"you left out the padding: {before + after} zero pixels are added along each side")
-    if s > 1 and answer == n + before + after - span + 1:
-        hints.append(f"you left out the stride: the window moves {s} pixels at a time, so divide by {s}")
-    if s > 1 and answer == -(-(n + before + after - span) // s) + 1:
-        hints.append("you rounded up: a window that does not fit entirely is not computed (floor)")
-    if d > 1 and answer == (n + before + after - k) // s + 1:
-        hints.append(f"you used the kernel size {k} where the dilated span d(k - 1) + 1 belongs")
-    why = "; ".join(hints) if hints else (
-        "write out ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1 with the layer's numbers")
-    return _say(False, f"Your output size {answer} is not right: {why}.")
+    span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
+    padded = n + before + after
+    mistakes = [
+        ((padded - span) // s, "you forgot the + 1: the first window counts too, before any step of the stride"),
+        ((n - span) // s + 1 if n >= span else None,
+         f"you left out the padding: {before + after} zero pixels are added along each side"),
+        (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
+        (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
+        ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
+        ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
+    ]
+    for value, why in mistakes:
+        # A pattern that happens to give the right number is no mistake for this layer.
+        if value == given and value != right:
+            return _say(False, f"{given} is not it: {why}.")
+    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
 
 
 def check_feature_maps(layer: Conv2d, answer) -> bool:
-    """Say whether ``answer`` is the number of feature maps ``layer`` produces."""
-    if answer == layer.out_channels:
-        return _say(True, "Right: one feature map per kernel.")
-    if answer == layer.in_channels:
-        return _say(False, "That is the number of channels coming in; count what goes out instead.")
-    if answer == layer.out_channels * layer.in_channels:
-        return _say(False, "A kernel spans all input channels at once and gives one map, not one per channel.")
-    return _say(False, "Count the kernels of the layer: each one slides over the whole input and gives one map.")
+    """Look for the common mistakes in ``answer``, the number of feature maps ``layer`` produces.
+
+    Examples
+    --------
+    >>> check_feature_maps(Conv2d(3, 8, 5), 3)
+    ✘ That is the number of channels coming in; count what goes out instead.
+    False
+    """
+    given = _whole(answer)
+    if given is None:
+        return _say(False, f"A number of feature maps is a whole number; you gave {_describe(answer)}.")
+    if given < 1:
+        return _say(False, f"A layer gives at least one feature map; you gave {given}.")
+    right = layer.out_channels
+    mistakes = [
+        (layer.in_channels, "That is the number of channels coming in; count what goes out instead."),
+        (layer.out_channels * layer.in_channels,
+         "A kernel spans all input channels at once and gives one map, not one per channel."),
+        (layer.kernel_size[0], "That is the kernel's size; the number of maps does not depend on it."),
+        (layer.kernel_size[0] * layer.kernel_size[1],
+         "That counts the kernel's pixels; the number of maps does not depend on them."),
+    ]
+    for value, why in mistakes:
+        if value == given and value != right:
+            return _say(False, why)
+    return _say(True, f"{given} is none of the common mistakes; {_GRADED_LATER}")
 
 
-def check_rf_sizes(layers: Sequence, input_size, answers: Sequence[int]) -> bool:
-    """Check a student's receptive-field size (height) for every layer, stopping at the first mistake.
+# ---------------------------------------------------------------------------------------------
+# Assignment 2
+# ---------------------------------------------------------------------------------------------
 
-    The message names the layer and how much it should grow from the student's own previous value.
+def _whole_list(answer, name: str) -> Optional[List[int]]:
+    values = _plain(answer)
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        _say(False, f"Give {name} as a list of whole numbers, like [3, 3, 5]; you gave {_describe(answer)}.")
+        return None
+    out = []
+    for i, value in enumerate(values):
+        whole = _whole(value)
+        if whole is None:
+            _say(False, f"Entry {i} of {name} should be a whole number; it is {_describe(value)}.")
+            return None
+        out.append(whole)
+    return out
+
+
+def check_rf_sizes(layers: Sequence, input_size, answers) -> bool:
+    """Look for the common mistakes in a student's receptive-field size (height) for every layer.
+
+    Each value is compared with the step the recurrence takes from the student's
+    *own* previous value; a step that matches a common mistake is named with its
+    idea. No message says which values are right.
+
+    Examples
+    --------
+    >>> from rfmaps import MaxPool2d
+    >>> check_rf_sizes([Conv2d(1, 4, 3), MaxPool2d(2), Conv2d(4, 4, 3)], 32, [3, 4, 6])
+    ✘ Layer 2 (Conv2d(4, 4, kernel_size=3)): you added k − 1 without multiplying by the jump: after a stride or a pool, neighbouring neurons of the layer below lie several input pixels apart.
+    False
     """
     rows = receptive_fields(layers, input_size)
-    if len(answers) != len(rows):
-        return _say(False, f"Give one rf size per layer: the stack has {len(rows)} layers, you gave {len(answers)}.")
+    given = _whole_list(answers, "rf_sizes")
+    if given is None:
+        return False
+    if len(given) != len(rows):
+        return _say(False, f"Give one rf size per layer: the stack has {len(rows)} layers, you gave {len(given)}.")
     previous, jump = 1, 1
-    for index, (row, answer) in enumerate(zip(rows, answers)):
-        if answer != row.rf_size[0]:
-            span = row.layer.advance(Geometry()).rf[0]  # the layer's own field: d(k − 1) + 1
-            growth = (span - 1) * jump
-            return _say(False, (
-                f"Your rf size for layer {index} ({row.layer!r}) is {answer}; it should grow by "
-                f"(k − 1) × jump = {span - 1} × {jump} = {growth} from layer {index - 1}'s "
-                f"{previous}." if index else
-                f"Your rf size for layer 0 is {answer}; the first layer sees exactly its kernel's span."))
-        previous, jump = row.rf_size[0], row.jump[0]
-    return _say(True, "Right for every layer.")
+    for index, (row, value) in enumerate(zip(rows, given)):
+        layer = row.layer
+        span, stride = layer.effective_kernel_size[0], layer.stride[0]
+        step = previous + (span - 1) * jump  # the right value, from the student's own previous one
+        name = f"Layer {index} ({layer!r})"
+        if value < previous:
+            return _say(False, f"{name}: a receptive field never shrinks from one layer to the next, "
+                               f"but yours goes from {previous} to {value}.")
+        if span == 1 and value != previous:
+            return _say(False, f"{name}: this layer looks at one neuron of the layer below, "
+                               "so its neurons see exactly what those see.")
+        mistakes = [
+            (previous + span - 1, "you added k − 1 without multiplying by the jump: after a stride or a pool, "
+                                  "neighbouring neurons of the layer below lie several input pixels apart"),
+            (previous + (span - 1) * jump * stride,
+             "you multiplied by this layer's own stride too: a stride spaces this layer's neurons, "
+             "it does not widen what one of them sees; it counts from the next layer on"),
+            (previous * span, "you multiplied the sizes: windows of neighbouring neurons overlap, "
+                              "so the field grows by (k − 1) × jump, not by a factor"),
+            (previous + span, "you added k: the neuron below at the window's first tap is already counted, "
+                              "so the field grows by k − 1 steps"),
+            (previous, "a pooling window combines several neurons of the layer below, so it widens the field too"
+             if isinstance(layer, (MaxPool2d, AvgPool2d)) else
+             "this layer's window covers several neurons of the layer below, so the field grows"),
+        ]
+        for wrong, why in mistakes:
+            if value == wrong and wrong != step:
+                return _say(False, f"{name}: {why}.")
+        previous, jump = value, jump * stride
+    return _say(True, f"No common mistake in your {len(given)} values; {_GRADED_LATER}")
+
+
+def _region(answer):
+    """``((top, bottom), (left, right))`` as ints from tuples, lists or a 2 x 2 array; else None."""
+    value = _plain(answer)
+    try:
+        (top, bottom), (left, right) = value
+    except (TypeError, ValueError):
+        return None
+    bounds = tuple(_whole(b) for b in (top, bottom, left, right))
+    if None in bounds or isinstance(value, (str, bytes)):
+        return None
+    return ((bounds[0], bounds[1]), (bounds[2], bounds[3]))
 
 
 def check_region(layers: Sequence, position, input_size, answer) -> bool:
-    """Check ``((top, bottom), (left, right))`` of a neuron's receptive field (clipped to the image).
+    """Look for the common mistakes in ``((top, bottom), (left, right))``, a neuron's input region.
+
+    Inclusive pixel indices, clipped to the image, as :func:`rfmaps.input_region`.
+    ``None`` stands for a neuron that sees only padding.
 
     Examples
     --------
     >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, ((2, 5), (2, 4)))
-    ✘ Your region is one pixel too tall: the bounds are inclusive.
+    ✘ Your region is one pixel too tall: the bounds are inclusive, so a field of r pixels runs from a to a + r − 1.
     False
+    >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, [[2, 4], [2, 4]])
+    ✔ Your region has none of the common mistakes; the hidden tests grade the value when you submit.
+    True
     """
+    rows = receptive_fields(layers, input_size)
+    n = rows.input_size
     right = input_region(layers, position, input_size)
-    if answer == right:
-        return _say(True, "Right: that is exactly the block of input pixels this neuron depends on.")
-    if right is None:
-        return _say(False, "This neuron sees only zero padding: no pixel of the image, so the answer is None.")
-    try:
-        (top, bottom), (left, r) = answer
-    except (TypeError, ValueError):
-        return _say(False, "Give the region as ((top, bottom), (left, right)), inclusive pixel indices.")
-    size = (bottom - top + 1, r - left + 1)
-    expected = (right[0][1] - right[0][0] + 1, right[1][1] - right[1][0] + 1)
-    if size in ((expected[0] + 1, expected[1]), (expected[0], expected[1] + 1)):
-        return _say(False, f"Your region is one pixel too {'tall' if size[0] > expected[0] else 'wide'}: "
-                           "the bounds are inclusive.")
-    if size != expected:
-        return _say(False, f"Your region is {size[0]} × {size[1]} pixels; compare with the rf size "
-                           "(and the image border, which clips it).")
-    return _say(False, "The size is right but the place is not: neuron i starts i × jump pixels further on.")
+    if answer is None:
+        if right is None:
+            return _say(True, f"None is none of the common mistakes; {_GRADED_LATER}")
+        return _say(False, "You gave None, which stands for a neuron that sees only padding; "
+                           "give ((top, bottom), (left, right)) otherwise.")
+    given = _region(answer)
+    if given is None:
+        return _say(False, "Give the region as ((top, bottom), (left, right)), four whole pixel indices "
+                           f"(inclusive); you gave {_describe(answer)}.")
+    (top, bottom), (left, r) = given
+    for low, high, size in ((top, bottom, n[0]), (left, r, n[1])):
+        if low > high:
+            return _say(False, "Each pair is (first, last) pixel: the first index is the smaller one.")
+        if low < 0 or high > size - 1:
+            return _say(False, f"Pixel indices run from 0 to {size - 1}: a region is clipped to the image.")
+    if right is not None:
+        rf, jump = rows[-1].rf_size, rows[-1].jump
+        previous_jump = rows[-2].jump if len(rows) > 1 else (1, 1)
+        unclipped = input_region(layers, position, input_size, clip=False)
+        if unclipped == right:  # the usual case: no border in the way
+            tall, wide = bottom - top + 1, r - left + 1
+            if (tall, wide) in ((rf[0] + 1, rf[1]), (rf[0], rf[1] + 1), (rf[0] + 1, rf[1] + 1)):
+                which = "too tall" if tall > rf[0] else "too wide"
+                return _say(False, f"Your region is one pixel {which}: the bounds are inclusive, "
+                                   "so a field of r pixels runs from a to a + r − 1.")
+        # First pixel of neuron 0's field, per axis; neuron p's field starts p jumps further on.
+        origin = [low - p * j for (low, _), p, j in zip(unclipped, position, jump)]
+
+        def region_from(firsts):
+            return tuple((max(f, 0), min(f + size - 1, n_axis - 1)) for f, size, n_axis in zip(firsts, rf, n))
+
+        mistakes = [
+            (region_from([o + p * f for o, p, f in zip(origin, position, rf)]),
+             "you stepped by the rf size: neighbouring neurons are one *jump* apart, and their fields overlap"),
+            (region_from([o + p * j for o, p, j in zip(origin, position, previous_jump)]),
+             "you stepped by the jump of the layer before: the last layer's own stride counts too"),
+            (region_from([p * j - (f - 1) // 2 for p, j, f in zip(position, jump, rf)]),
+             "you put the neuron's centre at i × jump: without padding, that is where its field starts"),
+        ]
+        if position[0] != position[1]:
+            mistakes.append(((right[1], right[0]),
+                             "you swapped rows and columns: the neuron is (row, col), the region (rows, cols)"))
+        for region, why in mistakes:
+            if given == region and region != right:
+                return _say(False, f"Your region is the right size in the wrong place: {why}.")
+    return _say(True, f"Your region has none of the common mistakes; {_GRADED_LATER}")
+
+
+def _convolutions(layers) -> list:
+    """Every Conv2d of ``layers``, walking into each path of a Residual block (its body and shortcut)."""
+    found = []
+    for layer in layers:
+        if isinstance(layer, Conv2d):
+            found.append(layer)
+        elif hasattr(layer, "body") and hasattr(layer, "shortcut"):
+            found += _convolutions(layer.body) + _convolutions(layer.shortcut)
+    return found
 
 
 def count_parameters(layers: Sequence) -> int:
-    """Weights and biases of all convolutions (pooling and ReLU have none).
+    """Weights and biases of all convolutions, on every path of residual blocks.
+
+    Pooling and ReLU have none.
 
     Examples
     --------
     >>> count_parameters([Conv2d(3, 8, 3)])
     224
+    >>> from rfmaps import Residual
+    >>> count_parameters([Residual([Conv2d(8, 8, 3, padding=1)], [Conv2d(8, 8, 1)])])
+    656
     """
-    return sum(l.parameter_count for l in layers if l.has_weights)
+    # Each convolution counts its own (groups included): (k·k·C/g + 1)·n.
+    return sum(c.parameter_count for c in _convolutions(check_layers(layers)))
 
 
-def check_design(layers: Sequence, target_rf: int, budget: int, input_size: int = 128) -> bool:
-    """Does a stack reach ``target_rf`` (height) with at most ``budget`` parameters?"""
+def _support(layers) -> list:
+    """The input offsets (rows) one neuron of the last layer reaches, relative to its first pixel.
+
+    The Minkowski sum of each layer's taps ``{0, d, ..., d (k - 1)}`` scaled by the
+    jump before it; a Residual block adds the union of its paths' supports. A
+    receptive field has holes when this is not every offset from 0 to rf - 1.
+    """
+    reach, jump = {0}, 1
+    for layer in layers:
+        if hasattr(layer, "body") and hasattr(layer, "shortcut"):
+            span, stride = layer.geometry.rf[0], int(layer.geometry.jump[0])  # the block's own geometry
+            taps = set()
+            for path in layer.paths:
+                inner = set(_support(path)) if path else {0}
+                width = max(inner) + 1
+                shift = (span - width) // 2  # the paths share their centre (Residual refuses otherwise)
+                taps |= {t + shift for t in inner}
+        else:
+            d, k, stride = layer.dilation[0], layer.kernel_size[0], layer.stride[0]
+            taps = {d * i for i in range(k)}
+        reach = {r + t * jump for r in reach for t in taps}
+        jump *= stride
+    return sorted(reach)
+
+
+def check_design(layers, target_rf: int, budget: int, *, min_output: int = 1, min_convs: int = 3,
+                 min_kernels: int = 8, in_channels: int = 1, input_size: int = RF_INPUT) -> bool:
+    """Check a designed stack against the rules of the design question; name every rule it breaks.
+
+    The rules: it takes an image of ``in_channels`` channels and runs on an
+    ``input_size`` square; it has at least ``min_convs`` convolutions, each with at
+    least ``min_kernels`` kernels; channels fit from layer to layer; pooling windows
+    do not overlap (stride = window, the default); its last map is at least
+    ``min_output`` wide; its last neurons see at least ``target_rf`` pixels with no
+    holes (every pixel of the field reaches the neuron); it has at most ``budget``
+    parameters (:func:`count_parameters`).
+
+    Examples
+    --------
+    >>> check_design([Conv2d(1, 8, 31)], target_rf=21, budget=2000)
+    ✘ Not yet: it has 1 convolution, the rules ask for at least 3; it has 7696 parameters, over the budget of 2000.
+    False
+    """
     try:
-        rf = receptive_fields(layers, input_size)[-1].rf_size[0]
+        layers = check_layers(layers)
     except ValueError as error:
-        return _say(False, f"This stack does not run on a {input_size}-pixel input: {error}")
-    params = count_parameters(layers)
+        return _say(False, f"design must be a list of layers, like [Conv2d(1, 8, 3), ReLU(), ...]: {error}.")
     problems = []
+    convs = _convolutions(layers)
+    if len(convs) < min_convs:
+        problems.append(f"it has {len(convs)} convolution{'s' * (len(convs) != 1)}, "
+                        f"the rules ask for at least {min_convs}")
+    few = [c for c in convs if c.out_channels < min_kernels]
+    if few:
+        problems.append(f"{few[0]!r} has {few[0].out_channels} kernels; every convolution needs at least "
+                        f"{min_kernels} (a network with fewer maps detects too few features)")
+    channels = in_channels
+    for index, layer in enumerate(layers):
+        takes = getattr(layer, "in_channels", None)
+        if takes is not None and takes != channels:
+            problems.append(f"layer {index} ({layer!r}) takes {takes} channels, but "
+                            f"{'the image has' if index == 0 or channels == in_channels else 'the layer before gives'} "
+                            f"{channels}")
+            break
+        channels = getattr(layer, "out_channels", None) or channels
+        if isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.stride != layer.kernel_size:
+            problems.append(f"layer {index} ({layer!r}) is a pooling window that overlaps its neighbours; "
+                            "the rules ask for non-overlapping pools (leave stride at its default)")
+            break
+    try:
+        rows = receptive_fields(layers, input_size)
+    except ValueError as error:
+        problems.append(f"it does not run on a {input_size} × {input_size} image ({error})")
+        return _say(False, "Not yet: " + "; ".join(problems) + ".")
+    rf, out = rows[-1].rf_size[0], rows[-1].output_size[0]
+    params = count_parameters(layers)
+    if out < min_output:
+        problems.append(f"its last map is {out} wide, the rules ask for at least {min_output}: "
+                        "every stride and pool halves the map (or more)")
     if rf < target_rf:
-        problems.append(f"its receptive field is {rf}, short of {target_rf}: add a layer, a stride or a pool")
+        problems.append(f"its receptive field is {rf}, short of {target_rf}")
+    elif len(_support(layers)) < rf:
+        problems.append(f"its receptive field spans {rf} pixels but has holes: a stride or dilation larger "
+                        "than the window below it skips pixels, which the neuron then never sees")
     if params > budget:
-        problems.append(f"it has {params} parameters, over the budget of {budget}: "
-                        "fewer kernels, smaller kernels, or pooling (which is free)")
+        problems.append(f"it has {params} parameters, over the budget of {budget}")
     if problems:
         return _say(False, "Not yet: " + "; ".join(problems) + ".")
-    return _say(True, f"Reaches {rf} ≥ {target_rf} with {params} ≤ {budget} parameters.")
+    return _say(True, f"Every rule holds: rf {rf} ≥ {target_rf}, no holes, {len(convs)} convolutions, "
+                      f"last map {out} ≥ {min_output} wide, {params} ≤ {budget} parameters.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Multiple choice with a written reason
+# ---------------------------------------------------------------------------------------------
+
+def choice_letters(student_id: str, question: str, options: Sequence[str]) -> Dict[str, str]:
+    """The options of a question in this student's own order, as ``{letter: option}``.
+
+    Neighbours see the same options under different letters.
+
+    Examples
+    --------
+    >>> sorted(choice_letters("jdoe42", "q", ["yes", "no"]).values())
+    ['no', 'yes']
+    """
+    order = list(options)
+    random.Random(_seed(student_id, f"choices:{question}")).shuffle(order)
+    return dict(zip(string.ascii_lowercase, order))
+
+
+def show_choices(student_id: str, question: str, options: Sequence[str]) -> Dict[str, str]:
+    """Print the options as ``(a) ...`` lines in this student's order; return :func:`choice_letters`."""
+    letters = choice_letters(student_id, question, options)
+    for letter, option in letters.items():
+        print(f"({letter}) {option}")
+    return letters
+
+
+def _choice_problem(letters: Dict[str, str], choice, reason, min_words: int) -> Optional[str]:
+    if not isinstance(choice, str) or choice.strip().strip("()").lower() not in letters:
+        return (f"Give your choice as one letter between quotes, one of {', '.join(map(repr, letters))}; "
+                f"you gave {_describe(choice)}.")
+    words = len(reason.split()) if isinstance(reason, str) else 0
+    if words < min_words:
+        return (f"Explain your choice in a sentence or two (at least {min_words} words) in the reason; "
+                f"yours has {words}. The reason is part of the answer.")
+    return None
+
+
+def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 8) -> bool:
+    """Check that a multiple-choice answer is complete: one of the letters, and a written reason.
+
+    It never says whether the choice is right (that is graded on submission),
+    so trying letters one after another reveals nothing.
+
+    Examples
+    --------
+    >>> check_choice({"a": "yes", "b": "no"}, "b", "too short")
+    ✘ Explain your choice in a sentence or two (at least 8 words) in the reason; yours has 2. The reason is part of the answer.
+    False
+    """
+    problem = _choice_problem(letters, choice, reason, min_words)
+    if problem:
+        return _say(False, problem)
+    letter = choice.strip().strip("()").lower()
+    return _say(True, f"Recorded: ({letter}) {letters[letter]!r}, with a {len(reason.split())}-word reason; "
+                      "the choice is graded when you submit.")
+
+
+def grade_choice(letters: Dict[str, str], choice, reason, right: str,
+                 mistakes: Optional[Dict[str, str]] = None, *, min_words: int = 8) -> None:
+    """For hidden tests: assert the right option was chosen, with a reason; else name the misconception.
+
+    ``right`` is the text of the right option and ``mistakes`` maps the text of a
+    wrong option to the idea it misses; the assertion message (which students read
+    in their feedback) names it.
+
+    Examples
+    --------
+    >>> grade_choice({"a": "yes", "b": "no"}, "a", "because the window of each neuron overlaps its neighbour", "yes")
+    """
+    problem = _choice_problem(letters, choice, reason, min_words)
+    assert problem is None, problem
+    chosen = letters[choice.strip().strip("()").lower()]
+    assert chosen == right, f"Not this one: {(mistakes or {}).get(chosen, 'reread the question')}"

@@ -1,10 +1,10 @@
-"""The graded assignments, through nbgrader as an instructor would run it.
+"""The whole course cycle of both assignments, through nbgrader and a local exchange directory.
 
-Generates the student versions, checks that no solution leaked into them,
-then autogrades four submissions of each assignment: the instructor's
-solution (full marks), an untouched student copy (no marks), a copy with one
-classic mistake (marks lost on that question only), and a copy that borrows a
-neighbour's student id (graded on its own numbers, so it loses marks).
+The instructor generates and releases each assignment; four students fetch it, work and submit:
+``alice`` with the instructor's solution, ``bob`` with one classic mistake, ``carol`` untouched, and
+``dave`` who hands in alice's notebook, id included. The instructor collects, autogrades, generates and
+releases feedback; the students fetch it. The test checks the grades in the gradebook, that each
+student's feedback file arrived, and what the feedback says.
 """
 
 import json
@@ -22,81 +22,180 @@ NBGRADER = Path(sys.prefix) / "bin" / "nbgrader"
 pytest.importorskip("nbgrader")
 
 ASSIGNMENTS = {
-    # assignment: (notebook, autograded points per test cell, the classic mistake and the cell it costs)
-    "ps1": ("ps1_feature_maps", {"q1_test": 2, "q2_test": 1, "q3_test": 3},
-            ('// v["stride"] + 1', '// v["stride"]'), "q1_test"),
-    "ps2": ("ps2_receptive_fields", {"q1_test": 3, "q2_test": 2, "q3_test": 3},
-            ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test"),
+    # assignment: (notebook, autograded points per test cell, the classic mistake and the cell it costs,
+    #              what bob's feedback then says)
+    "ps1": ("ps1_feature_maps", {"setup": 0, "q1_test": 2, "q2_test": 1, "q3_test": 3, "q4_test": 2},
+            ('// v["stride"] + 1', '// v["stride"]'), "q1_test", "you forgot the + 1"),
+    "ps2": ("ps2_receptive_fields", {"setup": 0, "q1_test": 3, "q2_test": 2, "q3_test": 3, "q4_test": 2,
+                                     "q5_test": 2},
+            ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test",
+            "without multiplying by the jump"),
 }
+HAND_GRADED = {"ps2": {"q6_answer": 2}}
+# The answers dave copies as values (a copier copies numbers and letters, not the code that made them).
+COPIED = {"ps1": {"q1_answer": ["out_size"], "q2_answer": ["n_maps"], "q4_answer": ["q4_choice", "q4_reason"]},
+          "ps2": {"q1_answer": ["rf_sizes"], "q2_answer": ["region"], "q4_answer": ["q4_choice", "q4_reason"],
+                  "q5_answer": ["q5_choice", "q5_reason"]}}
+STUDENTS = ["alice", "bob", "carol", "dave"]
 SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(image[r:r + k]",
-                  "rf_sizes, r, j = [], 1, 1", "rf 38 with 1832", "Each neuron of a deeper layer combines"]
+                  "rf_sizes, r, j = [], 1, 1", "dilation=8", "Each neuron of a deeper layer combines",
+                  "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]"]
 
 
-def nbgrader(course: Path, *args: str) -> None:
-    env = dict(os.environ, PATH=f"{NBGRADER.parent}{os.pathsep}{os.environ['PATH']}")  # it calls alembic
-    result = subprocess.run([str(NBGRADER), *args], cwd=course, env=env, capture_output=True, text=True)
+def nbgrader(cwd: Path, *args: str, home: Path) -> str:
+    # nbgrader calls alembic from PATH; HOME keeps a user's own Jupyter configuration out of the test.
+    env = dict(os.environ, PATH=f"{NBGRADER.parent}{os.pathsep}{os.environ['PATH']}", HOME=str(home))
+    env.pop("JUPYTERHUB_USER", None)
+    result = subprocess.run([str(NBGRADER), *args], cwd=cwd, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
 
 
-def edited(path: Path, *replacements) -> str:
-    """The notebook at ``path`` with text replaced in its cells (each replacement must apply)."""
+def answers_of(source: Path, student_id: str, cells: dict) -> dict:
+    """{grade_id: source} assigning, as values, what the instructor's solution gives ``student_id``."""
+    import contextlib
+    import io
+
+    import nbformat
+    from rfmaps import check
+
+    namespace, real = {}, check.graded_student
+    check.graded_student = lambda: student_id  # as nbgrader's autograder would for this student
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for cell in nbformat.read(source, as_version=4).cells:
+                if cell.cell_type == "code":
+                    exec(cell.source, namespace)
+    finally:
+        check.graded_student = real
+    return {grade_id: "\n".join(f"{name} = {namespace[name]!r}" for name in names)
+            for grade_id, names in cells.items()}
+
+
+def worked(released: Path, source: Path, student_id: str, *replacements, answers=None) -> str:
+    """The released notebook with the instructor's answers (text replaced) and ``student_id`` typed."""
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    for old, new in replacements:
-        cells = [cell for cell in nb.cells if old in cell.source]
-        assert cells, f"{old!r} not in {path.name}"
-        for cell in cells:
-            cell.source = cell.source.replace(old, new)
+    solutions = {cell.metadata["nbgrader"]["grade_id"]: cell.source
+                 for cell in nbformat.read(source, as_version=4).cells
+                 if cell.metadata.get("nbgrader", {}).get("solution")}
+    solutions.update(answers or {})
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+        if cell.source.startswith('STUDENT_ID = ""'):
+            cell.source = cell.source.replace('STUDENT_ID = ""', f"STUDENT_ID = {student_id!r}", 1)
+        for old, new in replacements:
+            if old in cell.source:
+                cell.source = cell.source.replace(old, new)
+                replacements = [r for r in replacements if r[0] != old]
+    assert not replacements, f"{replacements} not in {released.name}"
     return nbformat.writes(nb)
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(COURSE / "nbgrader_config.py", course)
+def cycle(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cycle")
+    course, exchange, instructor = root / "course", root / "exchange", root / "instructor-home"
+    instructor.mkdir()
+    exchange.mkdir(mode=0o777)
+    exchange.chmod(0o777)
+    course.mkdir()
     shutil.copytree(COURSE / "source", course / "source")
-    for assignment, (notebook, _, (wrong, right), _) in ASSIGNMENTS.items():
-        nbgrader(course, "generate_assignment", assignment, "--force")
+    (course / "nbgrader_config.py").write_text(
+        (COURSE / "nbgrader_config.py").read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
+    student_flags = ["--course=rfmaps", f"--Exchange.root={exchange}"]
+    homes = {name: root / name for name in STUDENTS}
+    for home in homes.values():
+        home.mkdir()
+    for assignment, (notebook, _, mistake, _, _) in ASSIGNMENTS.items():
+        nbgrader(course, "generate_assignment", assignment, "--force", home=instructor)
+        nbgrader(course, "release_assignment", assignment, "--force", home=instructor)
         source = course / "source" / assignment / f"{notebook}.ipynb"
-        released = course / "release" / assignment / f"{notebook}.ipynb"
-        submissions = {
-            "example-student": source.read_text(),
-            "untouched": released.read_text(),
-            "mistake": edited(source, ('"example-student"', '"mistake"'), (wrong, right)),
-            "copier": source.read_text(),  # a neighbour's id and answers
-        }
-        for student, text in submissions.items():
-            folder = course / "submitted" / student / assignment
-            folder.mkdir(parents=True)
-            (folder / f"{notebook}.ipynb").write_text(text)
-        nbgrader(course, "autograde", assignment, "--force")
-    return course
+        for name, home in homes.items():
+            nbgrader(home, "fetch_assignment", assignment, *student_flags, home=home)
+        fetched = {name: homes[name] / assignment / f"{notebook}.ipynb" for name in STUDENTS}
+        alice = worked(fetched["alice"], source, "alice")
+        fetched["alice"].write_text(alice)
+        fetched["bob"].write_text(worked(fetched["bob"], source, "bob", mistake))
+        # The neighbour's notebook, her id included, with her numbers written out.
+        fetched["dave"].write_text(worked(fetched["dave"], source, "alice",
+                                          answers=answers_of(source, "alice", COPIED[assignment])))
+        for name, home in homes.items():
+            nbgrader(home, "submit", assignment, *student_flags, f"--student={name}", home=home)
+        nbgrader(course, "collect", assignment, home=instructor)
+        nbgrader(course, "autograde", assignment, "--force", home=instructor)
+        nbgrader(course, "generate_feedback", assignment, "--force", home=instructor)
+        nbgrader(course, "release_feedback", assignment, home=instructor)
+        for name, home in homes.items():
+            nbgrader(home, "fetch_feedback", assignment, *student_flags, f"--student={name}", home=home)
+    return course, homes
 
 
 def scores(course: Path, assignment: str, student: str) -> dict:
     from nbgrader.api import Gradebook
 
-    notebook, points, _, _ = ASSIGNMENTS[assignment]
+    notebook, points = ASSIGNMENTS[assignment][:2]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         return {cell: gradebook.find_grade(cell, notebook, assignment, student).auto_score for cell in points}
 
 
+def feedback(homes: dict, assignment: str, student: str) -> str:
+    """The text of a student's fetched feedback (HTML tags removed)."""
+    import html
+    import re
+
+    notebook = ASSIGNMENTS[assignment][0]
+    files = list((homes[student] / assignment / "feedback").glob(f"*/{notebook}.html"))
+    assert len(files) == 1, f"{student} has no feedback for {assignment}"
+    return html.unescape(re.sub(r"<[^>]+>", "", files[0].read_text()))
+
+
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_student_version_leaks_no_solution(course, assignment):
+def test_student_version_tells_where_the_id_goes_and_leaks_no_solution(cycle, assignment):
+    course, homes = cycle
     notebook = ASSIGNMENTS[assignment][0]
     text = (course / "release" / assignment / f"{notebook}.ipynb").read_text()
     for secret in SOLUTION_TEXTS:
         assert secret not in text
-    cells = json.loads(text)["cells"]
-    assert any("raise NotImplementedError()" in "".join(c["source"]) for c in cells)
+    sources = ["".join(c["source"]) for c in json.loads(text)["cells"]]
+    assert any(s.startswith('STUDENT_ID = ""  # ← your id between the quotes') for s in sources)
+    assert any("leave the quotes empty" in s and "hub user name" in s for s in sources)
+    assert sum("raise NotImplementedError()" in s for s in sources) >= 4
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_autograding(course, assignment):
-    _, points, _, mistaken_cell = ASSIGNMENTS[assignment]
-    assert scores(course, assignment, "example-student") == points  # full marks
-    assert sum(scores(course, assignment, "untouched").values()) == 0
-    expected = dict(points, **{mistaken_cell: 0})  # marks lost on that question only
-    assert scores(course, assignment, "mistake") == expected
-    assert sum(scores(course, assignment, "copier").values()) < sum(points.values())
+def test_grades_after_the_cycle(cycle, assignment):
+    course, _ = cycle
+    _, points, _, mistaken_cell, _ = ASSIGNMENTS[assignment]
+    assert scores(course, assignment, "alice") == points  # full automatic marks
+    assert scores(course, assignment, "bob") == dict(points, **{mistaken_cell: 0})  # that question only
+    assert sum(scores(course, assignment, "carol").values()) == 0
+    dave = scores(course, assignment, "dave")
+    assert dave["q1_test"] == dave["q2_test"] == 0  # graded on his own numbers
+    assert sum(scores(course, assignment, "dave").values()) < sum(points.values())
+
+
+def test_hand_graded_question_waits_for_the_grader(cycle):
+    from nbgrader.api import Gradebook
+
+    course, _ = cycle
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for cell, points in HAND_GRADED["ps2"].items():
+            grade = gradebook.find_grade(cell, "ps2_receptive_fields", "ps2", "alice")
+            assert grade.max_score == points and grade.needs_manual_grade
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_each_student_fetched_feedback_that_names_what_went_wrong(cycle, assignment):
+    course, homes = cycle
+    hint = ASSIGNMENTS[assignment][4]
+    for name in STUDENTS:
+        assert "Assignment" in feedback(homes, assignment, name)
+    assert hint in feedback(homes, assignment, "bob")
+    assert "NotImplementedError" in feedback(homes, assignment, "carol")
+    # dave typed alice's id: his feedback says whose numbers were graded.
+    assert "You typed the id 'alice', but the name this submission was collected under is 'dave'" in \
+        feedback(homes, assignment, "dave")

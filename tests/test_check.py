@@ -1,9 +1,19 @@
-"""Student feedback: specific about the mistake, silent about the graded answer."""
+"""Student feedback: names the mistake, never confirms a graded number, takes answers in any natural form."""
 
+import re
+
+import numpy as np
 import pytest
+from hypothesis import assume, given, settings, strategies as st
 
-from rfmaps import Conv2d, MaxPool2d, ReLU, check
+from rfmaps import Conv2d, MaxPool2d, ReLU, Residual, architectures, check, path_counts, receptive_fields
 
+
+def said(capsys) -> str:
+    return capsys.readouterr().out
+
+
+# --- output size ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("layer, n, answer, hint", [
     (Conv2d(3, 8, 5, padding=1), 32, 29, "forgot the + 1"),
@@ -11,49 +21,281 @@ from rfmaps import Conv2d, MaxPool2d, ReLU, check
     (Conv2d(3, 8, 3, stride=2), 33, 31, "left out the stride"),
     (Conv2d(3, 8, 3, stride=2), 32, 16, "rounded up"),
     (Conv2d(3, 8, 3, dilation=2), 32, 30, "dilated span"),
+    (Conv2d(3, 8, 5, padding=2), 32, 30, "padded one side only"),
 ])
 def test_output_size_mistakes_are_named_without_the_answer(capsys, layer, n, answer, hint):
     assert not check.check_output_size(layer, n, answer)
-    said = capsys.readouterr().out
-    assert hint in said
-    assert str(layer.output_size((n, n))[0]) not in said.replace(str(answer), "")
+    text = said(capsys)
+    assert hint in text
+    assert str(layer.output_size((n, n))[0]) not in text.replace(str(answer), "")
+    # The same mistake in numpy's or a whole float's clothes gets the same hint.
+    for form in (np.int64(answer), np.float32(answer), float(answer), np.array(answer)):
+        assert not check.check_output_size(layer, n, form)
+        assert hint in said(capsys)
 
 
-def test_rf_feedback_accepts_the_right_list():
-    layers = [Conv2d(1, 4, 3), ReLU(), MaxPool2d(2), Conv2d(4, 4, 3)]
-    assert check.check_rf_sizes(layers, 32, [3, 3, 4, 8])
+@pytest.mark.parametrize("layer, n", [(Conv2d(3, 8, 5, padding=1), 32), (Conv2d(3, 8, 3, stride=2), 33),
+                                      (Conv2d(3, 8, 7, stride=3, padding=3), 64)])
+def test_trying_every_output_size_does_not_single_out_the_right_one(capsys, layer, n):
+    right = layer.output_size((n, n))[0]
+    outcomes = {}
+    for value in range(1, 100):
+        ok = check.check_output_size(layer, n, value)
+        outcomes[value] = (ok, said(capsys).replace(str(value), "N"))
+    assert outcomes[right][0]
+    alike = [v for v in outcomes if outcomes[v] == outcomes[right]]
+    assert len(alike) >= 90  # the right answer reads like nearly every other number
 
 
-def test_rf_feedback_message_text(capsys):
-    layers = [Conv2d(1, 4, 3), MaxPool2d(2), Conv2d(4, 4, 3)]
-    check.check_rf_sizes(layers, 32, [3, 4, 6])
-    said = capsys.readouterr().out
-    assert "layer 2" in said and "(k − 1) × jump = 2 × 2 = 4 from layer 1's 4" in said
+@pytest.mark.parametrize("answer, words", [("13", "remove the quotes"), (12.5, "not a whole number"),
+                                           (None, "did you assign"), ([13], "a list"), (True, "True"),
+                                           (0, "at least 1")])
+def test_output_size_of_the_wrong_type_gets_a_sentence(capsys, answer, words):
+    assert not check.check_output_size(Conv2d(1, 1, 3), 15, answer)
+    assert words in said(capsys)
 
 
-def test_design_and_region_feedback(capsys):
-    assert not check.check_design([Conv2d(1, 64, 3)], target_rf=9, budget=500)
-    said = capsys.readouterr().out
-    assert "short of 9" in said and "over the budget" in said
+def test_feature_maps_mistakes_and_forms(capsys):
+    layer = Conv2d(3, 16, 5)
+    assert not check.check_feature_maps(layer, 3) and "coming in" in said(capsys)
+    assert not check.check_feature_maps(layer, np.int64(48)) and "one map, not one per channel" in said(capsys)
+    assert not check.check_feature_maps(layer, 25.0) and "kernel's pixels" in said(capsys)
+    assert check.check_feature_maps(layer, np.float64(16.0)) and "none of the common mistakes" in said(capsys)
+    assert not check.check_feature_maps(layer, "16") and "remove the quotes" in said(capsys)
+    assert not check.check_feature_maps(layer, 0) and "at least one feature map; you gave 0" in said(capsys)
+    assert not check.check_feature_maps(layer, 2.5) and "2.5, which is not a whole number" in said(capsys)
+
+
+# --- receptive-field sizes --------------------------------------------------------------------
+
+STACK = [Conv2d(1, 4, 3), ReLU(), MaxPool2d(2), Conv2d(4, 4, 3, stride=2), Conv2d(4, 4, 3)]  # 3 3 4 8 16
+
+
+def test_rf_sizes_in_every_natural_form_pass(capsys):
+    assert [r.rf_size[0] for r in receptive_fields(STACK, 32)] == [3, 3, 4, 8, 16]
+    for form in ([3, 3, 4, 8, 16], (3, 3, 4, 8, 16), np.array([3, 3, 4, 8, 16]), [3.0, 3, 4, 8, np.int32(16)]):
+        assert check.check_rf_sizes(STACK, 32, form)
+        assert "No common mistake" in said(capsys)
+
+
+@pytest.mark.parametrize("answers, words", [
+    ([3, 3, 4, 6, 8], "Layer 3 (Conv2d(4, 4, kernel_size=3, stride=2)): you added k − 1 without multiplying"),
+    ([3, 3, 4, 12, 24], "Layer 3 (Conv2d(4, 4, kernel_size=3, stride=2)): you multiplied by this layer's own stride"),
+    ([3, 4, 5, 9, 17], "Layer 1 (ReLU()): this layer looks at one neuron"),
+    ([3, 3, 3, 7, 15], "Layer 2 (MaxPool2d(kernel_size=2, stride=2)): a pooling window combines"),
+    ([3, 3, 4, 2, 6], "never shrinks from one layer to the next, but yours goes from 4 to 2"),
+    ([3, 3, 4, 8, 24], "Layer 4 (Conv2d(4, 4, kernel_size=3)): you multiplied the sizes"),
+    ([3, 3, 4], "the stack has 5 layers, you gave 3"),
+    ("3, 3, 4, 8, 16", "as a list of whole numbers"),
+    ([3, 3, 4, 8, "16"], "Entry 4 of rf_sizes"),
+])
+def test_rf_size_mistakes_are_named(capsys, answers, words):
+    assert not check.check_rf_sizes(STACK, 32, answers)
+    assert words in said(capsys)
+
+
+def test_rf_feedback_never_states_a_right_value(capsys):
+    """No message names a number the student did not write: iterating over the last value learns nothing."""
+    right = [3, 3, 4, 8, 16]
+    outcomes = {}
+    for last in range(8, 60):
+        check.check_rf_sizes(STACK, 32, right[:-1] + [last])
+        text = said(capsys)
+        assert "16" not in text.replace("16 values", "") or last == 16
+        outcomes[last] = text
+    assert sum(text == outcomes[16] for text in outcomes.values()) >= 45
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+def test_region_in_every_natural_form(capsys):
     layers = [Conv2d(1, 1, 3)]
-    assert not check.check_region(layers, (2, 2), 16, ((2, 5), (2, 4)))
-    assert "inclusive" in capsys.readouterr().out
-    assert check.check_region(layers, (2, 2), 16, ((2, 4), (2, 4)))
-    assert not check.check_region(layers, (2, 2), 16, ((2, 4), (3, 5)))
-    assert "place is not" in capsys.readouterr().out
-    # A neuron near the border: its region is clipped, and the hints compare with the clipped size.
-    padded = [Conv2d(1, 1, 5, padding=2)]
-    assert check.check_region(padded, (0, 0), 16, ((0, 2), (0, 2)))
-    assert not check.check_region(padded, (0, 0), 16, ((0, 2), (0, 3)))
-    assert "one pixel too wide" in capsys.readouterr().out
-    # A neuron that sees only padding has no region at all.
+    for form in (((2, 4), (2, 4)), [[2, 4], [2, 4]], np.array([[2, 4], [2, 4]]), [(2.0, 4.0), (np.int64(2), 4)]):
+        assert check.check_region(layers, (2, 2), 16, form)
+        assert "none of the common mistakes" in said(capsys)
+
+
+@pytest.mark.parametrize("layers, position, answer, words", [
+    ([Conv2d(1, 1, 3)], (2, 2), ((2, 5), (2, 4)), "one pixel too tall"),
+    ([Conv2d(1, 1, 3)], (2, 2), ((2, 4), (2, 5)), "one pixel too wide"),
+    ([Conv2d(1, 1, 3), MaxPool2d(2), Conv2d(1, 1, 3)], (1, 3), ((6, 13), (2, 9)), "swapped rows and columns"),
+    ([Conv2d(1, 1, 3), MaxPool2d(2), Conv2d(1, 1, 3)], (2, 1), ((16, 23), (8, 15)), "stepped by the rf size"),
+    ([Conv2d(1, 1, 3), MaxPool2d(2), Conv2d(1, 1, 3, stride=2)], (2, 1), ((4, 11), (2, 9)), "the jump of the layer before"),
+    ([Conv2d(1, 1, 3), MaxPool2d(2), Conv2d(1, 1, 3)], (3, 2), ((3, 10), (1, 8)), "centre at i × jump"),
+    ([Conv2d(1, 1, 3)], (2, 2), ((4, 2), (2, 4)), "the first index is the smaller one"),
+    ([Conv2d(1, 1, 3)], (2, 2), ((2, 4), (2, 16)), "from 0 to 15"),
+    ([Conv2d(1, 1, 3)], (2, 2), "(2, 4), (2, 4)", "four whole pixel indices"),
+    ([Conv2d(1, 1, 3)], (2, 2), ((2, 4),), "four whole pixel indices"),
+    ([Conv2d(1, 1, 3)], (2, 2), None, "sees only padding"),
+])
+def test_region_mistakes_are_named(capsys, layers, position, answer, words):
+    assert not check.check_region(layers, position, 32 if len(layers) > 1 else 16, answer)
+    assert words in said(capsys)
+
+
+def test_region_of_a_neuron_that_sees_only_padding(capsys):
     only_padding = [Conv2d(1, 1, 1, padding=2)]
     assert check.check_region(only_padding, (0, 0), 4, None)
-    assert not check.check_region(only_padding, (0, 0), 4, ((0, 0), (0, 0)))
-    assert "only zero padding" in capsys.readouterr().out
+    assert "none of the common mistakes" in said(capsys)
+
+
+# --- parameters and the design question -------------------------------------------------------
+
+def test_count_parameters_walks_every_path_of_residual_blocks():
+    block = Residual([Conv2d(8, 16, 1), ReLU(), Conv2d(16, 16, 3, padding=1)], [Conv2d(8, 16, 1)])
+    by_hand = (8 * 16 + 16) + (16 * 16 * 9 + 16) + (8 * 16 + 16)
+    assert check.count_parameters([Conv2d(1, 8, 3), Conv2d(8, 8, 1), block]) == 80 + 72 + by_hand
+    assert check.count_parameters([Residual([block])]) == by_hand  # nested blocks too
+
+
+def test_count_parameters_of_resnet50_matches_the_published_size():
+    # torchvision's resnet50 has 25,557,032 parameters: 2,049,000 in the classifier and 53,120 in
+    # batch norms, so 23,454,912 convolution weights. rfmaps counts a bias per kernel as well.
+    biases = 64 + 3 * (64 + 64 + 256) + 256 + 4 * (128 + 128 + 512) + 512 + 6 * (256 + 256 + 1024) + 1024 \
+        + 3 * (512 + 512 + 2048) + 2048
+    assert check.count_parameters(architectures.resnet50()) == 23_454_912 + biases
+
+
+def test_count_parameters_refuses_what_is_not_a_layer_list():
+    with pytest.raises(ValueError, match="layers"):
+        check.count_parameters(["Conv2d(1, 8, 3)"])
+
+
+GOOD = [Conv2d(1, 8, 3), ReLU(), Conv2d(8, 8, 3, dilation=2), ReLU(), Conv2d(8, 8, 3, dilation=4), ReLU(),
+        Conv2d(8, 8, 3, dilation=8)]
+
+
+@pytest.mark.parametrize("design, words", [
+    (GOOD[:3], "it has 2 convolutions, the rules ask for at least 3"),
+    ([Conv2d(1, 4, 3)] + GOOD[1:], "has 4 kernels; every convolution needs at least 8"),
+    ([Conv2d(3, 8, 3)] + GOOD[1:], "takes 3 channels, but the image has 1"),
+    (GOOD[:2] + [Conv2d(4, 8, 3)] + GOOD[3:], "takes 4 channels, but the layer before gives 8"),
+    (GOOD + [MaxPool2d(3, stride=1)], "overlaps its neighbours"),
+    ([Conv2d(1, 8, 3, stride=2), Conv2d(8, 8, 3, stride=2), Conv2d(8, 8, 3, stride=2), Conv2d(8, 8, 3)],
+     "its last map is 5 wide, the rules ask for at least 8"),
+    ([Conv2d(1, 8, 3, dilation=12), Conv2d(8, 8, 3), Conv2d(8, 8, 3)], "has holes"),
+    ([Conv2d(1, 16, 3), Conv2d(16, 16, 3, dilation=2), Conv2d(16, 16, 3, dilation=4), Conv2d(16, 16, 3, dilation=8)],
+     "over the budget of 2000"),
+    (GOOD[:5], "its receptive field is 15, short of 21"),
+    ([Conv2d(1, 8, 3)] * 2 + [Conv2d(8, 8, 70)], "does not run on a 64 × 64 image"),
+    ("Conv2d(1, 8, 3)", "design must be a list of layers"),
+    ([Conv2d(1, 8, 3), "ReLU"], "design must be a list of layers"),
+])
+def test_design_rules_are_named(capsys, design, words):
+    assert not check.check_design(design, 21, 2000, min_output=8)
+    assert words in said(capsys)
+
+
+def test_design_that_keeps_every_rule(capsys):
+    assert check.check_design(GOOD, 21, 2000, min_output=8)
+    assert "Every rule holds: rf 31 ≥ 21, no holes, 4 convolutions, last map 34 ≥ 8 wide, 1832 ≤ 2000" in said(capsys)
+    pooled = [Conv2d(1, 8, 9), MaxPool2d(2), Conv2d(8, 8, 3), ReLU(), Conv2d(8, 8, 3)]  # rf 9 + 1 + 4 + 4
+    assert check.check_design(pooled, 18, 2000, min_output=8)
+
+
+layer_kinds = st.one_of(
+    st.builds(lambda k, s, d: Conv2d(1, 1, k, stride=s, dilation=d), st.integers(1, 4), st.integers(1, 3),
+              st.integers(1, 3)),
+    st.builds(lambda k: MaxPool2d(k), st.integers(2, 3)),
+    st.builds(lambda k, s: MaxPool2d(k, stride=s), st.integers(1, 3), st.integers(1, 3)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(layer_kinds, min_size=1, max_size=4))
+def test_holes_in_a_receptive_field_agree_with_the_path_counts(layers):
+    """Brute force: the input rows with at least one path to the neuron, from the arrays layer."""
+    try:
+        receptive_fields(layers, 128)
+    except ValueError:  # the stack does not fit the input
+        assume(False)
+    counts = path_counts(layers, (0, 0), 128)
+    reached = np.flatnonzero(counts.any(axis=1))
+    assert [int(r) - int(reached[0]) for r in reached] == check._support(layers)
+
+
+def test_holes_through_a_residual_block_are_the_union_of_its_paths():
+    block = Residual([Conv2d(1, 1, 3, padding=1), Conv2d(1, 1, 3, dilation=3, padding=3)])  # span 9, identity
+    assert check._support([block]) == [0, 1, 2, 3, 4, 5, 6, 7, 8]  # identity fills the centre hole
+    sparse = Residual([Conv2d(1, 1, 3, dilation=4, padding=4)])
+    assert check._support([sparse]) == [0, 4, 8]
+
+
+# --- multiple choice --------------------------------------------------------------------------
+
+OPTIONS = ["It doubles.", "It stays the same.", "It halves."]
+
+
+def test_choice_check_says_only_whether_the_answer_is_complete(capsys):
+    letters = check.show_choices("jdoe42", "q", OPTIONS)
+    shown = said(capsys)
+    assert all(f"({letter}) {option}" in shown for letter, option in letters.items())
+    reason = "the width depends on kernel size, stride and padding only, not on kernels"
+    messages = set()
+    for letter in letters:
+        assert check.check_choice(letters, letter, reason)
+        messages.add(re.sub(r"\(\w\) '[^']*'", "X", said(capsys)))
+    assert len(messages) == 1  # right and wrong letters read alike
+    assert not check.check_choice(letters, "z", reason) and "one letter" in said(capsys)
+    assert not check.check_choice(letters, 2, reason) and "one letter" in said(capsys)
+    assert not check.check_choice(letters, "a", "") and "at least 8 words" in said(capsys)
+    assert not check.check_choice(letters, "a", None) and "yours has 0" in said(capsys)
+
+
+def test_grade_choice_names_the_misconception_of_the_option_chosen():
+    letters = check.choice_letters("jdoe42", "q", OPTIONS)
+    by_option = {option: letter for letter, option in letters.items()}
+    reason = "the width depends on kernel size, stride and padding only, not on kernels"
+    check.grade_choice(letters, by_option[OPTIONS[1]], reason, right=OPTIONS[1])
+    check.grade_choice(letters, f"({by_option[OPTIONS[1]].upper()})", reason, right=OPTIONS[1])
+    with pytest.raises(AssertionError, match="more maps, not wider ones"):
+        check.grade_choice(letters, by_option[OPTIONS[0]], reason, right=OPTIONS[1],
+                           mistakes={OPTIONS[0]: "more maps, not wider ones"})
+    with pytest.raises(AssertionError, match="at least 8 words"):
+        check.grade_choice(letters, by_option[OPTIONS[1]], "because", right=OPTIONS[1])
+
+
+# --- whose numbers ----------------------------------------------------------------------------
+
+@pytest.fixture
+def nowhere(monkeypatch, tmp_path):
+    """Off a hub, not autograding."""
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    return monkeypatch
+
+
+def test_off_a_hub_the_typed_id_is_used_and_an_empty_one_is_refused(nowhere, capsys):
+    assert check.student(" jdoe42 ") == "jdoe42"
+    assert "'jdoe42' (the id you typed)" in said(capsys)
+    with pytest.raises(ValueError, match="between the quotes"):
+        check.student("")
+    with pytest.raises(TypeError, match="text between quotes"):
+        check.student(12345)
+
+
+def test_on_a_hub_the_login_is_used_and_a_different_typed_id_warned_about(nowhere, capsys):
+    nowhere.setenv("JUPYTERHUB_USER", "jdoe42")
+    assert check.student("") == "jdoe42" and "your JupyterHub login" in said(capsys)
+    assert check.student("JDoe42") == "jdoe42" and "⚠" not in said(capsys)
+    assert check.student("s1234567") == "jdoe42"
+    assert "⚠ You typed the id 's1234567', but your JupyterHub login is 'jdoe42'" in said(capsys)
+
+
+def test_while_autograding_the_submission_folder_decides(nowhere, capsys, tmp_path):
+    folder = tmp_path / "autograded" / "ada" / "ps2"
+    folder.mkdir(parents=True)
+    nowhere.chdir(folder)
+    nowhere.setenv("NBGRADER_EXECUTION", "autograde")
+    nowhere.setenv("JUPYTERHUB_USER", "grader")
+    assert check.graded_student() == "ada"
+    assert check.student("bob") == "ada"
+    assert "graded on the numbers of 'ada'" in said(capsys)
+    assert check.student("bob", quiet=True) == "ada" and said(capsys) == ""  # hidden tests: said once is enough
 
 
 def test_variants_differ_between_students_and_refuse_an_empty_id():
     assert len({str(check.variant(f"student{i}")) for i in range(20)}) > 10
+    assert check.variant("Ada.Lovelace") == check.variant("  ada.lovelace")
     with pytest.raises(ValueError, match="student_id"):
         check.variant("  ")
