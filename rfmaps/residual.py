@@ -69,6 +69,10 @@ class Residual(Layer):
         shortcut = self.shortcut
         object.__setattr__(self, "shortcut", () if shortcut is None or len(shortcut) == 0
                            else check_layers(shortcut))
+        for layer in self.body + self.shortcut:
+            if not layer.uniform:
+                raise ValueError(f"{layer!r} inside a residual block is not supported: its fields depend on "
+                                 "the neuron's phase, so the paths' fields have no single union to add")
         self.geometry  # refuses misaligned paths now, not at first use
 
     @property
@@ -125,6 +129,16 @@ class Residual(Layer):
         rf = tuple(max(first.rf[axis], other.rf[axis]) for axis in (0, 1))
         return Geometry(rf, first.jump, first.start)
 
+    def axis_sources(self, index: int, axis: int, input_n=None):
+        """Input indices any path reads for output ``index`` (unbounded: padding kept)."""
+        reached = set()
+        for path in self.paths:
+            current = {index}
+            for layer in reversed(path):
+                current = {i for o in current for i in layer.axis_sources(o, axis)}
+            reached |= current
+        return sorted(i for i in reached if input_n is None or 0 <= i < input_n)
+
     def reach_back(self, boxes, input_size):
         out = []
         for path in self.paths:  # a path is reached through the body or the shortcut
@@ -134,6 +148,24 @@ class Residual(Layer):
                 reached = layer.reach_back(reached, size)
             out += reached
         return out
+
+    def reach_forward(self, boxes, input_size):
+        out = []
+        for path in self.paths:  # through the body or the shortcut
+            reached, size = list(boxes), input_size
+            for layer in path:
+                reached, size = layer.reach_forward(reached, size), layer.output_size(size)
+            out += reached
+        return out
+
+    def spread_forward(self, grid, input_size):
+        total = 0
+        for path in self.paths:  # paths through the body and through the shortcut add
+            g, size = grid, input_size
+            for layer in path:
+                g, size = layer.spread_forward(g, size), layer.output_size(size)
+            total = total + g
+        return total
 
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         results = []
