@@ -16,7 +16,7 @@ Networks", Distill, 2019, section "Handling multi-path networks".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence, Tuple
 
 import numpy as np
@@ -63,6 +63,7 @@ class Residual(Layer):
 
     body: Tuple[Layer, ...]
     shortcut: Tuple[Layer, ...] = ()
+    _own: Geometry = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self):
         object.__setattr__(self, "body", check_layers(self.body))
@@ -73,7 +74,8 @@ class Residual(Layer):
             if not layer.uniform:
                 raise ValueError(f"{layer!r} inside a residual block is not supported: its fields depend on "
                                  "the neuron's phase, so the paths' fields have no single union to add")
-        self.geometry  # refuses misaligned paths now, not at first use
+        # The block's own geometry, worked out once (and misaligned paths refused now).
+        object.__setattr__(self, "_own", self._union(Geometry()))
 
     @property
     def paths(self):
@@ -83,7 +85,7 @@ class Residual(Layer):
     @property
     def geometry(self) -> Geometry:
         """The block's own geometry on its input: rf of the union, the common jump and start."""
-        return self.advance(Geometry())
+        return self._own
 
     @property
     def in_channels(self):
@@ -116,6 +118,17 @@ class Residual(Layer):
         return sizes[0]
 
     def advance(self, geometry: Geometry) -> Geometry:
+        """The block's own geometry after the stack's so far: like one window of span ``rf``.
+
+        Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
+        ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
+        """
+        own = self._own
+        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
+                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
+                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
+
+    def _union(self, geometry: Geometry) -> Geometry:
         """The union of the paths, which must share jump and start (be aligned)."""
         first, other = (_path_geometry(path, geometry) for path in self.paths)
         if other.jump != first.jump:
