@@ -222,7 +222,7 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
 
 
 # Kernel matrices of read-only weights, kept between calls (see the list of caches in
-# rfmaps/engine.py): (id(weight), id(bias), kh, s_h, d_h, groups, dtype) -> (weight, bias, result).
+# rfmaps/engine.py): (id(weight), id(bias), s_h, d_h, groups, dtype) -> (weight, bias, result).
 _KERNEL_MATRICES: dict = {}
 
 
@@ -250,7 +250,7 @@ def _kernel_matrix(weight, bias, layer: Conv2d, dtype):
     """
     (kh, _), sh, dh, groups = layer.kernel_size, layer.stride[0], layer.dilation[0], layer.groups
     frozen = not weight.flags.writeable and (bias is None or not bias.flags.writeable)
-    key = (id(weight), id(bias), kh, sh, dh, groups, np.dtype(dtype))
+    key = (id(weight), id(bias), sh, dh, groups, np.dtype(dtype))  # kh: the weight's own shape
     kept = _KERNEL_MATRICES.get(key)
     if frozen and kept is not None and kept[0] is weight and kept[1] is bias:
         return kept[2]
