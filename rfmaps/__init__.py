@@ -13,10 +13,10 @@ The package is built in layers, each using only those below it:
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
 """
 
-from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU, ZeroPad2d
-from .receptive_field import input_channels, input_region, receptive_fields
+from .layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, ZeroPad2d
+from .receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .residual import Residual
-from .connectivity import path_counts
+from .connectivity import forward_path_counts, path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
 from . import architectures, check
 from . import images, kernels
@@ -24,7 +24,8 @@ from . import images, kernels
 __version__ = "0.2.0"
 
 __all__ = [
-    "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
-    "receptive_fields", "input_region", "input_channels", "path_counts",
+    "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
+    "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",
+    "forward_path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",
 ]

@@ -17,13 +17,16 @@ its bound:
   check and the first shapes. A plan holds tuples of shapes and references to
   read-only weights (no copies of its own).
 * ``rfmaps.layers.conv._KERNEL_MATRICES`` (dict, at most 64 entries, cleared
-  when full): key ``(id(weight), id(bias), kh, s_h, d_h, groups, dtype)``. The
+  when full): key ``(id(weight), id(bias), s_h, d_h, groups, dtype)``. The
   ids name the arrays (the entry holds both, so no id is reused while it
-  lives); ``kh``, the row stride ``s_h`` and row dilation ``d_h`` decide the
-  row phases and shifts, so one weight array shared by layers of other
-  geometries (the default bank is shared by every layer of the same kernel
-  size and channels) gets a matrix per geometry; ``groups`` splits the
-  matrix; ``dtype`` is the product's type. Only read-only arrays are kept,
+  lives; the kernel size is the weight's own shape); the row stride ``s_h``
+  and row dilation ``d_h`` decide the row phases and shifts, so one weight
+  array shared by layers of other geometries (the default bank is shared by
+  every layer of the same kernel size and channels) gets a matrix per
+  geometry; ``groups`` splits the same array into other blocks (a
+  ``(4, 2, k, k)`` array is the kernel of ``Conv2d(2, 4, k)`` and of
+  ``Conv2d(4, 4, k, groups=2)``); ``dtype`` is the product's type.
+  tests/test_engine.py fails if ``s_h``, ``d_h`` or ``groups`` leaves the key. Only read-only arrays are kept,
   so a kept matrix cannot go stale. Each entry is about the size of its
   weights, times the row phases: at most 64 of them.
 * ``rfmaps.kernels._default`` (``lru_cache``, 64 banks): key ``(kernel_size,

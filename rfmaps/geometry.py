@@ -59,9 +59,10 @@ class Geometry:
     start: Tuple[Fraction, Fraction] = (Fraction(0), Fraction(0))
 
     def __post_init__(self):
-        object.__setattr__(self, "rf", tuple(exact_number(r) for r in self.rf))
-        object.__setattr__(self, "jump", tuple(Fraction(j) for j in self.jump))
-        object.__setattr__(self, "start", tuple(Fraction(s) for s in self.start))
+        # Normalise only what needs it: the recurrence builds many of these (ResNet-50: hundreds).
+        object.__setattr__(self, "rf", tuple(r if type(r) is int else exact_number(r) for r in self.rf))
+        object.__setattr__(self, "jump", tuple(j if type(j) is Fraction else Fraction(j) for j in self.jump))
+        object.__setattr__(self, "start", tuple(c if type(c) is Fraction else Fraction(c) for c in self.start))
 
     def centre(self, position) -> Tuple:
         """Input coordinate of the centre of neuron ``position``: ``start + position * jump``."""

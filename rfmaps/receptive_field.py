@@ -38,6 +38,7 @@ from .layers.base import Layer, channels_back, check_layers
 from .validation import Pair, check_channel, check_position, is_int, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
+           "projective_field",
            "layer_index", "check_position", "Geometry"]
 
 Region = Tuple[Pair, Pair]
@@ -65,6 +66,14 @@ class LayerRow:
         half-integer or negative (the centre then lies in the padding).
     name : str or None
         The layer's name in a named network (:mod:`rfmaps.architectures`).
+    uniform : bool
+        True when every neuron's field has size ``rf_size`` and neighbours
+        look ``jump`` apart. After a transposed convolution with a stride, or
+        an upsampling, a neuron's field depends on its phase: then
+        ``rf_size`` is the largest field of any neuron of the layer (exact),
+        ``start`` the exact centre of neuron (0, 0)'s field, and ``jump`` the
+        mean spacing (a fraction); :func:`input_region` gives each neuron's
+        exact box.
     """
 
     index: int
@@ -75,10 +84,16 @@ class LayerRow:
     jump: Pair
     start: Tuple[Fraction, Fraction]
     name: Optional[str] = None
+    uniform: bool = True
 
     @property
     def geometry(self) -> Geometry:
         """``rf_size``, ``jump`` and ``start`` as a :class:`~rfmaps.geometry.Geometry`."""
+        if not self.uniform:
+            raise ValueError(
+                f"the fields of layer {self.index} depend on each neuron's phase (a transposed convolution "
+                "or an upsampling comes before): no single (rf, jump, start) places every neuron; "
+                "ask input_region for one neuron's exact box")
         return Geometry(self.rf_size, self.jump, self.start)
 
     def centre(self, position) -> tuple:
@@ -219,7 +234,65 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
         rows.append(LayerRow(index, layer, channels, current, geometry.rf,
                              tuple(exact_number(j) for j in geometry.jump), geometry.start,
                              None if names is None else names[index]))
+    if not all(layer.uniform for layer in layers):
+        rows = _phase_rows(layers, rows)
     return ReceptiveFieldTable(rows, size)
+
+
+class _ExactFields:
+    """Each neuron's own field, for stacks whose fields depend on the phase.
+
+    Per axis, the field of output ``o`` of layer ``l`` is the smallest box
+    holding the fields of every index ``o`` reads (padding included); a
+    memo keeps each (layer, index) once, so a whole table costs about one
+    pass over every layer's outputs.
+    """
+
+    def __init__(self, layers):
+        self.layers = layers
+        self.memo = ({}, {})
+
+    def axis(self, l: int, o: int, axis: int):
+        """``(low, high)`` of output ``o`` of layer ``l`` along ``axis``, or None if it reads nothing."""
+        if l < 0:
+            return (o, o)
+        memo = self.memo[axis]
+        if (l, o) not in memo:
+            low = high = None
+            for i in self.layers[l].axis_sources(o, axis):
+                field = self.axis(l - 1, i, axis)
+                if field is not None:
+                    low = field[0] if low is None else min(low, field[0])
+                    high = field[1] if high is None else max(high, field[1])
+            memo[(l, o)] = None if low is None else (low, high)
+        return memo[(l, o)]
+
+    def box(self, l: int, position):
+        box = tuple(self.axis(l, position[a], a) for a in (0, 1))
+        return None if None in box else box
+
+
+def _phase_rows(layers, rows) -> list:
+    """Rows with the exact largest field and neuron 0's exact centre, from each neuron's field."""
+    fields = _ExactFields(layers)
+    uniform = True
+    out = []
+    for l, row in enumerate(rows):
+        uniform = uniform and row.layer.uniform
+        if uniform:
+            out.append(row)
+            continue
+        rf, start = [], []
+        for axis in (0, 1):
+            boxes = [fields.axis(l, o, axis) for o in range(row.output_size[axis])]
+            rf.append(max((b[1] - b[0] + 1 for b in boxes if b is not None), default=0))
+            first = boxes[0]
+            start.append(row.start[axis] if first is None else Fraction(first[0] + first[1], 2))
+        if 0 in rf:  # no neuron reads anything along one axis, so none reads anything at all
+            rf = [0, 0]
+        out.append(LayerRow(row.index, row.layer, row.channels, row.output_size, tuple(rf), row.jump,
+                            tuple(start), row.name, uniform=False))
+    return out
 
 
 def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
@@ -245,8 +318,10 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     Returns
     -------
     ((top, bottom), (left, right)) or None
-        Inclusive bounds. ``None`` only when ``clip=True`` and no pixel of the
-        image has a path to the neuron (it sees nothing but padding).
+        Inclusive bounds. ``None`` when ``clip=True`` and no pixel of the
+        image has a path to the neuron (it sees nothing but padding), or when
+        the neuron reads no input at all (a transposed convolution whose
+        dilation skips its phase).
 
     Examples
     --------
@@ -264,13 +339,59 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     row = rows[last]
     position = check_position(position, row.output_size)
     if not clip:
-        return row.geometry.bounds(position)
+        if row.uniform:
+            return row.geometry.bounds(position)
+        return _ExactFields(checked[: last + 1]).box(last, position)
     # Walk the pixels with a path back, layer by layer: per axis sets, as a
     # list of products (residual paths add products of their own).
     boxes = [(frozenset((position[0],)), frozenset((position[1],)))]
     for index in range(last, -1, -1):
         size = rows.input_size if index == 0 else rows[index - 1].output_size
         boxes = _prune(rows[index].layer.reach_back(boxes, size))
+        if not boxes:
+            return None
+    return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+
+
+def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1) -> Optional[Region]:
+    """The neurons of one layer whose value depends on one input pixel: the dual of :func:`input_region`.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    pixel : (int, int)
+        ``(row, col)`` of the input pixel.
+    input_size : int or (int, int)
+    layer : int, default -1
+        Which layer's neurons (negative counts from the end); later layers
+        need not fit.
+
+    Returns
+    -------
+    ((top, bottom), (left, right)) or None
+        Inclusive bounds, in the neuron coordinates of that layer's output:
+        the smallest box holding every neuron with a path from ``pixel``.
+        ``None`` when no neuron has one (a stride can skip a pixel).
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ConvTranspose2d
+    >>> projective_field([Conv2d(1, 1, 3)] * 2, (4, 4), 9)
+    ((0, 4), (0, 4))
+    >>> projective_field([Conv2d(1, 1, 1, stride=2)], (1, 2), 6) is None  # the stride skips row 1
+    True
+    >>> projective_field([ConvTranspose2d(1, 1, 3, stride=2)], (1, 1), 4)
+    ((2, 4), (2, 4))
+    """
+    checked = check_layers(layers)
+    last = layer_index(layer, len(checked))
+    rows = receptive_fields(checked[: last + 1], input_size)
+    pixel = check_position(pixel, rows.input_size, "pixel")
+    boxes = [(frozenset((pixel[0],)), frozenset((pixel[1],)))]
+    size = rows.input_size
+    for row in rows:
+        boxes = _prune(row.layer.reach_forward(boxes, size))
+        size = row.output_size
         if not boxes:
             return None
     return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
@@ -290,7 +411,8 @@ def input_channels(layers: Sequence[Layer], channel: int, layer: int = -1) -> Tu
 
     A convolution with ``groups=g`` reads only the input channels of its
     group; pooling and ReLU keep channels apart; a residual block depends on
-    what either path reads.
+    what either path reads. This is the channel wiring, the same for every
+    input size: which pixels are reached is :func:`input_region`'s question.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ Networks", Distill, 2019, section "Handling multi-path networks".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence, Tuple
 
 import numpy as np
@@ -63,6 +63,7 @@ class Residual(Layer):
 
     body: Tuple[Layer, ...]
     shortcut: Tuple[Layer, ...] = ()
+    _own: Geometry = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self):
         object.__setattr__(self, "body", check_layers(self.body))
@@ -71,7 +72,12 @@ class Residual(Layer):
             shortcut = (shortcut,)
         object.__setattr__(self, "shortcut", () if shortcut is None or len(shortcut) == 0
                            else check_layers(shortcut))
-        self.geometry  # refuses misaligned paths now, not at first use
+        for layer in self.body + self.shortcut:
+            if not layer.uniform:
+                raise ValueError(f"{layer!r} inside a residual block is not supported: its fields depend on "
+                                 "the neuron's phase, so the paths' fields have no single union to add")
+        # The block's own geometry, worked out once (and misaligned paths refused now).
+        object.__setattr__(self, "_own", self._union(Geometry()))
 
     @property
     def paths(self):
@@ -81,7 +87,7 @@ class Residual(Layer):
     @property
     def geometry(self) -> Geometry:
         """The block's own geometry on its input: rf of the union, the common jump and start."""
-        return self.advance(Geometry())
+        return self._own
 
     @property
     def in_channels(self):
@@ -114,6 +120,17 @@ class Residual(Layer):
         return sizes[0]
 
     def advance(self, geometry: Geometry) -> Geometry:
+        """The block's own geometry after the stack's so far: like one window of span ``rf``.
+
+        Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
+        ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
+        """
+        own = self._own
+        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
+                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
+                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
+
+    def _union(self, geometry: Geometry) -> Geometry:
         """The union of the paths, which must share jump and start (be aligned)."""
         first, other = (_path_geometry(path, geometry) for path in self.paths)
         if other.jump != first.jump:
@@ -127,6 +144,16 @@ class Residual(Layer):
         rf = tuple(max(first.rf[axis], other.rf[axis]) for axis in (0, 1))
         return Geometry(rf, first.jump, first.start)
 
+    def axis_sources(self, index: int, axis: int, input_n=None):
+        """Input indices any path reads for output ``index`` (unbounded: padding kept)."""
+        reached = set()
+        for path in self.paths:
+            current = {index}
+            for layer in reversed(path):
+                current = {i for o in current for i in layer.axis_sources(o, axis)}
+            reached |= current
+        return sorted(i for i in reached if input_n is None or 0 <= i < input_n)
+
     def reach_back(self, boxes, input_size):
         out = []
         for path in self.paths:  # a path is reached through the body or the shortcut
@@ -136,6 +163,24 @@ class Residual(Layer):
                 reached = layer.reach_back(reached, size)
             out += reached
         return out
+
+    def reach_forward(self, boxes, input_size):
+        out = []
+        for path in self.paths:  # through the body or the shortcut
+            reached, size = list(boxes), input_size
+            for layer in path:
+                reached, size = layer.reach_forward(reached, size), layer.output_size(size)
+            out += reached
+        return out
+
+    def spread_forward(self, grid, input_size):
+        total = 0
+        for path in self.paths:  # paths through the body and through the shortcut add
+            g, size = grid, input_size
+            for layer in path:
+                g, size = layer.spread_forward(g, size), layer.output_size(size)
+            total = total + g
+        return total
 
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         results = []

@@ -29,7 +29,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-__all__ = ["tap_views", "gather_grid", "scratch", "spread_back"]
+__all__ = ["tap_views", "gather_grid", "scratch", "spread_back", "gather_sum"]
 
 # Buffers up to this many elements are kept for the next call (8 MB of
 # float32 per role, enough for a teaching-size network); larger ones are
@@ -168,3 +168,26 @@ def spread_back(grid: np.ndarray, layer, input_size, tap_values=None) -> np.ndar
             padded[..., a * dh: a * dh + sh * (out_h - 1) + 1: sh,
                    b * dw: b * dw + sw * (out_w - 1) + 1: sw] += values
     return padded[..., top: top + input_size[0], left: left + input_size[1]]
+
+
+def gather_sum(grid: np.ndarray, layer, output_size) -> np.ndarray:
+    """Sum, for every output pixel of a sliding ``layer``, what its taps read from ``grid`` (zero padding).
+
+    The all-ones window going forward: path counts from input pixels to outputs.
+    ``grid`` is ``(..., H, W)`` of any dtype (Python ints included).
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d
+    >>> gather_sum(np.eye(1, 5, 2, dtype=int), Conv2d(1, 1, 3), (1, 3))
+    array([[1, 1, 1]])
+    """
+    (top, _), (left, _) = layer.pads
+    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    flat = grid.reshape((-1,) + grid.shape[-2:])
+    total = np.zeros((len(flat),) + tuple(output_size), grid.dtype)
+    part = np.empty_like(total)
+    for a in range(layer.kernel_size[0]):
+        for b in range(layer.kernel_size[1]):
+            total += gather_grid(flat, part, (dh * a - top, dw * b - left), (sh, sw), 0)
+    return total.reshape(grid.shape[:-2] + tuple(output_size))

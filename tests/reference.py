@@ -19,7 +19,13 @@ def window_origins(n, kernel, stride, dilation, before, after):
 
 
 def output_size(layer, size):
-    if type(layer).__name__ == "Residual":
+    kind = type(layer).__name__
+    if kind == "ConvTranspose2d":  # count the outputs the last input pixel's last tap reaches, plus extra
+        return tuple((size[a] - 1) * layer.stride[a] + layer.dilation[a] * (layer.kernel_size[a] - 1) + 1
+                     - 2 * layer.padding[a] + layer.output_padding[a] for a in (0, 1))
+    if kind == "Upsample":
+        return tuple(n * f for n, f in zip(size, layer.scale_factor))
+    if kind == "Residual":
         sizes = {input_sizes(path, size)[-1] for path in layer.paths}
         assert len(sizes) == 1, "paths of different sizes"
         return sizes.pop()
@@ -58,6 +64,31 @@ def walk_back(layers, counts, size, bounded):
             counts = total
             continue
         previous = {}
+        kind = type(layer).__name__
+        if not counts:
+            return counts
+        if kind in ("ConvTranspose2d", "Upsample"):
+            # Forward enumeration: every input pixel that could reach a counted output (a range
+            # wide enough for any tap, outside the image too when unbounded) and every tap,
+            # kept when it lands on a counted output pixel.
+            spans = []
+            for a in (0, 1):
+                low, high = min(p[a] for p in counts), max(p[a] for p in counts)
+                if kind == "Upsample":
+                    first, last = low // layer.scale_factor[a] - 1, high // layer.scale_factor[a] + 1
+                else:
+                    reach = layer.padding[a] + layer.dilation[a] * layer.kernel_size[a]
+                    first, last = (low - reach) // layer.stride[a] - 1, (high + reach) // layer.stride[a] + 1
+                if bounded:
+                    first, last = max(first, 0), min(last, n[a] - 1)
+                spans.append(range(first, last + 1))
+            for i in spans[0]:
+                for j in spans[1]:
+                    for target in forward_targets(layer, (i, j)):
+                        if target in counts:
+                            previous[(i, j)] = previous.get((i, j), 0) + counts[target]
+            counts = previous
+            continue
         for (r, c), count in counts.items():
             for a in range(layer.kernel_size[0]):
                 for b in range(layer.kernel_size[1]):
@@ -68,6 +99,16 @@ def walk_back(layers, counts, size, bounded):
                     previous[(i, j)] = previous.get((i, j), 0) + count
         counts = previous
     return counts
+
+
+def forward_targets(layer, pixel):
+    """Output pixels an input pixel is sent to, once per tap (transposed convolution, upsampling)."""
+    if type(layer).__name__ == "Upsample":
+        fh, fw = layer.scale_factor
+        return [(pixel[0] * fh + u, pixel[1] * fw + v) for u in range(fh) for v in range(fw)]
+    return [(layer.stride[0] * pixel[0] - layer.padding[0] + layer.dilation[0] * a,
+             layer.stride[1] * pixel[1] - layer.padding[1] + layer.dilation[1] * b)
+            for a in range(layer.kernel_size[0]) for b in range(layer.kernel_size[1])]
 
 
 def forward_ones(layers, image):
@@ -113,6 +154,29 @@ def layer_loops(layer, x, weight=None, bias=None):
     kind = type(layer).__name__
     if kind == "ReLU":
         return np.maximum(x, 0)
+    if kind in ("ConvTranspose2d", "Upsample"):
+        C, H, W = x.shape
+        oh, ow = output_size(layer, (H, W))
+        channels = C if kind == "Upsample" else layer.out_channels
+        out = np.zeros((channels, oh, ow))
+        for ci in range(C):
+            for i in range(H):
+                for j in range(W):
+                    for (r, c) in forward_targets(layer, (i, j)):
+                        if not (0 <= r < oh and 0 <= c < ow):
+                            continue
+                        if kind == "Upsample":
+                            out[ci, r, c] = x[ci, i, j]
+                            continue
+                        a = (r + layer.padding[0] - layer.stride[0] * i) // layer.dilation[0]
+                        b = (c + layer.padding[1] - layer.stride[1] * j) // layer.dilation[1]
+                        per_in, per_out = weight.shape[0] // layer.groups, weight.shape[1]
+                        g = ci // per_in
+                        for co in range(per_out):
+                            out[g * per_out + co, r, c] += weight[ci, co, a, b] * x[ci, i, j]
+        if kind == "ConvTranspose2d" and bias is not None:
+            out += np.asarray(bias)[:, None, None]
+        return out
     if kind == "Residual":
         return sum(forward_loops(list(path), x) for path in layer.paths)
     C, H, W = x.shape

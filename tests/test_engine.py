@@ -113,6 +113,12 @@ def test_one_weight_array_shared_by_many_geometries():
             out = np.empty((4,) + layer.output_size(x.shape[1:]))
             expected = layer_loops(layer, x, weight)
             np.testing.assert_allclose(layer.forward(x, weight, out), expected, rtol=1e-10, atol=1e-10)
+        # The same array as the kernels of a grouped layer: 4 channels in, 2 groups of 2.
+        grouped = Conv2d(4, 4, 3, groups=2)
+        x4 = np.concatenate([x, x[::-1] * 0.5])
+        out = np.empty((4,) + grouped.output_size(x4.shape[1:]))
+        np.testing.assert_allclose(grouped.forward(x4, weight, out), layer_loops(grouped, x4, weight),
+                                   rtol=1e-10, atol=1e-10)
 
 
 def test_default_kernel_layers_match_explicit_loops():

@@ -17,6 +17,8 @@ from .base import Layer, SlidingWindow, check_layers
 from .conv import Conv2d
 from .pointwise import ReLU, ZeroPad2d
 from .pooling import AvgPool2d, MaxPool2d
+from .transposed import ConvTranspose2d
+from .upsample import Upsample
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Layer", "SlidingWindow",
+__all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]

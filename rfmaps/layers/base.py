@@ -7,18 +7,22 @@ arithmetic (exact)
 ``output_size``       output ``(h, w)`` for an input ``(h, w)``
 ``advance``           the :class:`~rfmaps.geometry.Geometry` after the layer
                       (the receptive-field recurrence)
-``axis_taps``         input coordinates one output index reads, along an axis
+``axis_sources``      input indices one output index reads, along an axis
 ``reach_back``        the input pixels with a path to given output pixels
+``reach_forward``     the output pixels with a path from given input pixels
+``uniform``           whether (rf, jump, start) place every neuron exactly
 ``channels_after``    channels leaving the layer (checks those arriving)
 ``most_paths``        a bound on the paths the layer adds per input pixel
 arrays (numpy)
 ``forward``           the output for an input, written into a given array
 ``backward``          the gradient for the input, given it for the output
 ``spread_back``       output values sent back to each input pixel they read
+``spread_forward``    input values sent on to each output pixel that reads them
 ====================  ========================================================
 
-so adding a layer kind means one module with one class; nothing else checks
-types. :class:`SlidingWindow` answers all of them for the layers that slide a
+(``channel_sources`` answers :func:`rfmaps.input_channels`), so adding a layer
+kind means one module with one class, exported from :mod:`rfmaps.layers`;
+nothing else checks types. :class:`SlidingWindow` answers all of them for the layers that slide a
 window with kernel size, stride, padding and dilation; a kind overrides what
 differs (``forward`` at least).
 
@@ -38,7 +42,7 @@ from typing import Tuple
 import numpy as np
 
 from ..geometry import Geometry
-from ..sliding import spread_back
+from ..sliding import gather_sum, spread_back
 from ..validation import Pair, pair
 
 __all__ = ["Layer", "SlidingWindow", "check_layers", "frozen_array", "channels_back"]
@@ -127,6 +131,41 @@ class Layer:
         """An upper bound on the paths the layer adds per input pixel."""
         return 1
 
+    #: True when every neuron's field has the same size and neighbours are ``jump``
+    #: apart: then (rf, jump, start) describe every neuron exactly. A transposed
+    #: convolution with a stride, or an upsampling, makes fields depend on the phase.
+    uniform = True
+
+    def axis_sources(self, index: int, axis: int, input_n=None):
+        """Input indices output ``index`` reads along ``axis``; with ``input_n``, only those inside."""
+        return [i for i in self.axis_taps(index, axis) if input_n is None or 0 <= i < input_n]
+
+    def reach_back(self, boxes, input_size):
+        """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of sets.
+
+        A path goes through a tap that reads the image, never the padding.
+        """
+        out = []
+        for rows, cols in boxes:
+            reached = [frozenset(i for o in indices for i in self.axis_sources(o, axis, input_size[axis]))
+                       for axis, indices in enumerate((rows, cols))]
+            if reached[0] and reached[1]:
+                out.append(tuple(reached))
+        return out
+
+
+    def reach_forward(self, boxes, input_size):
+        """Output pixels with a path from given input pixels: a list of ``(rows, cols)`` products of sets."""
+        output_size = self.output_size(input_size)
+        out = []
+        for box in boxes:
+            reached = [frozenset(o for o in range(output_size[axis])
+                                 if any(i in box[axis] for i in self.axis_sources(o, axis, input_size[axis])))
+                       for axis in (0, 1)]
+            if reached[0] and reached[1]:
+                out.append(tuple(reached))
+        return out
+
 
 class SlidingWindow(Layer):
     """A window of ``kernel_size`` taps, ``dilation`` apart, moved ``stride`` pixels at a time.
@@ -198,19 +237,6 @@ class SlidingWindow(Layer):
         return range(origin, origin + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1,
                      self.dilation[axis])
 
-    def reach_back(self, boxes, input_size):
-        """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of sets.
-
-        A path goes through a tap that reads the image, never the padding.
-        """
-        out = []
-        for rows, cols in boxes:
-            reached = [frozenset(i for o in indices for i in self.axis_taps(o, axis) if 0 <= i < input_size[axis])
-                       for axis, indices in enumerate((rows, cols))]
-            if reached[0] and reached[1]:
-                out.append(tuple(reached))
-        return out
-
     def most_paths(self) -> int:
         return math.prod(self.kernel_size)
 
@@ -218,6 +244,10 @@ class SlidingWindow(Layer):
     def spread_back(self, grid: np.ndarray, input_size, tap_values=None) -> np.ndarray:
         """:func:`rfmaps.sliding.spread_back` for this window."""
         return spread_back(grid, self, input_size, tap_values)
+
+    def spread_forward(self, grid: np.ndarray, input_size) -> np.ndarray:
+        """Each output collects the values of every input pixel its taps read (counts of paths forward)."""
+        return gather_sum(grid, self, self.output_size(input_size))
 
     def forward(self, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
         """The output for ``x`` (C, H, W), written into ``out`` (its exact shape, C-contiguous)."""

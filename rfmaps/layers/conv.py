@@ -157,6 +157,8 @@ class Conv2d(SlidingWindow):
         weights = weight.reshape((g, per_out) + weight.shape[1:])
 
         def tap_values(a, b):
+            if g == 1:  # one BLAS product (einsum's loop is slower for the common case)
+                return np.tensordot(weight[:, :, a, b], grad, axes=(0, 0))
             sent = np.einsum("goc,go...->gc...", weights[:, :, :, a, b], grads)
             return sent.reshape((self.in_channels,) + grad.shape[1:])
 
@@ -264,7 +266,7 @@ def _conv_per_shift(x, layer: Conv2d, phases, shifts, matrices, ones: bool, out:
 
 
 # Kernel matrices of read-only weights, kept between calls (see the list of caches in
-# rfmaps/engine.py): (id(weight), id(bias), kh, s_h, d_h, groups, dtype) -> (weight, bias, result).
+# rfmaps/engine.py): (id(weight), id(bias), s_h, d_h, groups, dtype) -> (weight, bias, result).
 _KERNEL_MATRICES: dict = {}
 
 
@@ -292,7 +294,7 @@ def _kernel_matrix(weight, bias, layer: Conv2d, dtype):
     """
     (kh, _), sh, dh, groups = layer.kernel_size, layer.stride[0], layer.dilation[0], layer.groups
     frozen = not weight.flags.writeable and (bias is None or not bias.flags.writeable)
-    key = (id(weight), id(bias), kh, sh, dh, groups, np.dtype(dtype))
+    key = (id(weight), id(bias), sh, dh, groups, np.dtype(dtype))  # kh: the weight's own shape
     kept = _KERNEL_MATRICES.get(key)
     if frozen and kept is not None and kept[0] is weight and kept[1] is bias:
         return kept[2]

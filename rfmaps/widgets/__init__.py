@@ -19,13 +19,17 @@ Starting values outside their ranges raise ``ValueError`` naming the argument.
 
 :func:`use_interactive_figures` (the first cell of every notebook) makes their
 figures clickable in JupyterLab, VS Code and Colab alike; :class:`Predict`
-asks for a prediction before it shows the answer.
+asks for a prediction before it shows the answer. :class:`ProjectiveExplorer`
+goes the other way: ``select(row, col)`` picks an input pixel, and ``region`` is
+the box of last-layer neurons it reaches.
 """
 
 from .conv import ConvExplorer
 from .stack import StackExplorer
 from .erf import ERFExplorer
+from .projective import ProjectiveExplorer
 from .frontend import use_interactive_figures
 from .predict import Predict
 
-__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "Predict", "use_interactive_figures"]
+__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "ProjectiveExplorer", "Predict",
+           "use_interactive_figures"]

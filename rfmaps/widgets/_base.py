@@ -238,11 +238,12 @@ class Explorer:
     figsize = (10, 4)
     selection_controls = ("row", "col")
 
-    def __init__(self, image, size: int, *, blit: Optional[bool] = None):
+    def __init__(self, image=None, size: int = 48, *, blit: Optional[bool] = None):
         self._size = check_int(size, "size", 8, MAX_IMAGE_SIDE)
         if blit is not None:
             blit = check_bool(blit, "blit")
-        self._own_name, self._own_image, notice = check_image(image)
+        # An explorer that draws no image (ProjectiveExplorer) passes image=None.
+        self._own_name, self._own_image, notice = (None, None, "") if image is None else check_image(image)
         # Images by dropdown name; key: the name (the size and the own image are fixed
         # for this explorer); bound: 8 MB, at most 256 x 256 x 3 floats (1.5 MB) each.
         self._images = Cache(8 * 2 ** 20)

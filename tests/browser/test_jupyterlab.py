@@ -22,6 +22,10 @@ NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 CLICK = {"05_depth.ipynb": [(0.5, 0.3), (0.7, 0.25), (0.3, 0.35)], "06_pooling.ipynb": [(0.5, 0.3), (0.7, 0.25)],
          "07_effective_receptive_field.ipynb": [(0.45, 0.45), (0.55, 0.6)]}
 CONV_CLICKS = [(0.8, 0.4), (0.72, 0.3), (0.9, 0.65), (0.75, 0.75)]
+# ProjectiveExplorer: clicks pick an input pixel (the left panel), and the readout names the pixel.
+CLICK["09_growing_maps.ipynb"] = [(0.05, 0.4), (0.12, 0.7), (0.08, 0.5)]
+READOUT = {"09_growing_maps.ipynb": ("Pixel (", r"Pixel \(row \d+, col \d+\)")}
+NEURON_READOUT = ("Neuron (", r"Neuron \((row )?\d+, (col )?\d+\)")
 
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show, not older tabs
@@ -114,8 +118,9 @@ def test_notebook_in_the_browser(lab_session, page, name):
         handle.press("ArrowRight")
         wait_until(lambda: canvas_pixels(page) not in (None, before), 60)
 
-        # A click on a neuron: the readout must name a neuron, the one the sliders now show.
-        readout = page.locator(".widget-html", has_text="Neuron (").first
+        # A click on a neuron (an input pixel for the projective field): the readout must name it.
+        marker, pattern = READOUT.get(name, NEURON_READOUT)
+        readout = page.locator(".widget-html", has_text=marker).first
         old_text = readout.inner_text()
         canvas = figure.locator("canvas").last  # the first explorer's top canvas gets the events
         box = canvas.bounding_box()
@@ -128,7 +133,7 @@ def test_notebook_in_the_browser(lab_session, page, name):
                 continue
         else:
             raise AssertionError(f"no click on the canvas changed the readout: {old_text}")
-        assert re.search(r"Neuron \((row )?\d+, (col )?\d+\)", new_text), new_text
+        assert re.search(pattern, new_text), new_text
         page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-explorer.png"))
     else:  # (with an explorer, the page in view is the explorer shot above)
         page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}.png"), full_page=True)

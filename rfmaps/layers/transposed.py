@@ -1,0 +1,242 @@
+"""``ConvTranspose2d``: the transposed convolution, which grows maps again.
+
+Input pixel ``i`` sends its value, weighted by kernel tap ``t``, to output
+``s i - p + d t`` (stride s, padding p, dilation d): the convolution's wiring
+read the other way. So an output neuron ``o`` reads the inputs
+``i = (o + p - d t) / s`` for the taps ``t`` where that is a whole number:
+with a stride, which taps (and how many) depend on the neuron's *phase*
+``(o + p) mod s``. Neighbouring outputs are ``1 / s`` input pixels apart,
+a fractional jump. Output size, as in PyTorch:
+``(n - 1) s - 2 p + d (k - 1) + output_padding + 1``.
+
+The forward pass is the convolution's :func:`rfmaps.sliding.spread_back`
+with the weights as tap values; the backward pass is an ordinary convolution
+with the same weights (:class:`~rfmaps.layers.conv.Conv2d`).
+
+References
+----------
+V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep
+learning", 2016, section 4. https://arxiv.org/abs/1603.07285
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import KW_ONLY, dataclass
+from fractions import Fraction
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+
+from ..geometry import Geometry
+from ..sliding import gather_grid, spread_back
+from ..validation import pair, positive_int
+from .base import Layer, frozen_array
+from .conv import Conv2d, _conv
+
+__all__ = ["ConvTranspose2d"]
+
+
+class _Window(NamedTuple):
+    """The sliding window whose wiring the transposed convolution reverses."""
+
+    kernel_size: tuple
+    stride: tuple
+    dilation: tuple
+    pads: tuple
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ConvTranspose2d(Layer):
+    """A 2-D transposed convolution, as ``torch.nn.ConvTranspose2d``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, dilation : int or (int, int)
+    padding : int or (int, int)
+        Rows and columns cut from each side of the full output.
+    output_padding : int or (int, int)
+        Rows and columns added after (bottom, right), to pick between the
+        input sizes a strided convolution maps to the same size. Must be
+        smaller than the stride or the dilation, as in PyTorch.
+    groups : int, default 1
+    weight : array_like, optional, keyword-only
+        Shape ``(in_channels, out_channels / groups, kh, kw)`` (PyTorch's
+        layout); the default bank of :mod:`rfmaps.kernels` when omitted.
+    bias : array_like, optional, keyword-only
+        Shape ``(out_channels,)``; zero when omitted.
+
+    Examples
+    --------
+    >>> up = ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+    >>> up.output_size((16, 16))
+    (32, 32)
+    >>> up.weight_shape
+    (8, 4, 3, 3)
+    """
+
+    in_channels: int
+    out_channels: int
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    output_padding: Any = 0
+    groups: int = 1
+    dilation: Any = 1
+    _: KW_ONLY
+    weight: Optional[np.ndarray] = None
+    bias: Optional[np.ndarray] = None
+
+    has_weights = True
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "in_channels", positive_int(self.in_channels, "in_channels"))
+        set_(self, "out_channels", positive_int(self.out_channels, "out_channels"))
+        set_(self, "kernel_size", pair(self.kernel_size, "kernel_size", 1))
+        set_(self, "stride", pair(self.stride, "stride", 1))
+        set_(self, "padding", pair(self.padding, "padding", 0))
+        set_(self, "output_padding", pair(self.output_padding, "output_padding", 0))
+        set_(self, "dilation", pair(self.dilation, "dilation", 1))
+        set_(self, "groups", positive_int(self.groups, "groups"))
+        for name in ("in_channels", "out_channels"):
+            if getattr(self, name) % self.groups:
+                raise ValueError(f"{name} must be divisible by groups={self.groups}, got {getattr(self, name)}")
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if op >= max(s, d):
+                raise ValueError(f"output_padding must be smaller than stride or dilation (< {max(s, d)}), "
+                                 f"got {op}")
+        set_(self, "weight", frozen_array(self.weight, "weight", self.weight_shape))
+        set_(self, "bias", frozen_array(self.bias, "bias", (self.out_channels,)))
+
+    @property
+    def weight_shape(self):
+        """``(in_channels, out_channels / groups, kh, kw)``, as in PyTorch."""
+        return (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+
+    @property
+    def parameter_count(self) -> int:
+        return math.prod(self.weight_shape) + self.out_channels
+
+    @property
+    def uniform(self) -> bool:
+        return self.stride == (1, 1)
+
+    def __repr__(self) -> str:
+        parts = [str(self.in_channels), str(self.out_channels)]
+        for name, default in (("kernel_size", None), ("stride", (1, 1)), ("padding", (0, 0)),
+                              ("output_padding", (0, 0)), ("dilation", (1, 1))):
+            value = getattr(self, name)
+            if value != default:
+                parts.append(f"{name}={value[0] if value[0] == value[1] else value}")
+        if self.groups != 1:
+            parts.append(f"groups={self.groups}")
+        if self.weight is not None:
+            parts.append("weight=<given>")
+        if self.bias is not None:
+            parts.append("bias=<given>")
+        return "ConvTranspose2d(" + ", ".join(parts) + ")"
+
+    @property
+    def _window(self) -> _Window:
+        return _Window(self.kernel_size, self.stride, self.dilation, tuple((p, p) for p in self.padding))
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def output_size(self, input_size):
+        """``(n - 1) s - 2 p + d (k - 1) + output_padding + 1`` per axis, as in PyTorch."""
+        size = pair(input_size, "input_size", 1)
+        out = []
+        for axis, n in enumerate(size):
+            m = ((n - 1) * self.stride[axis] - 2 * self.padding[axis]
+                 + self.dilation[axis] * (self.kernel_size[axis] - 1) + self.output_padding[axis] + 1)
+            if m < 1:
+                raise ValueError(f"input_size {size} is too small for {self!r}: the padding cuts the whole "
+                                 f"output along {'height' if axis == 0 else 'width'}")
+            out.append(m)
+        return tuple(out)
+
+    def axis_sources(self, index: int, axis: int, input_n=None):
+        """Inputs ``(o + p - d t) / s`` for the taps ``t`` where that is whole."""
+        s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
+        out = []
+        for t in range(k):
+            offset = index + p - d * t
+            if offset % s == 0 and (input_n is None or 0 <= offset // s < input_n):
+                out.append(offset // s)
+        return out
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        """Jump ``j / s``; with stride 1 the field grows as a convolution's (``(k' - 1) j``).
+
+        With a stride the field of a neuron depends on its phase: the ``rf``
+        here is the largest over the phases, and :func:`rfmaps.receptive_fields`
+        replaces rf and start by the exact values of the whole stack.
+        """
+        rf, jump, start = [], [], []
+        for axis in (0, 1):
+            s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
+            j = geometry.jump[axis]
+            spans = [max(taps) - min(taps) for taps in (self.axis_sources(o, axis) for o in range(s)) if taps]
+            rf.append(geometry.rf[axis] + max(spans, default=0) * j)
+            start.append(geometry.start[axis] + (Fraction(p) - Fraction(d * (k - 1), 2)) * j / s)
+            jump.append(j / s)
+        return Geometry(tuple(rf), tuple(jump), tuple(start))
+
+    def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
+        if channels != self.in_channels:
+            raise ValueError(f"{where} ({self!r}) expects in_channels={self.in_channels}, but {source} has "
+                             f"{channels} channel{'s' if channels != 1 else ''}")
+        return self.out_channels
+
+    def channel_sources(self, channel: int) -> frozenset:
+        per_in, per_out = self.in_channels // self.groups, self.out_channels // self.groups
+        group = channel // per_out
+        return frozenset(range(group * per_in, (group + 1) * per_in))
+
+    def most_paths(self) -> int:
+        return math.prod(self.kernel_size)
+
+    # -- arrays -----------------------------------------------------------------------------
+    def forward(self, x, weight, out):
+        # Input pixel i adds w[:, :, a, b] x[:, i] at output s i - p + d (a, b): the
+        # convolution's spread_back, with each tap sending its weighted channels.
+        g = self.groups
+        per_in = self.in_channels // g
+        xs = x.reshape((g, per_in) + x.shape[1:])
+        weights = weight.reshape((g, per_in) + weight.shape[1:]).astype(x.dtype, copy=False)
+
+        def tap_values(a, b):
+            sent = np.einsum("gco,gc...->go...", weights[:, :, :, a, b], xs)
+            return sent.reshape((self.out_channels,) + x.shape[1:])
+
+        out[...] = spread_back(x, self._window, out.shape[1:], tap_values)
+        if self.bias is not None:
+            out += self.bias.astype(out.dtype)[:, None, None]
+        return out
+
+    def backward(self, weight, x, y, grad):
+        # The gradient of a transposed convolution is the convolution with the same weights.
+        conv = Conv2d(self.out_channels, self.in_channels, self.kernel_size, self.stride, self.padding,
+                      self.dilation, self.groups)
+        size = conv.output_size(grad.shape[1:])
+        full = _conv(grad, weight, None, conv, np.empty((self.in_channels,) + size, grad.dtype))
+        return full[:, : x.shape[1], : x.shape[2]]  # output_padding >= s adds rows no input reaches
+
+    def spread_forward(self, grid, input_size):
+        """Input pixel ``i`` sends its count to every output ``s i - p + d t``."""
+        return spread_back(grid, self._window, self.output_size(input_size))
+
+    def spread_back(self, grid, input_size, tap_values=None):
+        """Input pixel ``i`` collects every output ``s i - p + d t`` it was sent to (counts add)."""
+        if tap_values is not None:
+            raise TypeError("ConvTranspose2d.spread_back sends counts only; gradients use backward")
+        flat = grid.ndim == 2
+        grid = grid[None] if flat else grid
+        total = np.zeros(grid.shape[:-2] + tuple(input_size), grid.dtype)
+        part = np.empty_like(total)
+        (sh, sw), (dh, dw), (ph, pw) = self.stride, self.dilation, self.padding
+        for a in range(self.kernel_size[0]):
+            for b in range(self.kernel_size[1]):
+                total += gather_grid(grid, part, (dh * a - ph, dw * b - pw), (sh, sw), 0)
+        return total[0] if flat else total

@@ -1,0 +1,218 @@
+"""ProjectiveExplorer: click an input pixel, see which neurons of every layer it reaches."""
+
+from __future__ import annotations
+
+import html
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from .. import drawing
+from ..connectivity import forward_path_counts
+from ..explain import size_text
+from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample
+from ..receptive_field import projective_field, receptive_fields
+from ._base import Cache, Explorer, Selection, check_choice, set_range, slider
+
+__all__ = ["ProjectiveExplorer", "STACKS"]
+
+
+def _stacks():
+    """Named single-channel stacks, each a lesson about the projective field."""
+    return {
+        "transposed conv k3 s2, twice (checkerboard)": (
+            [ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1),
+             ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)], 6),
+        "transposed conv k4 s2, twice (even overlap)": (
+            [ConvTranspose2d(1, 1, 4, stride=2, padding=1), ConvTranspose2d(1, 1, 4, stride=2, padding=1)], 6),
+        "upsample x2 then conv 3x3, twice": (
+            [Upsample(2), Conv2d(1, 1, 3, padding=1), Upsample(2), Conv2d(1, 1, 3, padding=1)], 6),
+        "encoder-decoder (U-Net style)": (
+            [Conv2d(1, 1, 3, padding=1), MaxPool2d(2), Conv2d(1, 1, 3, padding=1),
+             ConvTranspose2d(1, 1, 2, stride=2), Conv2d(1, 1, 3, padding=1)], 12),
+        "conv 3x3 stride 2, twice": (
+            [Conv2d(1, 1, 3, stride=2, padding=1), ReLU(), Conv2d(1, 1, 3, stride=2, padding=1)], 16),
+    }
+
+
+STACKS = tuple(_stacks())
+MAX_PANELS = 6  # the input and up to five layers with a spatial change
+
+
+class _State(NamedTuple):
+    layers: tuple
+    input_size: Tuple[int, int]
+    shown: tuple  # indices of the layers drawn (every layer whose geometry changes)
+    rows: tuple
+    stack: str
+
+
+class ProjectiveExplorer(Explorer):
+    """The projective field: the neurons of each layer whose value depends on one input pixel.
+
+    The dual of the receptive field, and the dual of the other explorers'
+    selection: here ``select(row, col)`` picks an *input pixel*, ``selected``
+    is that pixel and ``region`` its projective field on the last layer. Each
+    panel shows, for one layer, how many paths join the pixel to each neuron
+    (:func:`rfmaps.forward_path_counts`), with the projective field
+    (:func:`rfmaps.projective_field`) outlined. A transposed convolution
+    whose kernel size is not a multiple of its stride reaches neighbouring
+    neurons by different numbers of paths: the checkerboard of Odena et al.
+
+    Parameters
+    ----------
+    stack : str, default the first of :data:`STACKS`
+    pixel : (int, int), optional
+        The input pixel chosen first; by default the centre.
+
+    Examples
+    --------
+    >>> explorer = ProjectiveExplorer()
+    >>> explorer.select(2, 3)
+    >>> explorer.selected, explorer.field(-1)
+    ((2, 3), ((5, 11), (9, 15)))
+    """
+
+    figsize = (10, 2.6)
+    selection_controls = ("row", "col")
+
+    def __init__(self, stack: str = STACKS[0], pixel: Optional[Tuple[int, int]] = None, *,
+                 blit: Optional[bool] = None):
+        self._first = check_choice(stack, "stack", STACKS)
+        size = _stacks()[stack][1]
+        if pixel is not None and not (isinstance(pixel, tuple) and len(pixel) == 2
+                                      and all(isinstance(v, int) and not isinstance(v, bool) for v in pixel)
+                                      and all(0 <= v < size for v in pixel)):
+            raise ValueError(f"pixel must be a pair of ints (row, col) from 0 to {size - 1}, got {pixel!r}")
+        self._pixel = pixel
+        # Path counts per (stack, pixel, layer); bound: 4 MB, each at most 24 x 24 ints.
+        self._counts = Cache(4 * 2 ** 20)
+        super().__init__(None, blit=blit)
+
+    # --- controls -------------------------------------------------------------------------
+    def _make_controls(self):
+        import ipywidgets as widgets
+
+        return {
+            "row": slider("pixel row", 0, 0, 0),
+            "col": slider("pixel col", 0, 0, 0),
+            "stack": widgets.Dropdown(options=STACKS, value=self._first, description="stack",
+                                      layout=widgets.Layout(width="420px")),
+        }
+
+    # --- state ----------------------------------------------------------------------------
+    def _compute(self):
+        name = self.controls["stack"].value
+        layers, size = _stacks()[name]
+        rows = receptive_fields(layers, size)
+        shown = tuple(i for i, row in enumerate(rows) if type(row.layer).__name__ != "ReLU")[-(MAX_PANELS - 1):]
+        return _State(tuple(layers), (size, size), shown, tuple(rows), name)
+
+    # --- the selection is an input pixel ----------------------------------------------------
+    def _checked(self, state, row, col, layer, map) -> Selection:
+        if layer != -1:
+            raise ValueError(f"this explorer selects input pixels: layer must be -1, got {layer!r}")
+        h, w = state.input_size
+        for name, value, n in (("row", row, h), ("col", col, w)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < n:
+                raise ValueError(f"pixel {name} must be an int from 0 to {n - 1} (the input is "
+                                 f"{h} × {w}), got {value!r}")
+        return Selection(-1, int(row), int(col))
+
+    def _default_selection(self, state) -> Selection:
+        h, w = state.input_size
+        row, col = self._pixel if self._pixel is not None else (h // 2, w // 2)
+        return Selection(-1, row, col)
+
+    def _carried(self, old_state, state) -> Selection:
+        h, w = state.input_size  # the same pixel where it exists, else the nearest one
+        return Selection(-1, min(self._selection.row, h - 1), min(self._selection.col, w - 1))
+
+    def _sync_selection_controls(self) -> None:
+        h, w = self._state.input_size
+        with self._quiet():
+            set_range(self.controls["row"], 0, h - 1)
+            set_range(self.controls["col"], 0, w - 1)
+            self.controls["row"].value, self.controls["col"].value = self._selection.row, self._selection.col
+
+    @property
+    def pixel(self) -> Tuple[int, int]:
+        """The chosen input pixel ``(row, col)``."""
+        return (self._selection.row, self._selection.col)
+
+    @property
+    def selected(self) -> Tuple[int, int]:
+        """The chosen input pixel, as ``pixel``."""
+        return self.pixel
+
+    @property
+    def region(self):
+        """The projective field on the last layer (neuron coordinates), or None."""
+        return self.field(-1)
+
+    def field(self, layer: int = -1):
+        """:func:`rfmaps.projective_field` of the chosen pixel on ``layers[layer]``."""
+        return projective_field(self.layers, self.pixel, self.input_size, layer=layer)
+
+    def select(self, row: int, col: int, layer: int = -1) -> None:
+        """Choose input pixel ``(row, col)`` (``layer`` is always -1: the input)."""
+        self._guarded(self._apply_selection, row, col, layer)
+
+    def _click(self, event):
+        if event.inaxes is not self._axes[0]:
+            return None
+        return (int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5)), -1)
+
+    # --- figure ---------------------------------------------------------------------------
+    def _build(self):
+        grid = self.figure.add_gridspec(1, MAX_PANELS, left=0.01, right=0.99, bottom=0.02, top=0.85, wspace=0.12)
+        self._axes = [self.figure.add_subplot(grid[0, i]) for i in range(MAX_PANELS)]
+        self._arts = []
+        for ax in self._axes:
+            self._arts.append(ax.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
+                                        interpolation="nearest"))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self._boxes = [drawing.outline(ax) for ax in self._axes]
+
+    def _draw(self, state: _State):
+        for i, ax in enumerate(self._axes):
+            ax.set_visible(i <= len(state.shown))
+        self._caption.value = (
+            "Click a pixel of the input (left) or move the sliders. Each panel is one layer: the brightness "
+            "of a neuron is how many paths join it to that pixel, and the outline is the projective field. "
+            "Uneven brightness inside the outline is uneven overlap, the checkerboard.")
+
+    def _panel(self, ax, art, grid, heading):
+        drawing.set_image(art, grid)
+        art.set_clim(0, max(1, grid.max()))
+        drawing.title(ax, heading)
+
+    def _counts_for(self, index):
+        state = self._state
+        key = (state.stack, self.pixel, index)
+        return self._counts.get(key, lambda: forward_path_counts(state.layers, self.pixel, state.input_size,
+                                                                  layer=index))
+
+    def _draw_selection(self):
+        state = self._state
+        impulse = np.zeros(state.input_size)
+        impulse[self.pixel] = 1
+        self._panel(self._axes[0], self._arts[0], impulse, f"input {size_text(state.input_size)}")
+        drawing.set_region(self._boxes[0], ((self.pixel[0],) * 2, (self.pixel[1],) * 2))
+        parts = []
+        for panel, index in enumerate(state.shown, start=1):
+            counts = self._counts_for(index).astype(float)
+            row = state.rows[index]
+            name = type(row.layer).__name__.replace("Transpose", "T")
+            self._panel(self._axes[panel], self._arts[panel], counts, f"{index}: {name} {size_text(row.output_size)}")
+            field = self.field(index)
+            drawing.set_region(self._boxes[panel], field)
+            reached = counts[counts > 0]
+            if field is None:
+                parts.append(f"layer {index}: no neuron")
+            else:
+                parts.append(f"layer {index}: rows {field[0][0]}–{field[0][1]}, cols {field[1][0]}–{field[1][1]}"
+                             f" (paths {int(reached.min())} to {int(reached.max())})")
+        self._readout.value = (f"<b>Pixel (row {self.pixel[0]}, col {self.pixel[1]})</b> reaches "
+                               + html.escape("; ".join(parts)) + ".")
