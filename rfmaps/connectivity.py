@@ -89,12 +89,18 @@ def _crop(rows, last: int, position):
     it carry them. Run on a crop of the input that starts at a multiple of the
     jump (so every layer's grid of windows lands on the same pixels) and holds
     the box, the stack gives the same counts; time and memory then follow the
-    size of the receptive field, not of the image. Fractional jumps (a
-    transposed convolution or upsampling) have no such crop: None.
+    size of the receptive field, not of the image. A stack that grows maps
+    again (transposed convolution, upsampling) has no such crop: None.
     """
     jump = rows[last].jump
-    if any(j.denominator != 1 for r in rows[: last + 1] for j in r.jump):
-        return None
+    previous = (1, 1)
+    for row in rows[: last + 1]:
+        # Each layer's grid must repeat with the last layer's jump: whole jumps, each a
+        # multiple of the one before (strides only). Upsampling or a transposed convolution
+        # breaks that (and makes fields depend on each neuron's phase): no crop then.
+        if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
+            return None
+        previous = row.jump
     box = rows[last].geometry.bounds(position)
     crop = []
     for axis in (0, 1):

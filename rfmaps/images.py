@@ -15,7 +15,7 @@ import numpy as np
 
 from .validation import int_at_least
 
-__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "downsample",
+__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
 
 
@@ -47,6 +47,24 @@ def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
     >>> as_float_image(np.array([[0, 1]]))   # a mask
     array([[0., 1.]])
     """
+    array, scale = checked_pixels(image, name)
+    if scale == 1.0:
+        return array.astype(float, copy=copy or array.dtype != float)
+    return array / scale
+
+
+def checked_pixels(image, name: str = "image"):
+    """Check an array image; return it as an array and the number that scales it to [0, 1].
+
+    The checks and meanings of :func:`as_float_image`, without converting:
+    code that converts a huge image a band at a time uses the one scale of
+    the whole image (a dark band of a photo could otherwise pass for a mask).
+
+    Examples
+    --------
+    >>> checked_pixels(np.array([[0, 200]], dtype=np.uint8))[1]
+    255.0
+    """
     try:
         array = np.asarray(image)
     except ValueError:  # ragged nested lists
@@ -59,19 +77,19 @@ def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
         raise ValueError(f"{name} must be a non-empty array of shape (H, W) or (H, W, C), "
                          f"got shape {array.shape}")
     if array.dtype == bool:
-        return array.astype(float)
+        return array, 1.0
     if np.issubdtype(array.dtype, np.integer):
         low, high = int(array.min()), int(array.max())
         if low >= 0 and high <= 1:
-            return array.astype(float)
+            return array, 1.0  # a mask
         top = 65535 if array.dtype == np.uint16 else 255
         if low < 0 or high > top:
             raise ValueError(f"{name} holds integers from {low} to {high}, outside 0..{top}; "
                              f"give floats in [0, 1] instead")
-        return array / float(top)
+        return array, float(top)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds NaN or infinite values; replace them before use")
-    return array.astype(float, copy=copy)
+    return array, 1.0
 
 
 def _size_argument(value, name: str, minimum: int = 1) -> int:

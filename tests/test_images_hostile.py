@@ -169,3 +169,13 @@ def test_stage_table_on_a_plain_list_says_what_to_use_instead():
 
     with pytest.raises(TypeError, match="receptive_fields.*got list"):
         stage_table([Conv2d(3, 8, 3)], 32)
+
+
+def test_a_big_photo_shrunk_in_bands_keeps_one_scale_even_where_a_band_is_dark():
+    from rfmaps.images import as_float_image, downsample
+    from rfmaps.widgets._base import shrink
+
+    photo = np.random.default_rng(3).integers(0, 256, (600, 500, 3)).astype(np.uint8)
+    photo[:200] = photo[:200] % 2  # a dark top: bands of only 0 and 1 must not read as a mask
+    assert np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256))
+    assert shrink(photo, 256)[:60].max() <= 1 / 255 + 1e-12

@@ -39,7 +39,7 @@ def test_changing_the_stack_keeps_the_pixel_inside_and_bad_pixels_become_message
     assert explorer.message == "" and explorer.pixel == (5, 5)
     before = explorer.region
     explorer.select(6, 0)
-    assert "pixel row must be from 0 to 5" in explorer.message and explorer.region == before
+    assert "pixel row must be an int from 0 to 5" in explorer.message and explorer.region == before
     assert isinstance(explorer.controls["stack"], widgets.Dropdown)
     with pytest.raises(ValueError, match="stack must be one of"):
         ProjectiveExplorer("no such stack")

@@ -173,14 +173,18 @@ def shrink(array: np.ndarray, max_size: int) -> np.ndarray:
     >>> bool(np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256)))
     True
     """
-    from ..images import as_float_image
+    from ..images import checked_pixels
 
     factor = math.ceil(max(array.shape[:2]) / max_size)
-    h, w = array.shape[0] // factor, array.shape[1] // factor
-    out = np.empty((h, w) + array.shape[2:])
-    for row in range(h):
-        band = as_float_image(array[row * factor: (row + 1) * factor, : w * factor], name="image", copy=False)
-        out[row] = band.reshape(factor, w, factor, *array.shape[2:]).mean(axis=(0, 2))
+    height, width = array.shape[:2]
+    cols = np.arange(0, width, factor)
+    # Blocks at the right and bottom edges may be smaller, as in downsample.
+    widths = np.diff(np.append(cols, width)).reshape(-1, *([1] * (array.ndim - 2)))
+    out = np.empty((len(range(0, height, factor)), len(cols)) + array.shape[2:])
+    array, scale = checked_pixels(array, "image")  # one scale for the whole image
+    for i, row in enumerate(range(0, height, factor)):
+        band = array[row: row + factor].astype(float) / scale
+        out[i] = np.add.reduceat(band.sum(axis=0), cols, axis=0) / (band.shape[0] * widths)
     return out
 
 
