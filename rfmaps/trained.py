@@ -19,10 +19,13 @@ from typing import List
 
 import numpy as np
 
+from .engine import effective_receptive_field
 from .images import checkerboard, disk, step, stripes
 from .layers import Conv2d, Layer, MaxPool2d, ReLU
+from .receptive_field import receptive_fields
 
-__all__ = ["small_cnn", "accuracy", "CLASSES", "training_image"]
+__all__ = ["small_cnn", "accuracy", "CLASSES", "training_image", "shape_image", "shape_images",
+           "mean_effective_field"]
 
 #: The four classes the network learnt to tell apart.
 CLASSES = ("disk", "stripes", "checkerboard", "edge")
@@ -92,3 +95,71 @@ def training_image(kind: str, size: int = 32) -> np.ndarray:
     if kind not in makers:
         raise ValueError(f"kind must be one of {', '.join(map(repr, CLASSES))}, got {kind!r}")
     return makers[kind]()
+
+
+def shape_image(kind: int, rng: np.random.Generator, size: int = 32) -> np.ndarray:
+    """One training image of class ``CLASSES[kind]``: moved, scaled and turned at random, with noise.
+
+    ``tools/train_small_cnn.py`` draws its training data with this function.
+
+    Examples
+    --------
+    >>> shape_image(0, np.random.default_rng(0)).shape
+    (32, 32)
+    """
+    if kind == 0:
+        image = disk(size, radius=rng.uniform(4, 11) * size / 32)
+    elif kind == 1:
+        image = stripes(size, angle=rng.uniform(0, 180), period=rng.uniform(5, 10))
+    elif kind == 2:
+        image = checkerboard(size, square=int(rng.integers(3, 7)))
+    elif kind == 3:
+        image = step(size)
+    else:
+        raise ValueError(f"kind must be an int from 0 to {len(CLASSES) - 1}, got {kind!r}")
+    image = np.rot90(image, int(rng.integers(4)))
+    image = np.roll(image, tuple(rng.integers(-6, 7, size=2)), axis=(0, 1))
+    contrast = rng.uniform(0.5, 1.0)
+    return np.clip(0.5 + contrast * (image - 0.5) + rng.normal(0, 0.1, image.shape), 0, 1)
+
+
+def shape_images(count: int = 16, seed: int = 0, size: int = 32) -> list:
+    """``count`` images like those the network was trained on, ``count / 4`` of each class (seeded).
+
+    Examples
+    --------
+    >>> len(shape_images(8))
+    8
+    """
+    rng = np.random.default_rng(seed)
+    return [shape_image(i % len(CLASSES), rng, size) for i in range(count)]
+
+
+def mean_effective_field(layers, images, position=None) -> np.ndarray:
+    """The effective receptive field of one neuron of the last layer, averaged over ``images``.
+
+    One image gives one field, shaped by which ReLUs that image switches on
+    and which inputs win the max pools; the average over many shows what the
+    network does in general (as Luo et al. average over many inputs).
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    images : sequence of array_like
+        All of the same size.
+    position : (int, int), optional
+        The neuron (row, col) in the last layer's output; its centre by default.
+
+    Examples
+    --------
+    >>> field = mean_effective_field(small_cnn(), shape_images(4))
+    >>> field.shape
+    (32, 32)
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("images must hold at least one image")
+    if position is None:
+        h, w = receptive_fields(layers, np.shape(images[0])[:2])[-1].output_size
+        position = (h // 2, w // 2)
+    return sum(effective_receptive_field(layers, position, image) for image in images) / len(images)

@@ -411,3 +411,25 @@ def test_batchnorm_and_activation_arguments_are_checked():
 def test_all_names_are_exported():
     for name in ("BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "from_torch"):
         assert name in rfmaps.__all__ and hasattr(rfmaps, name)
+
+
+def test_the_your_own_network_notebook_reads_a_torch_model_where_torch_is_installed(tmp_path):
+    # test_notebooks runs every notebook where torch is not installed (as on Binder); this runs
+    # notebook 10 in this environment, which has torch, so its from_torch path runs too.
+    import pathlib
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "10_your_own_network.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = ""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"{output.get('ename')}: {output.get('evalue')}"
+            text += output.get("text", "") + output.get("data", {}).get("text/plain", "")
+    assert "PyTorch is not installed" not in text
+    assert "BatchNorm2d(8" in text and "Residual([Conv2d(8, 8" in text  # MyNet, read from its graph
+    assert "cannot read Flatten at model.2" in text

@@ -11,7 +11,8 @@ thread.
 
 The data are synthetic shapes drawn by rfmaps.images, so nothing is
 downloaded: four classes of 32 x 32 images (a disk, stripes, a checkerboard,
-an edge), each moved, scaled and turned at random, with noise.
+an edge), each moved, scaled and turned at random, with noise
+(rfmaps.trained.shape_image).
 
 The file holds the convolutional part twice, as drawn before training
 ("initial/...") and after ("trained/..."), plus the classifier head
@@ -29,34 +30,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from rfmaps import images
+from rfmaps import trained
 
 SEED = 2016  # Luo et al.'s year: any fixed number gives the same weights on every run
 SIZE = 32
-CLASSES = ("disk", "stripes", "checkerboard", "edge")
+CLASSES = trained.CLASSES
 TRAIN, HELD_OUT, EPOCHS, BATCH = 2000, 400, 12, 50
 OUT = pathlib.Path(__file__).resolve().parent.parent / "rfmaps" / "data" / "small_cnn.npz"
 
 
-def shape(kind: int, rng: np.random.Generator) -> np.ndarray:
-    """One image of class ``kind``, moved, scaled and turned at random, with noise."""
-    if kind == 0:
-        image = images.disk(SIZE, radius=rng.uniform(4, 11))
-    elif kind == 1:
-        image = images.stripes(SIZE, angle=rng.uniform(0, 180), period=rng.uniform(5, 10))
-    elif kind == 2:
-        image = images.checkerboard(SIZE, square=int(rng.integers(3, 7)))
-    else:
-        image = images.step(SIZE)
-    image = np.rot90(image, int(rng.integers(4)))
-    image = np.roll(image, tuple(rng.integers(-6, 7, size=2)), axis=(0, 1))
-    contrast = rng.uniform(0.5, 1.0)
-    return np.clip(0.5 + contrast * (image - 0.5) + rng.normal(0, 0.1, image.shape), 0, 1)
-
-
 def data(count: int, rng: np.random.Generator):
     labels = rng.integers(len(CLASSES), size=count)
-    x = np.stack([shape(int(k), rng) for k in labels])[:, None].astype(np.float32)
+    x = np.stack([trained.shape_image(int(k), rng, SIZE) for k in labels])[:, None].astype(np.float32)
     return torch.from_numpy(x), torch.from_numpy(labels)
 
 
