@@ -11,6 +11,10 @@ The package is built in layers, each using only those below it:
   :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
 * drawing (matplotlib): :mod:`rfmaps.drawing`;
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
+
+Beside them: :mod:`rfmaps.convert` (``from_torch``, which imports torch
+inside the function only) and :mod:`rfmaps.trained` (a small trained network
+read from package data with numpy).
 """
 
 from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU,

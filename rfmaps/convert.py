@@ -254,7 +254,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
     chains = {}  # node -> (names of the nodes that made each layer, layers)
     for node in graph_module.graph.nodes:
         where = _join(place, node.target) if node.op == "call_module" else place
-        label = f"{owner}.forward (the {node.op.replace('_', ' ')} {_name(node.target)})"
+        label = (f"{_name(node.target)} in {owner}.forward" if node.op in ("call_function", "call_method")
+                 else f"{owner}.forward")
         if node.op == "placeholder":
             if chains:
                 raise _refuse(label, place, "forward takes more than one input")
