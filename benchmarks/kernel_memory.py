@@ -23,10 +23,9 @@ BASELINE = "import numpy, matplotlib.pyplot, ipywidgets"
 # Moves every control of every explorer the notebook made through (up to 12 of) its values.
 SWEEP = """
 import gc
-import rfmaps.widgets as _w
-_kinds = tuple(getattr(_w, n) for n in _w.__all__ if isinstance(getattr(_w, n), type))
+from rfmaps.widgets._base import Explorer
 _changes = 0
-for _explorer in [o for o in gc.get_objects() if isinstance(o, _kinds)]:
+for _explorer in [o for o in gc.get_objects() if isinstance(o, Explorer)]:
     for _control in list(_explorer.controls.values()):
         if getattr(_control, "disabled", False):
             continue

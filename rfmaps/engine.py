@@ -207,8 +207,9 @@ def mass_width(heat: np.ndarray, centre, fraction: float = 0.95) -> int:
     >>> mass_width(heat, (4, 4), 0.8), mass_width(heat, (4, 4), 0.9), mass_width(heat, (4, 4), 1.0)
     (1, 3, 9)
     """
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) \
+            or not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
     heat = np.asarray(heat)
     if heat.ndim != 2 or heat.size == 0 or not np.issubdtype(heat.dtype, np.number):
         raise ValueError(f"heat must be a non-empty 2-D array of numbers, got shape {heat.shape}")

@@ -333,6 +333,8 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     >>> input_region([Conv2d(1, 1, 2, dilation=2, padding=1)], (0, 0), 4)  # taps at -1 and 1
     ((1, 1), (1, 1))
     """
+    if not isinstance(clip, bool):  # a truthy list or string must not silently mean True
+        raise TypeError(f"clip must be True or False, got {clip!r}")
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = receptive_fields(checked[: last + 1], input_size)

@@ -84,3 +84,11 @@ def test_a_large_dilation_costs_what_the_work_costs():
     expected = torch.nn.functional.conv2d(torch.tensor(image[None, None]), torch.tensor(layer.weight),
                                           dilation=60)[0].numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_flags_and_fractions_are_what_they_say_not_truthy_values():
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        input_region([Conv2d(1, 1, 3)], (0, 0), 8, clip="no")
+    for fraction in (True, "0.9", float("nan"), 0, 1.5):
+        with pytest.raises(ValueError, match="fraction must be a number in"):
+            mass_width(np.ones((3, 3)), (1, 1), fraction)

@@ -187,6 +187,6 @@ def test_each_teaching_notebook_installs_rfmaps_only_when_it_is_missing():
         nb = json.loads(path.read_text())
         first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
         assert first.startswith(guard[0]) and guard[1] in first, path.name
-        uses_explorers = "rfmaps.widgets import" in "".join("".join(c["source"]) for c in nb["cells"])
+        uses_explorers = any("Explorer(" in "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         if uses_explorers:  # ipympl figures, with Colab's widget manager where needed
             assert "use_interactive_figures()" in first, path.name

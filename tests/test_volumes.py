@@ -48,3 +48,75 @@ def test_draw_volume_shows_the_front_picture_and_every_slice_when_asked():
     assert len(artists["images"]) == 2 and len(artists["faces"].get_paths()) == 2
     assert artists["front"].get_extent() == [-0.5, 29.5, 19.5, -0.5]
     fig.canvas.draw()  # renders without error
+
+
+# --- the explorer built on it ------------------------------------------------------------------
+
+import random  # noqa: E402
+
+from matplotlib.backend_bases import MouseEvent  # noqa: E402
+
+from rfmaps import input_region  # noqa: E402
+from rfmaps.widgets import VolumeExplorer  # noqa: E402
+from reference import backward_paths  # noqa: E402
+
+
+def honest(explorer):
+    layer, row, col = explorer.selected
+    c = explorer.controls
+    pixels = backward_paths([explorer.layers[0]], (row, col), explorer.input_size)
+    brute = None if not pixels else ((min(r for r, _ in pixels), max(r for r, _ in pixels)),
+                                     (min(q for _, q in pixels), max(q for _, q in pixels)))
+    return (explorer.message == "" and layer == 0
+            and (c["row"].value, c["col"].value, c["map"].value) == (row, col, explorer.selection.map)
+            and explorer.region == input_region(explorer.layers, (row, col), explorer.input_size) == brute)
+
+
+def test_the_question_s_layer_exactly_all_hundred_maps():
+    explorer = VolumeExplorer()  # the photo, square, 50 x 50 x 3; 100 kernels of 5 x 5 x 3
+    assert explorer.input_size == (50, 50) and explorer._state.image.shape == (3, 50, 50)
+    assert explorer._state.maps.shape == (100, 46, 46)
+    assert explorer.parameters == 7600 and "(5·5·3 + 1)·100 = 7,600" in explorer._caption.value
+    for name in ("feature map", "activation map", "channel", "depth slice", "kernel", "filter"):
+        assert name in explorer._caption.value
+    explorer.select(10, 20, map=99)
+    assert honest(explorer) and explorer.selection.map == 99 and explorer.region == ((10, 14), (20, 24))
+    # The window box on the input runs through all three channel slices.
+    xs, ys = explorer._window.get_data()
+    assert np.nanmax(xs) - np.nanmin(xs) == pytest.approx(5 + 2 * explorer._in_volume.step)
+
+
+def test_a_click_on_the_front_face_selects_that_neuron():
+    explorer = VolumeExplorer(kernels=8)
+    ax = explorer._axes[2]
+    x, y = ax.transData.transform((7, 3))  # column 7, row 3 of the front map
+    explorer._on_click(MouseEvent("button_press_event", explorer.figure.canvas, x, y, button=1))
+    assert explorer.selected == (0, 3, 7) and honest(explorer)
+
+
+def test_random_changes_keep_the_contract():
+    explorer = VolumeExplorer("disk", kernels=6, size=20)
+    rng = random.Random(0)
+    for _ in range(60):
+        name = rng.choice(["kernel_size", "kernels", "stride", "padding", "map", "row", "col", "select"])
+        if name == "select":
+            before = explorer.selection
+            explorer.select(rng.randint(-1, 25), rng.randint(-1, 25), map=rng.randint(-1, 8))
+            if explorer.message:  # refused: the selection stays as it was, and says why
+                assert explorer.selection == before and "must be" in explorer.message
+                continue
+        else:
+            control = explorer.controls[name]
+            explorer.set(**{name: rng.randint(control.min, control.max)})
+        assert honest(explorer), (name, explorer.message)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(kernels=257), "kernels must be an int from 1 to 256"),
+    (dict(kernels=2.0), "kernels must be an int"),
+    (dict(kernel_size=12), "kernel_size must be an int from 1 to 11"),
+    (dict(image=np.zeros((4, 4, 2))), "1, 3 or 4 channels"),
+])
+def test_bad_starting_values_are_refused_by_name(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        VolumeExplorer(**kwargs)

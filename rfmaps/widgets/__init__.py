@@ -28,8 +28,9 @@ from .conv import ConvExplorer
 from .stack import StackExplorer
 from .erf import ERFExplorer
 from .projective import ProjectiveExplorer
+from .volume import VolumeExplorer
 from .frontend import use_interactive_figures
 from .predict import Predict
 
-__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "ProjectiveExplorer", "Predict",
-           "use_interactive_figures"]
+__all__ = ["ConvExplorer", "StackExplorer", "ERFExplorer", "ProjectiveExplorer", "VolumeExplorer",
+           "Predict", "use_interactive_figures"]
