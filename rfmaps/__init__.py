@@ -11,20 +11,27 @@ The package is built in layers, each using only those below it:
   :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
 * drawing (matplotlib): :mod:`rfmaps.drawing`;
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
+
+Beside them: :mod:`rfmaps.convert` (``from_torch``, which imports torch
+inside the function only) and :mod:`rfmaps.trained` (a small trained network
+read from package data with numpy).
 """
 
-from .layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, ZeroPad2d
+from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU,
+                     Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
 from .receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .residual import Residual
 from .connectivity import forward_path_counts, path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
-from . import architectures, check
+from .convert import from_torch
+from . import architectures, check, trained
 from . import images, kernels
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
+    "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "from_torch", "trained",
     "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",
     "forward_path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",

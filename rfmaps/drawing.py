@@ -22,7 +22,7 @@ from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 
 __all__ = ["make_figure", "title", "title_text", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
-           "tile_at", "tile_offset", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
+           "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"
@@ -232,3 +232,65 @@ def tile_offset(index: int, shape, cols: int, gap: int):
     """Top-left pixel of tile ``index`` in a :func:`mosaic`."""
     r, c = divmod(index, cols)
     return r * (shape[0] + gap), c * (shape[1] + gap)
+
+
+class Picture:
+    """A finished figure that a notebook shows as a PNG (no widget, any front end).
+
+    ``figure`` is the matplotlib figure, for saving or changing it.
+    """
+
+    def __init__(self, figure: Figure):
+        self.figure = figure
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
+def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float = 9.5) -> Picture:
+    """Panels side by side, titled by their keys: the way to show *before* and *after*.
+
+    Parameters
+    ----------
+    panels : dict of str to ndarray
+        A ``(h, w)`` array is drawn as it is; an ``(n, h, w)`` stack as a
+        :func:`mosaic` (each map scaled to its own largest |value|).
+    heading : str
+        A title above all panels.
+    heat : bool, default False
+        Draw with the heat-map colours from 0 (for effective fields); otherwise
+        with the diverging map colours around 0 (for kernels and feature maps).
+
+    Examples
+    --------
+    >>> picture = compare({"a": np.eye(3), "b": np.ones((2, 3, 3))}, "two panels")
+    >>> picture._repr_png_()[:4]
+    b'\\x89PNG'
+    """
+    if not isinstance(panels, dict) or not panels:
+        raise ValueError("panels must be a non-empty dict of title -> array")
+    fig = make_figure((width, width / len(panels) * 0.9 + 0.4), interactive=False)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, array) in zip(axes, panels.items()):
+        array = np.asarray(array, dtype=float)
+        if array.ndim == 3:
+            array = mosaic(array)[0]
+        elif array.ndim != 2:
+            raise ValueError(f"panel {name!r} must be a 2-D array or a stack of them, got shape {array.shape}")
+        if heat:
+            top = np.nanmax(array)
+            ax.imshow(array, cmap=HEAT_CMAP, vmin=0, vmax=top if top > 0 else 1, interpolation="nearest")
+        else:
+            top = np.nanmax(np.abs(array))
+            top = top if top > 0 else 1
+            ax.imshow(array, cmap=MAP_CMAP, vmin=-top, vmax=top, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=10)
+    if heading:
+        fig.suptitle(heading, fontsize=11)
+    return Picture(fig)

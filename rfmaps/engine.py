@@ -33,6 +33,8 @@ its bound:
   out_channels, in_channels / groups, conv_index)``, exactly what decides the
   default kernels (the index picks the bank or the random seed). Bounded by
   64 weight arrays of the layers asked for.
+* ``rfmaps.trained._weights`` (``lru_cache``, one entry): no key; the shipped
+  network's weight file (about 15 kB), read once.
 * ``rfmaps.sliding.scratch`` (per thread, one buffer per ``(role, dtype)``):
   reused temporary memory; a buffer over 2 M elements (8 MB of float32) is
   never kept.

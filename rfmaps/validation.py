@@ -8,11 +8,12 @@ Code behind the door trusts what these functions return.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Tuple, Union
 
-__all__ = ["Pair", "IntOrPair", "is_int", "pair", "positive_int", "int_at_least", "layer_index",
-           "check_position", "check_channel"]
+__all__ = ["Pair", "IntOrPair", "is_int", "pair", "positive_int", "int_at_least", "finite_number",
+           "layer_index", "check_position", "check_channel"]
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Pair]
@@ -83,6 +84,26 @@ def int_at_least(value: Any, name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def finite_number(value: Any, name: str, minimum: float = -math.inf, *, above: bool = False) -> float:
+    """``value`` as a float: refused unless it is a finite real number ``>= minimum``
+    (``> minimum`` with ``above=True``). Bools are refused.
+
+    Examples
+    --------
+    >>> finite_number(0.1, "negative_slope")
+    0.1
+    >>> finite_number(0, "eps", 0, above=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be a finite number > 0, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < minimum or (above and value == minimum):
+        raise ValueError(f"{name} must be a finite number {'>' if above else '>='} {minimum}, got {value!r}")
+    return float(value)
 
 
 def layer_index(layer: Any, count: int) -> int:

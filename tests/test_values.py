@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, ReLU, Residual, ZeroPad2d,
-                    receptive_fields)
+from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU, Residual, SiLU,
+                    Sigmoid, Tanh, ZeroPad2d, receptive_fields)
 from rfmaps.architectures import resnet50, stage_table
 from rfmaps.geometry import tap_positions
 from reference import backward_paths
@@ -22,6 +22,9 @@ LAYERS = [
     Conv2d(3, 3, 4, padding="same"),
     MaxPool2d(3, stride=2, padding=1), AvgPool2d(2), ReLU(), ZeroPad2d((0, 1, 2, 0)),
     Residual([Conv2d(4, 4, 3, padding=1)], [Conv2d(4, 4, 1)]),
+    BatchNorm2d(3, weight=rng.normal(size=3), bias=rng.normal(size=3), running_mean=rng.normal(size=3),
+                running_var=rng.uniform(0.5, 2, size=3)),
+    BatchNorm2d(2), LeakyReLU(0.2), ELU(), GELU(approximate="tanh"), SiLU(), Sigmoid(), Tanh(),
 ]
 COPIES = [lambda v: pickle.loads(pickle.dumps(v)), copy.deepcopy, copy.copy]
 
@@ -31,7 +34,7 @@ COPIES = [lambda v: pickle.loads(pickle.dumps(v)), copy.deepcopy, copy.copy]
 def test_layers_survive_copies_equal_hash_stable_and_read_only(layer, duplicate):
     twin = duplicate(layer)
     assert twin == layer and hash(twin) == hash(layer) and repr(twin) == repr(layer)
-    for name in ("weight", "bias"):
+    for name in ("weight", "bias", "running_mean", "running_var"):
         array = getattr(twin, name, None)
         if array is not None:
             assert not array.flags.writeable

@@ -13,12 +13,15 @@ The normalised pairs are stored, so ``Conv2d(1, 1, 3).kernel_size == (3, 3)``.
 
 
 from ..validation import IntOrPair, Pair
+from .activations import ELU, GELU, LeakyReLU, SiLU, Sigmoid, Tanh
 from .base import Layer, SlidingWindow, check_layers
+from .batchnorm import BatchNorm2d
 from .conv import Conv2d
 from .pointwise import ReLU, ZeroPad2d
 from .pooling import AvgPool2d, MaxPool2d
 from .transposed import ConvTranspose2d
 from .upsample import Upsample
 
-__all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Layer", "SlidingWindow",
+__all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "BatchNorm2d",
+           "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import drawing
 from ..engine import effective_receptive_field, mass_width
 from ..explain import size_text
-from ..layers import Conv2d, ReLU
+from ..layers import Conv2d, ReLU, check_layers
 from ..receptive_field import receptive_fields
 from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
@@ -77,6 +77,10 @@ class ERFExplorer(Explorer):
     relu : bool, default True
     size : int, default 64
         Side of the sample images (8 to 256).
+    layers : sequence of Layer, optional, keyword-only
+        Your own network instead (such as ``rfmaps.from_torch(model)`` or
+        ``rfmaps.trained.small_cnn()``), with its weights: the sliders for
+        the network are hidden.
 
     Raises
     ------
@@ -93,11 +97,13 @@ class ERFExplorer(Explorer):
     figsize = (9.5, 3.4)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
-                 weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):
+                 weights: str = "uniform", relu: bool = True, size: int = 64, *, layers=None,
+                 blit: Optional[bool] = None):
         given = dict(depth=depth, kernel_size=kernel_size, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["weights"] = check_choice(weights, "weights", WEIGHTS)
         self._start["relu"] = check_bool(relu, "relu")
+        self._fixed = None if layers is None else check_layers(layers)
         # Effective fields; key: (image name, layers, (row, col)): the layers hold every
         # setting and weight, the name stands for the image (fixed per explorer). Bound:
         # 16 MB (one field of a 256 x 256 image takes 0.5 MB, of a 64 x 64 one 32 kB).
@@ -119,12 +125,17 @@ class ERFExplorer(Explorer):
             "col": slider("neuron col", 0, 0, 0),
         }
 
+    def _control_rows(self):
+        hidden = ("depth", "kernel_size", "dilation", "weights", "relu") if self._fixed else ()
+        return widgets.HBox([w for name, w in self.controls.items() if name not in hidden],
+                            layout=widgets.Layout(flex_flow="row wrap"))
+
     def _compute(self):
         c = self.controls
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
-        layers = erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value, channels,
-                           c["weights"].value, c["relu"].value)
+        layers = self._fixed or erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value,
+                                          channels, c["weights"].value, c["relu"].value)
         rows = receptive_fields(layers, image.shape[:2])
         return _State(layers, image.shape[:2], rows, image)
 

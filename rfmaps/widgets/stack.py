@@ -11,7 +11,8 @@ import numpy as np
 from .. import drawing
 from ..engine import feature_maps
 from ..explain import size_text
-from ..layers import Conv2d, MaxPool2d, ReLU
+from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
+from ..residual import Residual
 from ..receptive_field import input_region, receptive_fields
 from ._base import Cache, Explorer, check_bool, check_int, frozen, image_control, slider
 
@@ -58,6 +59,11 @@ class StackExplorer(Explorer):
         Start with a 2 x 2 max pool after every block.
     size : int, default 64
         Side of the sample images (8 to 256).
+    layers : sequence of Layer, optional, keyword-only
+        Your own network instead (such as ``rfmaps.from_torch(model)`` or
+        ``rfmaps.trained.small_cnn()``): its weights, no sliders for the
+        network. A block then ends before each convolution or residual block
+        (and at the end); the first 8 blocks are shown.
 
     Raises
     ------
@@ -77,10 +83,12 @@ class StackExplorer(Explorer):
     selection_controls = ("layer", "row", "col")
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None):
+                 dilation: int = 1, pool: bool = False, size: int = 64, *, layers=None,
+                 blit: Optional[bool] = None):
         given = dict(depth=depth, kernel_size=kernel_size, stride=stride, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["pool"] = check_bool(pool, "pool")
+        self._fixed = None if layers is None else check_layers(layers)
         # Map 0 of every block's output; key: (image name, layers): the layers hold every
         # setting, the name stands for the image (fixed per explorer). Bound: 16 MB (a
         # 256 x 256 image at depth 8 takes 2 MB).
@@ -111,8 +119,8 @@ class StackExplorer(Explorer):
 
     def _control_rows(self):
         c = self.controls
-        top = widgets.HBox([c[n] for n in ("image", "depth", "layer", "row", "col")],
-                           layout=widgets.Layout(flex_flow="row wrap"))
+        names = ("image", "layer", "row", "col") if self._fixed else ("image", "depth", "layer", "row", "col")
+        top = widgets.HBox([c[n] for n in names], layout=widgets.Layout(flex_flow="row wrap"))
         # One row of controls per layer; rows sit side by side only where the
         # notebook is wide enough, so no control is ever cut off at the edge.
         self._block_rows = [
@@ -125,7 +133,7 @@ class StackExplorer(Explorer):
 
     def _show_block_rows(self):
         for i, row in enumerate(getattr(self, "_block_rows", [])):
-            row.layout.display = None if i < len(self._state.ends) else "none"
+            row.layout.display = None if i < len(self._state.ends) and not self._fixed else "none"
 
     def _side(self):
         self._table = widgets.HTML(self._table_html(self._state))
@@ -148,6 +156,8 @@ class StackExplorer(Explorer):
         c = self.controls
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
+        if self._fixed:
+            return self._fixed_state(image)
         layers, ends = [], []
         for i in range(1, c["depth"].value + 1):
             k, s, d = (c[f"{n}_{i}"].value for n in ("kernel_size", "stride", "dilation"))
@@ -165,6 +175,13 @@ class StackExplorer(Explorer):
         maps = self._maps.get((c["image"].value, layers), lambda: _block_maps(layers, image, ends))
         return _State(layers, image.shape[:2], rows, image, tuple(ends), maps)
 
+    def _fixed_state(self, image):
+        layers = self._fixed
+        ends = _block_ends(layers)
+        rows = receptive_fields(layers, image.shape[:2])  # a ValueError names the layer that does not fit
+        maps = self._maps.get((self.controls["image"].value, layers), lambda: _block_maps(layers, image, ends))
+        return _State(layers, image.shape[:2], rows, image, ends, maps)
+
     # --- figure ---------------------------------------------------------------------------
     def _build(self):
         self._table = widgets.HTML()
@@ -180,7 +197,8 @@ class StackExplorer(Explorer):
         self._boxes = [drawing.outline(ax) for ax in self._axes]
         self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
         self._overlays = self._boxes + [self._neuron_box]
-        self._caption.value = (f"Each panel shows feature map 0 of the {MAPS_PER_LAYER} maps of its layer, "
+        self._caption.value = (f"Each panel shows feature map 0 of {'the' if self._fixed else MAPS_PER_LAYER} "
+                               "maps of its layer, "
                                "titled with its receptive-field size; the table below gives all sizes. "
                                "Click a neuron in any layer (or use the row and col sliders): its receptive "
                                "field is outlined on the input and on every layer before it.")
@@ -261,6 +279,21 @@ class StackExplorer(Explorer):
             f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b> (.layers[{end}]): receptive field "
             f"{size_text(rf)} pixels, of which it sees {html.escape(seen)}. "
             f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart.")
+
+
+def _block_ends(layers) -> tuple:
+    """Index of the last layer of each block of a given network: the layer before each convolution
+    or residual block, and the last layer; the first ``MAX_DEPTH`` blocks.
+
+    Examples
+    --------
+    >>> _block_ends([Conv2d(1, 2, 3), ReLU(), MaxPool2d(2), Conv2d(2, 2, 3), ReLU()])
+    (2, 4)
+    """
+    starts = (Conv2d, ConvTranspose2d, Residual)
+    ends = [i for i in range(len(layers) - 1) if isinstance(layers[i + 1], starts)]
+    ends = sorted(set(ends) | {len(layers) - 1})
+    return tuple(ends[:MAX_DEPTH])
 
 
 def _block_maps(layers, image, ends) -> tuple:

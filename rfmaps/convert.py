@@ -1,0 +1,330 @@
+"""Read a PyTorch model as rfmaps layers: :func:`from_torch`.
+
+A student's network is read from its real graph: ``torch.fx`` traces
+``forward`` symbolically, so a hand-written ``x + self.body(x)`` becomes a
+:class:`~rfmaps.Residual` without a table of known block classes. A
+``torch.nn.Sequential`` is read child by child (its forward is that chain).
+
+Only what rfmaps computes exactly is read, with the weights and statistics
+the model holds, as the model computes in ``eval()`` mode (dropout off, batch
+normalisation with its running statistics). Anything else is refused by the
+class and place of the module in the model: nothing is guessed.
+
+torch is imported inside :func:`from_torch` only, so ``import rfmaps`` works
+without it.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import List
+
+from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Layer, LeakyReLU, MaxPool2d,
+                     ReLU, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from .residual import Residual
+
+__all__ = ["from_torch"]
+
+_INSTALL = ("from_torch needs PyTorch, which rfmaps does not install: pip install torch "
+            "(see https://pytorch.org/get-started/locally/ for a CPU-only build)")
+
+# Modules with no feature maps of their own: rfmaps reads the convolutional part of a network.
+_HEADS = {"Linear", "Flatten", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LazyLinear", "Softmax", "LogSoftmax"}
+
+
+def from_torch(model) -> List[Layer]:
+    """The rfmaps layers of a PyTorch model, weights included, as it computes in ``eval()`` mode.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Made of ``Sequential`` (nested to any depth), ``Conv2d`` (any padding,
+        dilation, groups, bias), ``ConvTranspose2d``, nearest ``Upsample`` by a
+        whole factor, ``MaxPool2d``, ``AvgPool2d``, ``ZeroPad2d``,
+        ``BatchNorm2d`` (its running statistics), ``ReLU``, ``LeakyReLU``,
+        ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``, ``Dropout`` and
+        ``Identity`` (both left out: they do nothing in ``eval()`` mode), and
+        modules whose own ``forward`` chains those, adds two branches
+        (``x + f(x)``: a :class:`~rfmaps.Residual`) or calls the functional
+        forms (``F.relu``, ``F.max_pool2d``, ...). torchvision's ResNet
+        ``BasicBlock`` and ``Bottleneck`` are read the same way.
+
+    Returns
+    -------
+    list of Layer
+        Ready for :func:`rfmaps.receptive_fields`, :func:`rfmaps.feature_maps`
+        and the rest; ``feature_maps(layers, image)[-1]`` equals the model's
+        output (up to float32 rounding). The model itself is not changed.
+
+    Raises
+    ------
+    ImportError
+        When PyTorch is not installed (the message says how to get it).
+    ValueError
+        For a module or operation rfmaps cannot compute exactly: the message
+        names its class and its place in the model (``layer1.0.conv1``) and
+        suggests a ``Sequential`` of known parts.
+
+    Examples
+    --------
+    >>> import torch  # doctest: +SKIP
+    >>> model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU())  # doctest: +SKIP
+    >>> from_torch(model)  # doctest: +SKIP
+    [Conv2d(1, 4, kernel_size=3, weight=<given>, bias=<given>), ReLU()]
+    """
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(_INSTALL) from None
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    with torch.no_grad():
+        layers = _read(model, "", torch)
+    if not layers:
+        raise ValueError(f"model ({type(model).__name__}) holds no layer rfmaps can show: it computes the "
+                         "identity in eval() mode")
+    return layers
+
+
+def _where(place: str) -> str:
+    return f"model.{place}" if place else "model"
+
+
+def _refuse(module_or_name, place: str, reason: str = "") -> ValueError:
+    name = module_or_name if isinstance(module_or_name, str) else type(module_or_name).__name__
+    hint = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
+            "model.features, or a Sequential of the layers up to the last pooling)." if name in _HEADS else
+            " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead.")
+    return ValueError(f"from_torch cannot read {name} at {_where(place)}{': ' + reason if reason else ''}."
+                      + hint)
+
+
+def _join(place: str, name: str) -> str:
+    return f"{place}.{name}" if place else name
+
+
+def _read(module, place: str, torch) -> list:
+    """Layers of ``module`` found at ``place``: a chain, a known leaf, or a traced forward."""
+    nn = torch.nn
+    if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
+        layers = []
+        # _modules, not named_children(): that skips a module placed twice, which forward runs twice.
+        for name, child in module._modules.items():
+            layers += _read(child, _join(place, name), torch)
+        return layers
+    if _is_torch_module(module):
+        return _leaf(module, place, torch)
+    if _is_torchvision_block(module):
+        return _torchvision_block(module, place, torch)
+    try:
+        graph_module = torch.fx.symbolic_trace(module)
+    except Exception as error:  # tracing fails on data-dependent Python (if, loops over values, ...)
+        raise _refuse(module, place, f"torch.fx could not trace its forward ({type(error).__name__}: "
+                                     f"{str(error).splitlines()[0] if str(error) else 'no message'})") from None
+    return _from_graph(graph_module, place, torch)
+
+
+def _is_torch_module(module) -> bool:
+    return type(module).__module__.startswith(("torch.nn", "torch.ao.nn"))
+
+
+def _is_torchvision_block(module) -> bool:
+    """A ResNet block of torchvision itself (its class, not a look-alike name)."""
+    cls = type(module)
+    return cls.__module__ == "torchvision.models.resnet" and cls.__name__ in ("BasicBlock", "Bottleneck")
+
+
+def _torchvision_block(module, place: str, torch) -> list:
+    """``relu(body(x) + downsample(x))``, as torchvision's BasicBlock and Bottleneck compute it.
+
+    Only used when a model cannot be traced as a whole (tracing reads these
+    blocks' forward directly).
+    """
+    parts = ["conv1", "bn1", "relu", "conv2", "bn2"]
+    if type(module).__name__ == "Bottleneck":
+        parts += ["relu", "conv3", "bn3"]
+    body = []
+    for name in parts:
+        body += _read(getattr(module, name), _join(place, name), torch)
+    shortcut = [] if module.downsample is None else _read(module.downsample, _join(place, "downsample"), torch)
+    return [_residual(body, shortcut, place), ReLU()]
+
+
+def _residual(body, shortcut, place: str) -> Residual:
+    try:
+        return Residual(body, shortcut)
+    except ValueError as error:
+        raise ValueError(f"from_torch cannot read the sum at {_where(place)}: {error}") from None
+
+
+def _number(value, name: str, place: str, module):
+    """A tuple, int or whole float of a torch module's option as ints."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_number(v, name, place, module) for v in value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _refuse(module, place, f"{name}={value} is not a whole number")
+        return int(value)
+    return value
+
+
+def _leaf(module, place: str, torch) -> list:
+    """The rfmaps layer of one built-in torch.nn module ([] when it does nothing in eval mode)."""
+    nn = torch.nn
+    kind = type(module).__name__
+    if isinstance(module, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity)):
+        return []
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and module.padding_mode != "zeros":
+        raise _refuse(module, place, f"padding_mode={module.padding_mode!r}; rfmaps pads with zeros only")
+    if type(module) is nn.Conv2d:
+        return [Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride, module.padding,
+                       module.dilation, module.groups, weight=module.weight, bias=module.bias)]
+    if type(module) is nn.ConvTranspose2d:
+        return [ConvTranspose2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                                module.padding, module.output_padding, module.groups, module.dilation,
+                                weight=module.weight, bias=module.bias)]
+    if type(module) is nn.MaxPool2d:
+        if module.ceil_mode or module.return_indices:
+            raise _refuse(module, place, "ceil_mode=True and return_indices=True are not supported")
+        return [MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)]
+    if type(module) is nn.AvgPool2d:
+        if module.ceil_mode or not module.count_include_pad or module.divisor_override is not None:
+            raise _refuse(module, place, "only ceil_mode=False, count_include_pad=True and no divisor_override "
+                                         "are supported")
+        return [AvgPool2d(module.kernel_size, module.stride, module.padding)]
+    if type(module) in (nn.Upsample, nn.UpsamplingNearest2d):
+        if module.size is not None or module.scale_factor is None:
+            raise _refuse(module, place, "size= depends on the input size; give scale_factor instead")
+        if module.mode != "nearest":
+            raise _refuse(module, place, f"mode={module.mode!r}; rfmaps reads mode='nearest' only")
+        return [Upsample(_number(module.scale_factor, "scale_factor", place, module))]
+    if type(module) is nn.ZeroPad2d:
+        return [ZeroPad2d(tuple(module.padding))]
+    if type(module) is nn.BatchNorm2d:
+        if module.running_mean is None or module.running_var is None:
+            raise _refuse(module, place, "track_running_stats=False: in eval() mode it still normalises "
+                                         "with each batch's statistics, so it is no fixed map")
+        return [BatchNorm2d(module.num_features, module.eps, weight=module.weight, bias=module.bias,
+                            running_mean=module.running_mean, running_var=module.running_var)]
+    simple = {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.SiLU: SiLU}
+    if type(module) in simple:
+        return [simple[type(module)]()]
+    if type(module) is nn.LeakyReLU:
+        return [LeakyReLU(module.negative_slope)]
+    if type(module) is nn.ELU:
+        return [ELU(module.alpha)]
+    if type(module) is nn.GELU:
+        return [GELU(module.approximate)]
+    raise _refuse(kind, place, "rfmaps has no layer kind for it")
+
+
+# Functional forms and tensor methods, read as the module they stand for.
+def _functions(torch) -> dict:
+    F, nn = torch.nn.functional, torch.nn
+    return {
+        F.relu: nn.ReLU, torch.relu: nn.ReLU, torch.relu_: nn.ReLU, F.relu_: nn.ReLU,
+        torch.sigmoid: nn.Sigmoid, F.sigmoid: nn.Sigmoid, torch.tanh: nn.Tanh, F.tanh: nn.Tanh,
+        F.silu: nn.SiLU, F.gelu: nn.GELU, F.leaky_relu: nn.LeakyReLU, F.elu: nn.ELU,
+        F.max_pool2d: nn.MaxPool2d, F.avg_pool2d: nn.AvgPool2d, F.dropout: nn.Dropout, F.dropout2d: nn.Dropout,
+    }
+
+
+_METHODS = {"relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "contiguous": "Identity"}
+# Positional arguments after the input, by name (F.max_pool2d's order differs from nn.MaxPool2d's).
+_POSITIONAL = {
+    "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    "LeakyReLU": ("negative_slope", "inplace"), "ELU": ("alpha", "inplace"), "Dropout": ("p", "training"),
+    "ReLU": ("inplace",),
+}
+_ADDS = {operator.add, operator.iadd}
+
+
+def _from_graph(graph_module, place: str, torch) -> list:
+    """Layers of a traced module: chains, and one Residual for each sum of two branches.
+
+    Every value is known as the list of layers from the input to it, with the
+    name of the graph node that made each layer. A sum of two values becomes
+    ``Residual(body, shortcut)``, the two lists after the part they share.
+    """
+    import torch.fx as fx
+
+    functions = _functions(torch)
+    owner = type(graph_module).__name__.removesuffix("GraphModule") or "model"
+    chains = {}  # node -> (names of the nodes that made each layer, layers)
+    for node in graph_module.graph.nodes:
+        where = _join(place, node.target) if node.op == "call_module" else place
+        label = (f"{_name(node.target)} in {owner}.forward" if node.op in ("call_function", "call_method")
+                 else f"{owner}.forward")
+        if node.op == "placeholder":
+            if chains:
+                raise _refuse(label, place, "forward takes more than one input")
+            chains[node] = ((), ())
+            continue
+        if node.op == "output":
+            result = node.args[0]
+            if not isinstance(result, fx.Node) or result not in chains:
+                raise _refuse(label, place, "forward must return one tensor")
+            return list(chains[result][1])
+        if node.op == "get_attr":
+            raise _refuse(label, place, f"forward reads the tensor {node.target} directly")
+        inputs = [a for a in list(node.args) + list(node.kwargs.values()) if isinstance(a, fx.Node)]
+        if _is_add(node, torch):
+            if len(inputs) != 2 or len(node.args) != 2 or node.kwargs:
+                raise _refuse(label, place, "only the sum of two tensors (x + f(x)) is read")
+            chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, place)
+            continue
+        if len(inputs) != 1 or node.args[:1] != (inputs[0],):
+            raise _refuse(label, place, "rfmaps reads operations on one tensor, and sums of two")
+        if node.op == "call_module":
+            layers = _read(graph_module.get_submodule(node.target), where, torch)
+        elif node.op == "call_method" and node.target in _METHODS:
+            layers = _leaf(getattr(torch.nn, _METHODS[node.target])(), where, torch)
+        elif node.op == "call_function" and node.target in functions:
+            module = _module_of_call(functions[node.target], node, label, place)
+            layers = _leaf(module, where, torch)
+        else:
+            raise _refuse(label, place, "rfmaps has no layer kind for it")
+        names, before = chains[inputs[0]]
+        chains[node] = (names + (node.name,) * len(layers), before + tuple(layers))
+    raise _refuse(owner, place, "its graph has no output")  # fx graphs always have one
+
+
+def _name(target) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", repr(target))
+
+
+def _is_add(node, torch) -> bool:
+    if node.op == "call_function":
+        return node.target in _ADDS or node.target is torch.add
+    return node.op == "call_method" and node.target in ("add", "add_", "__add__", "__iadd__")
+
+
+def _sum(first, second, name: str, place: str):
+    """The chain of ``first + second``: shared layers, then one Residual of the two branches."""
+    (names_a, layers_a), (names_b, layers_b) = first, second
+    shared = 0
+    while shared < min(len(names_a), len(names_b)) and names_a[shared] == names_b[shared]:
+        shared += 1
+    body, shortcut = layers_a[shared:], layers_b[shared:]
+    if not body:
+        body, shortcut = shortcut, body
+    if not body:
+        raise _refuse(f"the sum {name}", place, "it adds a value to itself (2x), which is no branch")
+    return names_a[:shared] + (name,), layers_a[:shared] + (_residual(body, shortcut, place),)
+
+
+def _module_of_call(module_class, node, label: str, place: str):
+    """The torch.nn module a functional call stands for, with the call's options."""
+    names = _POSITIONAL.get(module_class.__name__, ())
+    options = dict(zip(names, node.args[1:]))
+    if len(node.args) - 1 > len(names):
+        raise _refuse(label, place, "it has more arguments than rfmaps knows")
+    options.update(node.kwargs)
+    options.pop("inplace", None)
+    if module_class.__name__ == "Dropout":
+        return module_class()
+    try:
+        return module_class(**options)
+    except TypeError as error:
+        raise _refuse(label, place, str(error)) from None

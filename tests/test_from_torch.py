@@ -1,0 +1,435 @@
+"""from_torch against PyTorch itself, and the new layer kinds (BatchNorm2d, activations) against autograd.
+
+Random models are built in torch; their converted layers must compute the
+model's own output, and their receptive-field table must be that of the same
+stack written by hand. Modules rfmaps cannot compute are refused by name and
+place.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import rfmaps
+from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU, Residual, SiLU, Sigmoid,
+                    Tanh, effective_receptive_field, feature_maps, from_torch, receptive_fields)
+
+torch = pytest.importorskip("torch")
+nn, F = torch.nn, torch.nn.functional
+
+
+def run_torch(model, image):
+    """The model's own output for an (H, W) or (H, W, C) image, in float64, as a (C, h, w) array.
+
+    Converts the model to float64 and eval() mode in place (tests own their models).
+    """
+    x = image[None] if image.ndim == 2 else np.moveaxis(image, -1, 0)
+    with torch.no_grad():
+        return model.double().eval()(torch.tensor(x[None], dtype=torch.float64))[0].numpy()
+
+
+def randomise_statistics(model, seed=0):
+    """Give every BatchNorm2d running statistics and an affine map that are not the defaults."""
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            n = module.num_features
+            module.running_mean.copy_(torch.randn(n, generator=generator))
+            module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            if module.affine:
+                module.weight.data.copy_(torch.randn(n, generator=generator))
+                module.bias.data.copy_(torch.randn(n, generator=generator))
+    return model
+
+
+ACTIVATIONS = [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.GELU(), nn.GELU(approximate="tanh"), nn.SiLU(),
+               nn.Sigmoid(), nn.Tanh()]
+
+
+@st.composite
+def torch_models(draw):
+    """A random nested Sequential of every module kind from_torch reads, and its input channels."""
+    torch.manual_seed(draw(st.integers(0, 2 ** 16)))
+    first = channels = draw(st.sampled_from([1, 2, 4]))
+    modules = []
+    for index in range(draw(st.integers(1, 5))):
+        kind = "conv" if index == 0 else draw(st.sampled_from(["conv", "conv", "bn", "act", "max", "avg", "drop", "up", "upsample", "pad",
+                                     "nested"]))
+        k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        if kind == "conv":
+            groups = draw(st.sampled_from([g for g in (1, 2, 4) if channels % g == 0]))
+            out = groups * draw(st.integers(1, 2))
+            padding = draw(st.sampled_from(["same", "valid", 0, 1, (1, 2)]))
+            stride = 1 if padding == "same" else draw(st.integers(1, 2))
+            modules.append(nn.Conv2d(channels, out, k, stride, padding, draw(st.integers(1, 2)), groups,
+                                     bias=draw(st.booleans())))
+            channels = out
+        elif kind == "bn":
+            modules.append(nn.BatchNorm2d(channels, eps=draw(st.sampled_from([1e-5, 1e-3])),
+                                          affine=draw(st.booleans())))
+        elif kind == "act":
+            modules.append(draw(st.sampled_from(ACTIVATIONS)))
+        elif kind == "max":
+            modules.append(nn.MaxPool2d(k, draw(st.integers(1, 2)), (k[0] // 2, 0), draw(st.integers(1, 2))))
+        elif kind == "avg":
+            modules.append(nn.AvgPool2d(k, draw(st.sampled_from([None, 1, 2])), (0, k[1] // 2)))
+        elif kind == "drop":
+            modules.append(draw(st.sampled_from([nn.Dropout(0.5), nn.Dropout2d(), nn.Identity()])))
+        elif kind == "up":
+            out = draw(st.integers(1, 2))
+            stride = draw(st.integers(1, 2))
+            modules.append(nn.ConvTranspose2d(channels, out, k, stride, 0, stride - 1))
+            channels = out
+        elif kind == "upsample":
+            modules.append(nn.Upsample(scale_factor=draw(st.sampled_from([2, 2.0, (1, 2)]))))
+        elif kind == "pad":
+            modules.append(nn.ZeroPad2d(tuple(draw(st.integers(0, 2)) for _ in range(4))))
+        else:
+            modules.append(nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.Sequential(nn.ReLU())))
+    return randomise_statistics(nn.Sequential(*modules)), first
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(torch_models(), st.integers(0, 2 ** 16))
+def test_converted_random_models_compute_the_models_own_output(model_and_channels, seed):
+    model, channels = model_and_channels
+    image = np.random.default_rng(seed).random((20, 20, channels) if channels > 1 else (20, 20))
+    try:
+        expected = run_torch(model, image)
+    except RuntimeError:  # the random stack shrinks the image to nothing
+        assume(False)
+    layers = from_torch(model)
+    got = feature_maps(layers, image)[-1]  # float32
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * (1 + np.abs(expected).max()))
+
+
+def test_conversion_leaves_the_model_as_it_was():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Dropout())
+    model.train()
+    before = [p.clone() for p in model.state_dict().values()]
+    from_torch(model)
+    assert model.training
+    assert all(torch.equal(a, b) for a, b in zip(before, model.state_dict().values()))
+
+
+def test_padding_forms_and_weights_are_read_exactly():
+    conv = nn.Conv2d(4, 6, (3, 4), stride=1, padding="same", dilation=(2, 1), groups=2)
+    layer, = from_torch(conv)
+    assert layer == Conv2d(4, 6, (3, 4), 1, "same", (2, 1), 2, weight=conv.weight.detach().numpy(),
+                           bias=conv.bias.detach().numpy())
+    assert from_torch(nn.Conv2d(1, 1, 3, padding="valid", bias=False))[0].padding == (0, 0)
+    assert from_torch(nn.Conv2d(1, 1, 3, bias=False))[0].bias is None
+
+
+class Residual2(nn.Module):
+    """A student's own block: the residual sum written in forward."""
+
+    def __init__(self, channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.skip = nn.Conv2d(channels, channels, 1, stride) if stride > 1 else None
+
+    def forward(self, x):
+        out = F.leaky_relu(self.bn1(self.conv1(x)), 0.1)
+        out = self.bn2(self.conv2(out))
+        shortcut = x if self.skip is None else self.skip(x)
+        return torch.relu(out + shortcut)
+
+
+class Student(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 5, padding=2)
+        self.blocks = nn.Sequential(Residual2(8), Residual2(8, stride=2))
+        self.head = nn.Linear(8, 10)  # never called in features(): from_torch reads what forward does
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.stem(x)), 2)
+        x = self.blocks(x)
+        return x + F.gelu(x)  # a sum whose branch has no weights
+
+
+def test_a_students_forward_with_residual_sums_is_read_from_its_graph():
+    model = randomise_statistics(Student())
+    layers = from_torch(model)
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "ReLU", "MaxPool2d", "Residual", "ReLU",
+                                                          "Residual", "ReLU", "Residual"]
+    image = np.random.default_rng(1).random((24, 24, 3))
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], run_torch(model, image), rtol=1e-4, atol=1e-4)
+
+
+def test_receptive_field_table_equals_the_hand_built_stack():
+    layers = from_torch(randomise_statistics(Student()))
+    block = lambda stride: Residual(  # noqa: E731
+        [Conv2d(8, 8, 3, stride, 1), BatchNorm2d(8), LeakyReLU(0.1), Conv2d(8, 8, 3, 1, 1), BatchNorm2d(8)],
+        [Conv2d(8, 8, 1, stride)] if stride > 1 else [])
+    by_hand = [Conv2d(3, 8, 5, padding=2), ReLU(), MaxPool2d(2), block(1), ReLU(), block(2), ReLU(),
+               Residual([GELU()])]
+    for size in (24, 31):
+        converted, hand = receptive_fields(layers, size), receptive_fields(by_hand, size)
+        assert [(r.output_size, r.rf_size, r.jump, r.start) for r in converted] == \
+               [(r.output_size, r.rf_size, r.jump, r.start) for r in hand]
+    # By hand: stem 5; pool -> 6, jump 2; block 1 adds 2 * 2 twice -> 14; block 2 adds 2 * 2 (then jump 4)
+    # and 2 * 4 -> 26; the shortcut's 1 x 1 and the GELU branch add nothing.
+    assert receptive_fields(layers, 24)[-1].rf_size == (26, 26)
+
+
+# torchvision's ResNet blocks, written out as torchvision.models.resnet defines them (torchvision itself
+# cannot be installed beside the local torch 2.13.0 CPU file). Their module name is torchvision's, so
+# from_torch takes them for the real thing; their forward is torchvision's.
+def conv3x3(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+BasicBlock.__module__ = Bottleneck.__module__ = "torchvision.models.resnet"
+
+
+def small_resnet():
+    down = lambda cin, cout: nn.Sequential(nn.Conv2d(cin, cout, 1, 2, bias=False), nn.BatchNorm2d(cout))  # noqa
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1),
+        BasicBlock(8, 8), BasicBlock(8, 16, 2, down(8, 16)),
+        Bottleneck(16, 4), Bottleneck(16, 8, 2, down(16, 32)))
+
+
+class Wrapped(nn.Module):
+    """The blocks inside a module whose forward fx traces (the other way they are read)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = small_resnet()
+        self.stem = self.net[:4]
+
+    def forward(self, x):
+        return self.net[7](self.net[6](self.net[5](self.net[4](self.stem(x)))))
+
+
+@pytest.mark.parametrize("build", [small_resnet, Wrapped], ids=["walked", "traced"])
+def test_torchvision_blocks_become_residuals_that_match_torch(build):
+    torch.manual_seed(3)
+    model = randomise_statistics(build())
+    layers = from_torch(model)
+    assert [type(layer).__name__ for layer in layers][-8:] == ["Residual", "ReLU"] * 4
+    image = np.random.default_rng(2).random((40, 40, 3))
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], run_torch(model, image), rtol=1e-4, atol=1e-4)
+
+
+def test_both_readings_of_torchvision_blocks_agree():
+    torch.manual_seed(4)
+    model = Wrapped()
+    assert from_torch(model) == from_torch(model.net)
+
+
+class Untraceable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3)
+
+    def forward(self, x):
+        if x.sum() > 0:  # depends on the data: torch.fx cannot trace it
+            return self.conv(x)
+        return x
+
+
+class Concatenates(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(1, 2, 3, padding=1)
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x)], 1)
+
+
+@pytest.mark.parametrize("model, words", [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(nn.ReLU(), nn.LSTM(2, 2))), ["LSTM", "model.1.1"]),
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2)), ["Flatten", "model.1", "convolutional part"]),
+    (nn.Sequential(nn.Conv2d(1, 1, 3), nn.PReLU()), ["PReLU", "model.1", "Sequential of known parts"]),
+    (nn.Sequential(nn.Conv2d(1, 1, 3), Untraceable()), ["Untraceable", "model.1", "torch.fx"]),
+    (Concatenates(), ["cat", "Concatenates"]),
+    (nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), ["MaxPool2d", "ceil_mode"]),
+    (nn.Sequential(nn.AvgPool2d(2, count_include_pad=False)), ["AvgPool2d", "count_include_pad"]),
+    (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), ["Upsample", "bilinear"]),
+    (nn.Sequential(nn.Upsample(size=8)), ["Upsample", "size"]),
+    (nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), ["Conv2d", "reflect"]),
+    (nn.Sequential(nn.BatchNorm2d(2, track_running_stats=False)), ["BatchNorm2d", "track_running_stats"]),
+], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else None)
+def test_unknown_modules_and_options_are_refused_by_class_and_place(model, words):
+    with pytest.raises(ValueError) as error:
+        from_torch(model)
+    for word in words:
+        assert word in str(error.value), (word, str(error.value))
+
+
+def test_not_a_module_and_an_empty_model():
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        from_torch([nn.Conv2d(1, 1, 3)])
+    with pytest.raises(ValueError, match="identity"):
+        from_torch(nn.Sequential(nn.Dropout(), nn.Identity()))
+
+
+def test_rfmaps_imports_without_torch_and_from_torch_says_how_to_get_it():
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["torch"] = None  # as if torch were not installed
+        import rfmaps
+        from rfmaps import feature_maps, trained
+        feature_maps(trained.small_cnn(), trained.training_image("disk"))
+        try:
+            rfmaps.from_torch(object())
+        except ImportError as error:
+            print(error)
+        """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install torch" in result.stdout
+
+
+# -- the new layer kinds, through feature_maps and the effective receptive field ---------------------
+
+def torch_of(layer):
+    """The torch function of one new-kind rfmaps layer (written from torch's documentation, not from rfmaps)."""
+    kind = type(layer).__name__
+    if kind == "BatchNorm2d":
+        stats = [torch.tensor(np.asarray(a)) for a in (layer.running_mean, layer.running_var, layer.weight,
+                                                         layer.bias)]
+        return lambda x: F.batch_norm(x, *stats, training=False, eps=layer.eps)
+    return {"LeakyReLU": lambda x: F.leaky_relu(x, layer.negative_slope),
+            "ELU": lambda x: F.elu(x, getattr(layer, "alpha", 1.0)),
+            "GELU": lambda x: F.gelu(x, approximate=getattr(layer, "approximate", "none")),
+            "SiLU": F.silu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh}[kind]
+
+
+rng = np.random.default_rng(7)
+NEW_KINDS = [BatchNorm2d(3, eps=1e-3, weight=rng.normal(size=3), bias=rng.normal(size=3),
+                         running_mean=rng.normal(size=3), running_var=rng.uniform(0.2, 2, size=3)),
+             LeakyReLU(0.3), ELU(0.5), GELU(), GELU(approximate="tanh"), SiLU(), Sigmoid(), Tanh()]
+
+
+@pytest.mark.parametrize("kind", NEW_KINDS, ids=repr)
+def test_new_kinds_keep_the_geometry_and_match_torch_in_feature_maps_and_autograd(kind):
+    conv1 = Conv2d(3, 3, 3, padding=1, weight=rng.normal(size=(3, 3, 3, 3)), bias=rng.normal(size=3))
+    conv2 = Conv2d(3, 2, 3, stride=2, weight=rng.normal(size=(2, 3, 3, 3)))
+    # BatchNorm2d(3) fits the first convolution's 3 channels only.
+    layers = [conv1, kind, conv2] if isinstance(kind, BatchNorm2d) else [conv1, kind, conv2, kind]
+    assert receptive_fields(layers, 15)[1].rf_size == receptive_fields(layers[:1], 15)[0].rf_size
+    assert [r.rf_size for r in receptive_fields(layers, 15)] == \
+           [r.rf_size for r in receptive_fields([conv1, ReLU(), conv2, ReLU()][:len(layers)], 15)]
+    image = rng.normal(size=(15, 15, 3))
+    x = torch.tensor(np.moveaxis(image, -1, 0)[None], requires_grad=True)
+    y = x
+    for layer in layers:
+        if isinstance(layer, Conv2d):
+            y = F.conv2d(y, torch.tensor(layer.weight), None if layer.bias is None else torch.tensor(layer.bias),
+                         layer.stride, layer.padding)
+        else:
+            y = torch_of(layer)(y)
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], y[0].detach().numpy(), rtol=1e-4, atol=1e-5)
+    y[0, :, 3, 4].sum().backward()
+    expected = x.grad[0].abs().sum(0).numpy()
+    np.testing.assert_allclose(effective_receptive_field(layers, (3, 4), image), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_smooth_activation_lets_paths_through_where_relu_blocks_them_all():
+    # Bias -1 on a blank image: every ReLU is off, so no pixel moves the neuron; GELU'(-1) > 0.
+    first = Conv2d(1, 4, 3, weight=rng.normal(size=(4, 1, 3, 3)), bias=-np.ones(4))
+    second = Conv2d(4, 1, 3, weight=rng.uniform(0.5, 1, size=(1, 4, 3, 3)))
+    fields = {type(a).__name__: effective_receptive_field([first, a, second], (2, 2), np.zeros((9, 9)))
+              for a in (ReLU(), GELU())}
+    assert not fields["ReLU"].any()
+    assert np.all(fields["GELU"][2:7, 2:7] > 0) and not fields["GELU"][:2].any()  # the 5 x 5 field, no more
+
+
+def test_batchnorm_and_activation_arguments_are_checked():
+    with pytest.raises(ValueError, match="running_var"):
+        BatchNorm2d(2, eps=0.0, running_var=[1.0, 0.0])
+    with pytest.raises(ValueError, match="num_features"):
+        BatchNorm2d(0)
+    with pytest.raises(ValueError, match="expects num_features=2"):
+        feature_maps([BatchNorm2d(2)], np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="negative_slope"):
+        LeakyReLU(float("nan"))
+    with pytest.raises(ValueError, match="approximate"):
+        GELU(approximate="erf")
+
+
+def test_all_names_are_exported():
+    for name in ("BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "from_torch"):
+        assert name in rfmaps.__all__ and hasattr(rfmaps, name)
+
+
+def test_the_your_own_network_notebook_reads_a_torch_model_where_torch_is_installed(tmp_path):
+    # test_notebooks runs every notebook where torch is not installed (as on Binder); this runs
+    # notebook 10 in this environment, which has torch, so its from_torch path runs too.
+    import pathlib
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "10_your_own_network.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = ""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"{output.get('ename')}: {output.get('evalue')}"
+            text += output.get("text", "") + output.get("data", {}).get("text/plain", "")
+    assert "PyTorch is not installed" not in text
+    assert "BatchNorm2d(8" in text and "Residual([Conv2d(8, 8" in text  # MyNet, read from its graph
+    assert "cannot read Flatten at model.2" in text
