@@ -359,6 +359,27 @@ _GRADED_LATER = "the hidden tests grade the value when you submit."
 # Assignment 1
 # ---------------------------------------------------------------------------------------------
 
+def _judge_size(layer, input_size, answer, mistakes) -> bool:
+    """Read ``answer`` as an output size of ``layer`` on a square input; name the first mistake it matches.
+
+    ``mistakes(n, right)`` lists ``(value, why)``: the size a misconception gives, and its idea.
+    """
+    n = _whole(input_size)
+    if n is None or n < 1:
+        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
+    given = _whole(answer)
+    if given is None:
+        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
+    if given < 1:
+        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
+    right = layer.output_size((n, n))[0]
+    for value, why in mistakes(n, right):
+        # A pattern that happens to give the right number is no mistake for this layer.
+        if value == given and value != right:
+            return _say(False, f"{given} is not it: {why}.")
+    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+
+
 def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     """Look for the common mistakes in ``answer``, the output height of ``layer`` on a square input.
 
@@ -374,33 +395,23 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     ✔ 8 is a whole number of neurons and none of the common mistakes; the hidden tests grade the value when you submit.
     True
     """
-    n = _whole(input_size)
-    if n is None or n < 1:
-        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
-    given = _whole(answer)
-    if given is None:
-        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
-    if given < 1:
-        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
-    right = layer.output_size((n, n))[0]
-    k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
-    before, after = layer.pads[0]
-    span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
-    padded = n + before + after
-    mistakes = [
-        ((padded - span) // s, "you forgot the + 1: the first window counts too, before any step of the stride"),
-        ((n - span) // s + 1 if n >= span else None,
-         f"you left out the padding: {before + after} zero pixels are added along each side"),
-        (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
-        (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
-        ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
-        ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
-    ]
-    for value, why in mistakes:
-        # A pattern that happens to give the right number is no mistake for this layer.
-        if value == given and value != right:
-            return _say(False, f"{given} is not it: {why}.")
-    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+    def mistakes(n: int, right: int) -> list:
+        k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
+        before, after = layer.pads[0]
+        span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
+        padded = n + before + after
+        return [
+            ((padded - span) // s,
+             "you forgot the + 1: the first window counts too, before any step of the stride"),
+            ((n - span) // s + 1 if n >= span else None,
+             f"you left out the padding: {before + after} zero pixels are added along each side"),
+            (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
+            (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
+            ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
+            ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
+        ]
+
+    return _judge_size(layer, input_size, answer, mistakes)
 
 
 def check_feature_maps(layer: Conv2d, answer) -> bool:
@@ -723,38 +734,27 @@ def check_transposed_size(layer: ConvTranspose2d, input_size, answer) -> bool:
     ✘ 8 is not it: that is a convolution's output size, which shrinks the map; a transposed convolution runs the wiring the other way and grows it.
     False
     """
-    n = _whole(input_size)
-    if n is None or n < 1:
-        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
-    given = _whole(answer)
-    if given is None:
-        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
-    if given < 1:
-        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
-    right = layer.output_size((n, n))[0]
-    k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
-    d, op = layer.dilation[0], layer.output_padding[0]
-    shrunk = (n + 2 * p - d * (k - 1) - 1) // s + 1
-    mistakes = [
-        (shrunk if shrunk >= 1 else None,
-         "that is a convolution's output size, which shrinks the map; a transposed convolution runs the "
-         "wiring the other way and grows it"),
-        (right - op, "you left out output_padding: it adds rows after the last one (and columns after the last "
-                     "column)"),
-        (right + s, "you multiplied n by the stride: n input pixels are only n − 1 strides apart"),
-        (right + 4 * p, "you added the padding: in a transposed convolution, padding p *cuts* p rows from "
-                        "each side of the output"),
-        (right + p if p else None, "you cut the padding from one side only: it cuts p rows "
-                                                    "from each side"),
-        (right - 1, "you forgot the + 1: (n − 1) s + d (k − 1) is the distance from the first output pixel "
-                    "to the last; count the pixels"),
-        (right + 1, "you added the kernel size k where its reach d (k − 1) belongs"),
-        (right + op, "output_padding is added on one side only, after the last row"),
-    ]
-    for value, why in mistakes:
-        if value == given and value != right:
-            return _say(False, f"{given} is not it: {why}.")
-    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+    def mistakes(n: int, right: int) -> list:
+        k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+        d, op = layer.dilation[0], layer.output_padding[0]
+        shrunk = (n + 2 * p - d * (k - 1) - 1) // s + 1
+        return [
+            (shrunk if shrunk >= 1 else None,
+             "that is a convolution's output size, which shrinks the map; a transposed convolution runs the "
+             "wiring the other way and grows it"),
+            (right - op, "you left out output_padding: it adds rows after the last one (and columns after "
+                         "the last column)"),
+            (right + s, "you multiplied n by the stride: n input pixels are only n − 1 strides apart"),
+            (right + 4 * p, "you added the padding: in a transposed convolution, padding p *cuts* p rows from "
+                            "each side of the output"),
+            (right + p if p else None, "you cut the padding from one side only: it cuts p rows from each side"),
+            (right - 1, "you forgot the + 1: (n − 1) s + d (k − 1) is the distance from the first output pixel "
+                        "to the last; count the pixels"),
+            (right + 1, "you added the kernel size k where its reach d (k − 1) belongs"),
+            (right + op, "output_padding is added on one side only, after the last row"),
+        ]
+
+    return _judge_size(layer, input_size, answer, mistakes)
 
 
 def _changed(layer, what: str):
