@@ -26,15 +26,17 @@ import numbers
 import os
 import random
 import string
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence
 
-from .layers import AvgPool2d, Conv2d, MaxPool2d, ReLU, check_layers
-from .receptive_field import input_region, receptive_fields
+from .layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, check_layers
+from .receptive_field import input_region, projective_field, receptive_fields
 
 __all__ = ["variant", "variant_layer", "variant_stack", "student", "hub_user",
            "graded_student", "check_output_size", "check_feature_maps", "check_rf_sizes", "check_region",
            "check_design", "count_parameters", "choice_letters", "show_choices", "check_choice",
-           "grade_choice"]
+           "grade_choice", "growing_variant", "variant_transposed", "variant_growing_stack",
+           "check_transposed_size", "check_projective_field", "check_parameter_count", "check_decoder"]
 
 # ---------------------------------------------------------------------------------------------
 # Per-student numbers
@@ -140,6 +142,107 @@ def variant_stack(v: dict) -> list:
     6
     """
     return _stack_layers(v["stack"])
+
+
+#: Input side of the projective-field question (assignment 3).
+PF_INPUT = 16
+
+
+def _growing_stack_layers(stack) -> list:
+    k1, p1, k2, k3, p3 = stack
+    return [Conv2d(1, 4, k1, padding=p1), ReLU(), Conv2d(4, 4, k2, stride=2), ReLU(),
+            ConvTranspose2d(4, 1, k3, stride=2, padding=p3)]
+
+
+def _growing_stacks() -> Dict[tuple, tuple]:
+    """Every stack of the projective-field question, with the input rows whose projective field exists.
+
+    A stride can skip the last rows of the input (its last window ends before them); drawing the
+    pixel from the rows listed here is what makes every variant's projective field exist.
+    """
+    stacks = {}
+    for k1 in (3, 5):
+        for p1 in (0, k1 // 2):
+            for k2 in (3, 4):
+                for k3 in (2, 3, 4):
+                    for p3 in (0, 1):
+                        layers = _growing_stack_layers((k1, p1, k2, k3, p3))
+                        rows = tuple(i for i in range(PF_INPUT)
+                                     if projective_field(layers, (i, i), PF_INPUT) is not None)
+                        stacks[(k1, p1, k2, k3, p3)] = rows
+    return stacks
+
+
+# Computed once at import (48 stacks x 16 pixels); insertion order keeps variants the same everywhere.
+_GROWING_STACKS = _growing_stacks()
+
+#: The decoder question: what the encoder hands over, and the targets its rules can reach.
+DECODER_INPUT, DECODER_CHANNELS = 8, 16
+
+
+def growing_variant(student_id: str) -> dict:
+    """The numbers of one student's third assignment (growing maps), the same for the same id everywhere.
+
+    Drawn, like :func:`variant`, from lists of values known to work: the transposed
+    convolution is valid (``output_padding`` below the stride, as PyTorch requires,
+    and never 0, so it always matters), the pixel of the projective-field question
+    reaches the last map, and the decoder target is reachable under
+    :func:`check_decoder`'s rules within the budget
+    (``tests/test_assignment_variants.py`` proves it for 10,000 ids).
+
+    Examples
+    --------
+    >>> growing_variant("ada") == growing_variant(" Ada ")
+    True
+    >>> sorted(growing_variant("jdoe42"))
+    ['budget', 'pixel', 'separable', 'stack', 'target', 'transposed']
+    """
+    if not isinstance(student_id, str) or not student_id.strip():
+        raise ValueError(f"student_id must be your (non-empty) student id, got {student_id!r}")
+    rng = random.Random(_seed(student_id, "growing"))
+    kernel_size, stride = rng.choice([2, 3, 4, 5]), rng.choice([2, 3])
+    stack = rng.choice(list(_GROWING_STACKS))
+    rows = _GROWING_STACKS[stack]
+    return {
+        # question 1: one transposed convolution (8 channels in, 4 out) on a square map
+        "transposed": {"input_size": rng.randrange(5, 13), "kernel_size": kernel_size, "stride": stride,
+                       "padding": rng.randrange(kernel_size // 2 + 1), "output_padding": rng.randrange(1, stride)},
+        # question 2: the projective field of one pixel through a conv, a strided conv and a transposed conv
+        "stack": list(stack),
+        "pixel": (rng.choice(rows), rng.choice(rows)),
+        # question 3: a standard k x k convolution against a depthwise-separable one (padding k // 2)
+        "separable": {"in_channels": rng.choice([16, 32, 48, 64]), "out_channels": rng.choice([32, 64, 128]),
+                      "kernel_size": rng.choice([3, 5])},
+        # question 5: grow the encoder's 8 x 8 x 16 map to target x target x 1; under check_decoder's rules
+        # Upsample(2), Conv2d(16, 8, 3, padding=1), Upsample(2), then a 2 x 2 or 3 x 3 convolution to 1 channel
+        # (at most 1233 parameters) meets every combination below
+        "target": rng.choice([30, 31, 32, 33, 34]),
+        "budget": rng.choice([1400, 1600, 1800]),
+    }
+
+
+def variant_transposed(g: dict) -> ConvTranspose2d:
+    """The transposed convolution of a third-assignment variant (8 channels in, 4 out).
+
+    Examples
+    --------
+    >>> variant_transposed(growing_variant("jdoe42")).in_channels
+    8
+    """
+    t = g["transposed"]
+    return ConvTranspose2d(8, 4, t["kernel_size"], stride=t["stride"], padding=t["padding"],
+                           output_padding=t["output_padding"])
+
+
+def variant_growing_stack(g: dict) -> list:
+    """The layers of a third-assignment variant's projective-field question (on a 16 x 16 input).
+
+    Examples
+    --------
+    >>> [type(layer).__name__ for layer in variant_growing_stack(growing_variant("jdoe42"))]
+    ['Conv2d', 'ReLU', 'Conv2d', 'ReLU', 'ConvTranspose2d']
+    """
+    return _growing_stack_layers(g["stack"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,6 +359,27 @@ _GRADED_LATER = "the hidden tests grade the value when you submit."
 # Assignment 1
 # ---------------------------------------------------------------------------------------------
 
+def _judge_size(layer, input_size, answer, mistakes) -> bool:
+    """Read ``answer`` as an output size of ``layer`` on a square input; name the first mistake it matches.
+
+    ``mistakes(n, right)`` lists ``(value, why)``: the size a misconception gives, and its idea.
+    """
+    n = _whole(input_size)
+    if n is None or n < 1:
+        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
+    given = _whole(answer)
+    if given is None:
+        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
+    if given < 1:
+        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
+    right = layer.output_size((n, n))[0]
+    for value, why in mistakes(n, right):
+        # A pattern that happens to give the right number is no mistake for this layer.
+        if value == given and value != right:
+            return _say(False, f"{given} is not it: {why}.")
+    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+
+
 def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     """Look for the common mistakes in ``answer``, the output height of ``layer`` on a square input.
 
@@ -271,33 +395,23 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     ✔ 8 is a whole number of neurons and none of the common mistakes; the hidden tests grade the value when you submit.
     True
     """
-    n = _whole(input_size)
-    if n is None or n < 1:
-        raise ValueError(f"input_size must be a whole number >= 1, got {input_size!r}")
-    given = _whole(answer)
-    if given is None:
-        return _say(False, f"An output size is a whole number of neurons; you gave {_describe(answer)}.")
-    if given < 1:
-        return _say(False, f"An output size counts neurons, at least 1; you gave {given}.")
-    right = layer.output_size((n, n))[0]
-    k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
-    before, after = layer.pads[0]
-    span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
-    padded = n + before + after
-    mistakes = [
-        ((padded - span) // s, "you forgot the + 1: the first window counts too, before any step of the stride"),
-        ((n - span) // s + 1 if n >= span else None,
-         f"you left out the padding: {before + after} zero pixels are added along each side"),
-        (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
-        (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
-        ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
-        ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
-    ]
-    for value, why in mistakes:
-        # A pattern that happens to give the right number is no mistake for this layer.
-        if value == given and value != right:
-            return _say(False, f"{given} is not it: {why}.")
-    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+    def mistakes(n: int, right: int) -> list:
+        k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
+        before, after = layer.pads[0]
+        span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
+        padded = n + before + after
+        return [
+            ((padded - span) // s,
+             "you forgot the + 1: the first window counts too, before any step of the stride"),
+            ((n - span) // s + 1 if n >= span else None,
+             f"you left out the padding: {before + after} zero pixels are added along each side"),
+            (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
+            (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
+            ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
+            ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
+        ]
+
+    return _judge_size(layer, input_size, answer, mistakes)
 
 
 def check_feature_maps(layer: Conv2d, answer) -> bool:
@@ -481,10 +595,10 @@ def check_region(layers: Sequence, position, input_size, answer) -> bool:
 
 
 def _convolutions(layers) -> list:
-    """Every Conv2d of ``layers``, walking into each path of a Residual block (its body and shortcut)."""
+    """Every convolution (Conv2d, ConvTranspose2d) of ``layers``, walking into each path of a Residual block."""
     found = []
     for layer in layers:
-        if isinstance(layer, Conv2d):
+        if isinstance(layer, (Conv2d, ConvTranspose2d)):
             found.append(layer)
         elif hasattr(layer, "body") and hasattr(layer, "shortcut"):
             found += _convolutions(layer.body) + _convolutions(layer.shortcut)
@@ -492,9 +606,9 @@ def _convolutions(layers) -> list:
 
 
 def count_parameters(layers: Sequence) -> int:
-    """Weights and biases of all convolutions, on every path of residual blocks.
+    """Weights and biases of all convolutions (transposed ones too), on every path of residual blocks.
 
-    Pooling and ReLU have none.
+    Pooling, upsampling and ReLU have none.
 
     Examples
     --------
@@ -598,6 +712,265 @@ def check_design(layers, target_rf: int, budget: int, *, min_output: int = 1, mi
         return _say(False, "Not yet: " + "; ".join(problems) + ".")
     return _say(True, f"Every rule holds: rf {rf} ≥ {target_rf}, no holes, {len(convs)} convolutions, "
                       f"last map {out} ≥ {min_output} wide, {params} ≤ {budget} parameters.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment 3: growing maps
+# ---------------------------------------------------------------------------------------------
+
+def check_transposed_size(layer: ConvTranspose2d, input_size, answer) -> bool:
+    """Look for the common mistakes in ``answer``, the output height of a transposed convolution.
+
+    PyTorch's size is ``(n - 1) s - 2 p + d (k - 1) + output_padding + 1``. As the
+    other checks, this names a mistake it recognises and never confirms a value.
+
+    Examples
+    --------
+    >>> up = ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+    >>> check_transposed_size(up, 16, 31)
+    ✘ 31 is not it: you left out output_padding: it adds rows after the last one (and columns after the last column).
+    False
+    >>> check_transposed_size(up, 16, 8)
+    ✘ 8 is not it: that is a convolution's output size, which shrinks the map; a transposed convolution runs the wiring the other way and grows it.
+    False
+    """
+    def mistakes(n: int, right: int) -> list:
+        k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+        d, op = layer.dilation[0], layer.output_padding[0]
+        shrunk = (n + 2 * p - d * (k - 1) - 1) // s + 1
+        return [
+            (shrunk if shrunk >= 1 else None,
+             "that is a convolution's output size, which shrinks the map; a transposed convolution runs the "
+             "wiring the other way and grows it"),
+            (right - op, "you left out output_padding: it adds rows after the last one (and columns after "
+                         "the last column)"),
+            (right + s, "you multiplied n by the stride: n input pixels are only n − 1 strides apart"),
+            (right + 4 * p, "you added the padding: in a transposed convolution, padding p *cuts* p rows from "
+                            "each side of the output"),
+            (right + p if p else None, "you cut the padding from one side only: it cuts p rows from each side"),
+            (right - 1, "you forgot the + 1: (n − 1) s + d (k − 1) is the distance from the first output pixel "
+                        "to the last; count the pixels"),
+            (right + 1, "you added the kernel size k where its reach d (k − 1) belongs"),
+            (right + op, "output_padding is added on one side only, after the last row"),
+        ]
+
+    return _judge_size(layer, input_size, answer, mistakes)
+
+
+def _changed(layer, what: str):
+    """``layer`` as a student who ignores its ``what`` ('stride' or 'padding') would read it."""
+    arguments = layer._arguments()  # the constructor's arguments (a ReLU has no stride to set)
+    if isinstance(layer, Upsample) and what == "stride":
+        arguments["scale_factor"] = 1
+    elif what in arguments:
+        arguments[what] = 1 if what == "stride" else 0
+        if what == "stride" and "output_padding" in arguments:
+            arguments["output_padding"] = 0  # PyTorch allows it only below the stride
+    return type(layer)(**arguments)
+
+
+def _field_read_without(layers, pixel, input_size, what: str, last_size) -> Optional[tuple]:
+    """The projective field a student gets who ignores every layer's ``what``, clipped to the real last map."""
+    try:
+        field = projective_field([_changed(layer, what) for layer in layers], pixel, input_size)
+    except ValueError:
+        return None
+    if field is None:
+        return None
+    clipped = tuple((max(low, 0), min(high, size - 1)) for (low, high), size in zip(field, last_size))
+    return clipped if all(low <= high for low, high in clipped) else None
+
+
+def check_projective_field(layers: Sequence, pixel, input_size, answer) -> bool:
+    """Look for the common mistakes in ``((top, bottom), (left, right))``, the projective field of a pixel.
+
+    Inclusive neuron indices of the last layer's map, as :func:`rfmaps.projective_field`.
+
+    Examples
+    --------
+    >>> check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, ((1, 6), (1, 5)))
+    ✘ Your field is one neuron too tall: the bounds are inclusive, so a field of r neurons runs from a to a + r − 1.
+    False
+    >>> check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, [[1, 5], [1, 5]])
+    ✔ Your field has none of the common mistakes; the hidden tests grade the value when you submit.
+    True
+    """
+    layers = check_layers(layers)
+    rows = receptive_fields(layers, input_size)
+    last = rows[-1].output_size
+    right = projective_field(layers, pixel, input_size)
+    if answer is None:
+        if right is None:
+            return _say(True, f"None is none of the common mistakes; {_GRADED_LATER}")
+        return _say(False, "You gave None, which stands for a pixel that reaches no neuron; "
+                           "give ((top, bottom), (left, right)) otherwise.")
+    given = _region(answer)
+    if given is None:
+        return _say(False, "Give the field as ((top, bottom), (left, right)), four whole neuron indices of the "
+                           f"last map (inclusive); you gave {_describe(answer)}.")
+    for low, high in given:
+        if low > high:
+            return _say(False, "Each pair is (first, last) neuron: the first index is the smaller one.")
+    if right is not None and all(0 <= p < m for p, m in zip(pixel, last)):
+        region = input_region(layers, pixel, input_size)
+        if given == region and region != right:  # checked first: it may lie outside the last map
+            return _say(False, "Not this field: that is the receptive field of the neuron at the pixel's "
+                               "position; the projective field goes the other way: from the pixel to every "
+                               "neuron it can change.")
+    for (low, high), size in zip(given, last):
+        if low < 0 or high > size - 1:
+            return _say(False, f"Neurons of the last map run from 0 to {size - 1}: a projective field is "
+                               "clipped to the map, as a receptive field is clipped to the image.")
+    if right is not None:
+        (top, bottom), (left, r) = given
+        tall, wide = bottom - top + 1, r - left + 1
+        sizes = tuple(high - low + 1 for low, high in right)
+        if given[0][0] == right[0][0] and given[1][0] == right[1][0] and \
+                (tall, wide) in ((sizes[0] + 1, sizes[1]), (sizes[0], sizes[1] + 1), (sizes[0] + 1, sizes[1] + 1)):
+            which = "too tall" if tall > sizes[0] else "too wide"
+            return _say(False, f"Your field is one neuron {which}: the bounds are inclusive, so a field of r "
+                               "neurons runs from a to a + r − 1.")
+        mistakes = [
+            (_field_read_without(layers, pixel, input_size, "stride", last),
+             "you left out the strides: a stride-s convolution has s times fewer neurons, so a pixel's "
+             "field *shrinks* by s there, and a stride-s transposed convolution spreads it s times wider"),
+            (_field_read_without(layers, pixel, input_size, "padding", last),
+             "you left out the padding: it shifts which neurons' windows cover the pixel"),
+            ((right[1], right[0]) if pixel[0] != pixel[1] else None,
+             "you swapped rows and columns: the pixel is (row, col), the field (rows, cols)"),
+        ]
+        if len(layers) > 1:
+            mistakes.append((projective_field(layers, pixel, input_size, layer=-2),
+                             "that is the field one layer before the end: follow the pixel through every layer"))
+        for field, why in mistakes:
+            if field is not None and given == field and field != right:
+                return _say(False, f"Not this field: {why}.")
+    return _say(True, f"Your field has none of the common mistakes; {_GRADED_LATER}")
+
+
+def check_parameter_count(layers: Sequence, answer) -> bool:
+    """Look for the common mistakes in ``answer``, the number of weights and biases of ``layers``.
+
+    Examples
+    --------
+    >>> depthwise, pointwise = Conv2d(32, 32, 3, groups=32), Conv2d(32, 64, 1)
+    >>> check_parameter_count([depthwise, pointwise], 2048 + 288)
+    ✘ 2336 is not it: you left out the biases: each kernel has one, so each output channel adds 1.
+    False
+    """
+    layers = check_layers(layers)
+    given = _whole(answer)
+    if given is None:
+        return _say(False, f"A number of parameters is a whole number; you gave {_describe(answer)}.")
+    if given < 0:
+        return _say(False, f"A number of parameters is never negative; you gave {given}.")
+    convs = _convolutions(layers)
+    right = count_parameters(layers)
+
+    def total(per_layer):
+        return sum(per_layer(c) for c in convs)
+
+    def area(c):
+        return c.kernel_size[0] * c.kernel_size[1]
+
+    mistakes = [
+        (total(lambda c: c.parameter_count - c.out_channels),
+         "you left out the biases: each kernel has one, so each output channel adds 1"),
+        (total(lambda c: c.in_channels * c.out_channels * area(c) + c.out_channels),
+         "you counted a grouped convolution as a full one: with groups = g each kernel reads only the "
+         "in_channels / g channels of its group (a depthwise one: a single channel)"),
+        (total(lambda c: c.in_channels // c.groups * c.out_channels * c.kernel_size[0] + c.out_channels),
+         "a k × k kernel has k · k weights per channel it reads, not k"),
+        (total(lambda c: c.out_channels * area(c) + c.out_channels),
+         "a kernel has k · k weights for *each* channel it reads, not k · k in all"),
+    ]
+    if len(convs) > 1:
+        mistakes += [(c.parameter_count, "count every convolution of the stack, not one of them") for c in convs]
+    for value, why in mistakes:
+        if value == given and value != right:
+            return _say(False, f"{given} is not it: {why}.")
+    return _say(True, f"{given} is none of the common mistakes; {_GRADED_LATER}")
+
+
+def _taps_per_phase(layer: ConvTranspose2d, axis: int) -> List[int]:
+    """How many kernel taps reach an output of each phase ``o mod s`` (away from the border)."""
+    return [len(layer.axis_sources(o, axis)) for o in range(layer.stride[axis])]
+
+
+def _growth(layer) -> Optional[tuple]:
+    """The stride (or scale factor) of a layer that grows the map by one, else None."""
+    if isinstance(layer, ConvTranspose2d) and layer.stride != (1, 1):
+        return layer.stride
+    if isinstance(layer, Upsample) and layer.scale_factor != (1, 1):
+        return layer.scale_factor
+    return None
+
+
+def check_decoder(layers, target_size: int, budget: int, *, input_size: int = DECODER_INPUT,
+                  in_channels: int = DECODER_CHANNELS, out_channels: int = 1, min_growing: int = 2) -> bool:
+    """Check a designed decoder against the rules of the decoder question; name every rule it breaks.
+
+    The rules: it takes the encoder's ``in_channels`` maps of ``input_size`` ×
+    ``input_size``, channels fit from layer to layer, and it ends with
+    ``out_channels`` map(s) of exactly ``target_size`` × ``target_size``; it grows
+    the map in at least ``min_growing`` steps, each a transposed convolution of
+    stride 2 or an ``Upsample(2)``; no transposed convolution overlaps unevenly
+    (the same number of kernel taps reaches every output phase, so no
+    checkerboard); it has at most ``budget`` parameters (:func:`count_parameters`).
+
+    Examples
+    --------
+    >>> check_decoder([ConvTranspose2d(16, 1, 4, stride=4)], target_size=32, budget=1600)
+    ✘ Not yet: it grows the map in 1 step, the rules ask for at least 2; layer 0 (ConvTranspose2d(16, 1, kernel_size=4, stride=4)) grows the map 4 times at once, the rules allow steps of 2.
+    False
+    """
+    try:
+        layers = check_layers(layers)
+    except ValueError as error:
+        return _say(False, f"decoder must be a list of layers, like [Upsample(2), Conv2d(16, 8, 3), ...]: {error}.")
+    problems = []
+    channels = in_channels
+    for index, layer in enumerate(layers):
+        takes = getattr(layer, "in_channels", None)
+        if takes is not None and takes != channels:
+            problems.append(f"layer {index} ({layer!r}) takes {takes} channels, but "
+                            f"{'the encoder gives' if index == 0 else 'the layer before gives'} {channels}")
+            break
+        channels = getattr(layer, "out_channels", None) or channels
+    else:
+        if channels != out_channels:
+            problems.append(f"it ends with {channels} maps; the rules ask for {out_channels} "
+                            "(one value per pixel, a mask)")
+    growing = [(index, layer, _growth(layer)) for index, layer in enumerate(layers) if _growth(layer)]
+    if len(growing) < min_growing:
+        problems.append(f"it grows the map in {len(growing)} step{'s' * (len(growing) != 1)}, the rules ask "
+                        f"for at least {min_growing}")
+    for index, layer, factor in growing:
+        if max(factor) > 2:
+            problems.append(f"layer {index} ({layer!r}) grows the map {max(factor)} times at once, the rules "
+                            "allow steps of 2")
+    for index, layer in enumerate(layers):
+        if isinstance(layer, ConvTranspose2d):
+            counts = _taps_per_phase(layer, 0) + _taps_per_phase(layer, 1)
+            if len(set(counts)) > 1:
+                problems.append(f"layer {index} ({layer!r}) overlaps unevenly: neighbouring outputs are reached by "
+                                f"{min(counts)} and {max(counts)} kernel taps, a checkerboard (its kernel size "
+                                "is not a multiple of its stride)")
+    try:
+        out = receptive_fields(layers, input_size)[-1].output_size
+    except ValueError as error:
+        problems.append(f"it does not run on the encoder's {input_size} × {input_size} map ({error})")
+        out = None
+    if out is not None and out != (target_size, target_size):
+        problems.append(f"its last map is {out[0]} × {out[1]}, the target is {target_size} × {target_size}")
+    params = count_parameters(layers)
+    if params > budget:
+        problems.append(f"it has {params} parameters, over the budget of {budget}")
+    if problems:
+        return _say(False, "Not yet: " + "; ".join(problems) + ".")
+    return _say(True, f"Every rule holds: {target_size} × {target_size} × {out_channels} from "
+                      f"{input_size} × {input_size} × {in_channels} in {len(growing)} steps of 2, no uneven "
+                      f"overlap, {params} ≤ {budget} parameters.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,11 +19,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rfmaps import Conv2d, MaxPool2d, ReLU, check, input_region, receptive_fields
+from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, check, input_region, projective_field,
+                    receptive_fields)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "notebooks" / "assignments" / "source"
-NOTEBOOKS = {"ps1": SOURCE / "ps1" / "ps1_feature_maps.ipynb", "ps2": SOURCE / "ps2" / "ps2_receptive_fields.ipynb"}
+NOTEBOOKS = {"ps1": SOURCE / "ps1" / "ps1_feature_maps.ipynb", "ps2": SOURCE / "ps2" / "ps2_receptive_fields.ipynb",
+             "ps3": SOURCE / "ps3" / "ps3_growing_maps.ipynb"}
+# The function that draws each assignment's numbers (the notebook's ``v``).
+VARIANTS = {"ps1": check.variant, "ps2": check.variant, "ps3": check.growing_variant}
 # Cells that use no per-student number: run once, not once per id (q3 of ps1 loops over an image).
 SAME_FOR_ALL = {"ps1": {"q3_answer", "q3_test"}}
 KNOWN_IDS = ["s00000", "Ada.Lovelace", "jdoe42", "example-student"]
@@ -102,6 +106,8 @@ def test_the_generated_ids_are_many_and_varied():
     assert {"s00000", "Ada.Lovelace", "jdoe42"} <= set(IDS)
     # They reach every choice the generator has (here: every candidate stack of question 1 of ps2).
     assert {tuple(map(tuple, check.variant(i)["stack"])) for i in IDS} == set(check._STACKS)
+    # ... and every stack of the projective-field question of ps3.
+    assert {tuple(check.growing_variant(i)["stack"]) for i in IDS} == set(check._GROWING_STACKS)
 
 
 @pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
@@ -115,7 +121,7 @@ def test_reference_solution_earns_every_autograded_mark_for_every_id(assignment,
         if failed:
             failures[student_id] = failed
         # The graded numbers are the id's own, not the instructor's example.
-        assert namespace["v"] == check.variant(student_id)
+        assert namespace["v"] == VARIANTS[assignment](student_id)
     assert not failures, f"{len(failures)} ids fail, e.g. {list(failures.items())[:3]}"
 
 
@@ -124,6 +130,17 @@ def test_reference_solution_earns_every_autograded_mark_for_every_id(assignment,
     ("ps2", ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test"),
     ("ps2", ("option == Q4_OPTIONS[3]", "option == Q4_OPTIONS[0]"), "q4_test"),
     ("ps2", ("dilation=8", "dilation=16"), "q3_test"),  # holes in the receptive field
+    ("ps3", ('+ t["output_padding"] + 1', "+ 1"), "q1_test"),
+    ("ps3", ("standard = c_out * (c_in * k * k + 1)", "standard = c_out * c_in * k * k"), "q3_test"),  # no biases
+    ("ps3", ("separable = c_in * (k * k + 1) + c_out * (c_in + 1)",  # the depthwise layer counted as a full one
+             "separable = c_in * (c_in * k * k + 1) + c_out * (c_in + 1)"), "q3_test"),
+    ("ps3", ("option == Q4_OPTIONS[0]", "option == Q4_OPTIONS[2]"), "q4_test"),
+    ("ps3", ("decoder = [Upsample(2), Conv2d(16, 8, 3, padding=1), ReLU(), Upsample(2),",  # a checkerboard
+             "decoder = [ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), ReLU(), Upsample(2),"),
+     "q5_test"),
+    ("ps3", ("max(s * low - p, 0), min(s * high - p + k - 1, out - 1), out",  # the field of the strided conv,
+             "max(s * low - p, 0), min(s * high - p + k - 1, out - 1), out\n"  # read as a receptive field
+             "    if s > 1:\n        return max(s * low - p, 0), min(s * high - p + k - 1, out - 1), out"), "q2_test"),
 ])
 def test_a_classic_mistake_costs_its_question_only_for_300_ids(assignment, mistake, cell, autograde):
     cells = code_cells(NOTEBOOKS[assignment], mistake)
@@ -137,6 +154,12 @@ def test_a_classic_mistake_costs_its_question_only_for_300_ids(assignment, mista
     ("ps1", [('// v["stride"] + 1', '// v["stride"] + np.int32(1)'), ('n_maps = v["kernels"]', 'n_maps = float(v["kernels"])')]),
     ("ps2", [("rf_sizes.append(r)", "rf_sizes.append(float(r))"),
              ("region = tuple((f, f + rf - 1) for f in first)", "region = [[f, f + rf - 1] for f in first]")]),
+    ("ps3", [("+ t[\"output_padding\"] + 1\n", "+ t[\"output_padding\"] + 1.0\n"),
+             ("field = tuple(field)", "field = [list(bounds) for bounds in field]"),
+             ("separable = c_in", "import numpy as np\nseparable = np.int64(c_in)")]),
+    ("ps3", [("field = tuple(field)", "import numpy as np\nfield = np.array(field)"),
+             ("standard = c_out * (c_in * k * k + 1)", "standard = float(c_out * (c_in * k * k + 1))"),
+             ("option == Q4_OPTIONS[0])", "option == Q4_OPTIONS[0]).upper()")]),
     ("ps2", [("    rf_sizes.append(r)", "    rf_sizes.append(r)\nimport numpy as np\nrf_sizes = np.array(rf_sizes)"),
              ("region = tuple((f, f + rf - 1) for f in first)", "region = np.array([[f, f + rf - 1] for f in first])"),
              ("option == Q4_OPTIONS[3])", "option == Q4_OPTIONS[3]).upper()")]),
@@ -193,7 +216,7 @@ def test_every_variant_has_valid_numbers_an_existing_neuron_and_a_binding_design
     assert "✘" in said.getvalue()
 
 
-@pytest.mark.parametrize("question, options", [("ps1-q4", 4), ("ps2-q4", 4), ("ps2-q5", 3)])
+@pytest.mark.parametrize("question, options", [("ps1-q4", 4), ("ps2-q4", 4), ("ps2-q5", 3), ("ps3-q4", 4)])
 def test_choice_letters_are_each_students_own_order_of_the_same_options(question, options):
     texts = [f"option {i}" for i in range(options)]
     orders = set()
@@ -202,3 +225,60 @@ def test_choice_letters_are_each_students_own_order_of_the_same_options(question
         assert sorted(letters) == list("abcd"[:options]) and sorted(letters.values()) == texts
         orders.add(tuple(letters.values()))
     assert len(orders) == math.factorial(options)  # every order occurs: a neighbour's letter tells nothing
+
+
+def reference_decoder(target: int) -> list:
+    last = 3 if target % 2 == 0 else 2
+    return [Upsample(2), Conv2d(16, 8, 3, padding=1), ReLU(), Upsample(2),
+            Conv2d(8, 1, last, padding=(target - 33 + last) // 2)]
+
+
+def trivial_decoders(target: int) -> dict:
+    """Decoders the rules must refuse: each reaches ``target`` by a way around the question."""
+    return {
+        "one large stride-1 transposed convolution": [ConvTranspose2d(16, 1, target - 7)],
+        "one step of stride 4": [ConvTranspose2d(16, 1, 4, stride=4), Conv2d(1, 1, 33 - target, padding=0)
+                                 if target < 32 else ConvTranspose2d(1, 1, target - 31)],
+        "upsampling by 4 at once": [Upsample(4), Conv2d(16, 1, 3, padding=(target - 30) // 2)]
+        if target % 2 == 0 else [Upsample(4), Conv2d(16, 1, 2, padding=(target - 31) // 2)],
+        "kernel 3, stride 2 (a checkerboard)": [
+            ConvTranspose2d(16, 4, 3, stride=2, padding=1, output_padding=1), ReLU(),
+            ConvTranspose2d(4, 1, 3, stride=2, padding=(34 - target) // 2, output_padding=(target + 1) % 2)],
+        "16 maps all the way": [ConvTranspose2d(16, 16, 4, stride=2, padding=1), ReLU(),
+                                ConvTranspose2d(16, 1, 4, stride=2, padding=1), ConvTranspose2d(1, 1, target - 31)]
+        if target > 31 else [ConvTranspose2d(16, 16, 4, stride=2, padding=1), ReLU(),
+                             ConvTranspose2d(16, 1, 4, stride=2, padding=1), Conv2d(1, 1, 33 - target)],
+        "upsampling only": [Upsample(2), Upsample(2)],
+        "the wrong size": reference_decoder(target)[:-1] + [Conv2d(8, 1, 1)] if target != 32 else
+        reference_decoder(target)[:-1] + [Conv2d(8, 1, 2)],
+    }
+
+
+def test_every_ps3_variant_has_a_valid_layer_a_reached_pixel_and_a_binding_decoder_question():
+    combos, seen = set(), set()
+    for student_id in IDS:
+        g = check.growing_variant(student_id)
+        up = check.variant_transposed(g)
+        t = g["transposed"]
+        assert 1 <= t["output_padding"] < t["stride"]  # it always matters, and PyTorch accepts it
+        assert up.output_size(t["input_size"])[0] >= t["input_size"]  # it grows the map
+        stack = check.variant_growing_stack(g)
+        assert projective_field(stack, g["pixel"], check.PF_INPUT) is not None, (student_id, g)
+        seen.add((g["stack"][3], g["pixel"][0] in (0, check.PF_INPUT - 1)))
+        combos.add((g["target"], g["budget"]))
+    assert {kernel for kernel, _ in seen} == {2, 3, 4}
+    with contextlib.redirect_stdout(io.StringIO()) as said:
+        for target, budget in sorted(combos):
+            assert check.check_decoder(reference_decoder(target), target, budget)
+            for name, decoder in trivial_decoders(target).items():
+                assert not check.check_decoder(decoder, target, budget), (name, target, budget)
+    assert "✘" in said.getvalue()
+
+
+def test_the_trivial_decoders_reach_the_target_size_so_another_rule_refuses_them():
+    """Each trivial decoder really is an answer of the right size: the rules, not a typo, refuse it."""
+    for target in (30, 31, 32, 33, 34):
+        for name, decoder in trivial_decoders(target).items():
+            if name in ("upsampling only", "the wrong size"):
+                continue
+            assert receptive_fields(decoder, 8)[-1].output_size == (target, target), (name, target)

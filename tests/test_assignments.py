@@ -30,16 +30,22 @@ ASSIGNMENTS = {
                                      "q5_test": 2},
             ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test",
             "without multiplying by the jump"),
+    "ps3": ("ps3_growing_maps", {"setup": 0, "q1_test": 2, "q2_test": 2, "q3_test": 2, "q4_test": 2, "q5_test": 3},
+            ('+ t["output_padding"] + 1', "+ 1"), "q1_test", "you left out output_padding"),
 }
-HAND_GRADED = {"ps2": {"q6_answer": 2}}
+HAND_GRADED = {"ps2": ("ps2_receptive_fields", {"q6_answer": 2}), "ps3": ("ps3_growing_maps", {"q6_answer": 2})}
 # The answers dave copies as values (a copier copies numbers and letters, not the code that made them).
 COPIED = {"ps1": {"q1_answer": ["out_size"], "q2_answer": ["n_maps"], "q4_answer": ["q4_choice", "q4_reason"]},
           "ps2": {"q1_answer": ["rf_sizes"], "q2_answer": ["region"], "q4_answer": ["q4_choice", "q4_reason"],
-                  "q5_answer": ["q5_choice", "q5_reason"]}}
+                  "q5_answer": ["q5_choice", "q5_reason"]},
+          "ps3": {"q1_answer": ["out_size"], "q2_answer": ["field"], "q3_answer": ["standard", "separable"],
+                  "q4_answer": ["q4_choice", "q4_reason"]}}
 STUDENTS = ["alice", "bob", "carol", "dave"]
 SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(image[r:r + k]",
                   "rf_sizes, r, j = [], 1, 1", "dilation=8", "Each neuron of a deeper layer combines",
-                  "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]"]
+                  "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]", "right=Q4_OPTIONS[0]",
+                  "def reached(low, high, layer, n)", "c_in * (k * k + 1)", "Upsample(2), Conv2d(16, 8, 3",
+                  "only for the taps *t* where that is a whole number"]
 
 
 def nbgrader(cwd: Path, *args: str, home: Path) -> str:
@@ -178,13 +184,15 @@ def test_grades_after_the_cycle(cycle, assignment):
     assert sum(scores(course, assignment, "dave").values()) < sum(points.values())
 
 
-def test_hand_graded_question_waits_for_the_grader(cycle):
+@pytest.mark.parametrize("assignment", sorted(HAND_GRADED))
+def test_hand_graded_question_waits_for_the_grader(cycle, assignment):
     from nbgrader.api import Gradebook
 
     course, _ = cycle
+    notebook, cells = HAND_GRADED[assignment]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for cell, points in HAND_GRADED["ps2"].items():
-            grade = gradebook.find_grade(cell, "ps2_receptive_fields", "ps2", "alice")
+        for cell, points in cells.items():
+            grade = gradebook.find_grade(cell, notebook, assignment, "alice")
             assert grade.max_score == points and grade.needs_manual_grade
 
 

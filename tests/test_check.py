@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from rfmaps import Conv2d, MaxPool2d, ReLU, Residual, architectures, check, path_counts, receptive_fields
+from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Residual, Upsample, architectures, check, feature_maps,
+                    input_region, path_counts, projective_field, receptive_fields)
 
 
 def said(capsys) -> str:
@@ -299,3 +300,161 @@ def test_variants_differ_between_students_and_refuse_an_empty_id():
     assert check.variant("Ada.Lovelace") == check.variant("  ada.lovelace")
     with pytest.raises(ValueError, match="student_id"):
         check.variant("  ")
+
+
+# --- assignment 3: growing maps ---------------------------------------------------------------
+
+UP = ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)  # 16 -> 32
+
+
+@pytest.mark.parametrize("layer, n, answer, hint", [
+    (UP, 16, 8, "a convolution's output size"),
+    (UP, 16, 31, "left out output_padding"),
+    (UP, 16, 34, "multiplied n by the stride"),
+    (UP, 16, 36, "added the padding"),
+    (UP, 16, 33, "from one side only"),
+    (ConvTranspose2d(1, 1, 4, stride=3, output_padding=2), 10, 32, "forgot the + 1"),  # right: 33
+    (ConvTranspose2d(1, 1, 4, stride=3, output_padding=2), 10, 34, "kernel size k where its reach"),
+    (ConvTranspose2d(1, 1, 5, stride=3, padding=1, output_padding=2), 10, 34, "one side only, after the last row"),
+])
+def test_transposed_size_mistakes_are_named_without_the_answer(capsys, layer, n, answer, hint):
+    assert not check.check_transposed_size(layer, n, answer)
+    text = said(capsys)
+    assert hint in text
+    assert str(layer.output_size((n, n))[0]) not in text.replace(str(answer), "")
+    for form in (np.int64(answer), float(answer), np.array(answer)):
+        assert not check.check_transposed_size(layer, n, form)
+        assert hint in said(capsys)
+
+
+@pytest.mark.parametrize("layer, n", [(UP, 16), (ConvTranspose2d(1, 1, 5, stride=3, padding=2, output_padding=2), 10),
+                                      (ConvTranspose2d(1, 1, 2, stride=2, output_padding=1), 7)])
+def test_trying_every_transposed_size_does_not_single_out_the_right_one(capsys, layer, n):
+    right = layer.output_size((n, n))[0]
+    outcomes = {}
+    for value in range(1, 100):
+        outcomes[value] = (check.check_transposed_size(layer, n, value), said(capsys).replace(str(value), "N"))
+    assert outcomes[right][0]
+    assert sum(outcomes[v] == outcomes[right] for v in outcomes) >= 90
+
+
+@pytest.mark.parametrize("answer, words", [("32", "remove the quotes"), (31.5, "not a whole number"),
+                                           (None, "did you assign"), (0, "at least 1")])
+def test_transposed_size_of_the_wrong_type_gets_a_sentence(capsys, answer, words):
+    assert not check.check_transposed_size(UP, 16, answer)
+    assert words in said(capsys)
+
+
+# conv, strided conv, transposed conv with padding: 16 -> 16 -> 7 -> 14
+GROWING = [Conv2d(1, 4, 3, padding=1), ReLU(), Conv2d(4, 4, 3, stride=2), ReLU(),
+           ConvTranspose2d(4, 1, 3, stride=2, padding=1)]
+
+
+def test_projective_field_check_accepts_the_field_in_any_form(capsys):
+    right = projective_field(GROWING, (6, 9), 16)
+    for form in (right, [list(b) for b in right], np.array(right), np.array(right, dtype=float)):
+        assert check.check_projective_field(GROWING, (6, 9), 16, form)
+        assert "none of the common mistakes" in said(capsys)
+
+
+@pytest.mark.parametrize("pixel, mistake, hint", [
+    ((6, 9), lambda right: ((right[0][0], right[0][1] + 1), right[1]), "one neuron too tall"),
+    ((6, 9), lambda right: (right[1], right[0]), "swapped rows and columns"),
+    ((6, 9), lambda right: input_region(GROWING, (6, 9), 16), "receptive field of the neuron"),
+    ((6, 9), lambda right: projective_field(GROWING, (6, 9), 16, layer=-2), "one layer before the end"),
+    ((6, 9), lambda right: ((0, 40), right[1]), "clipped to the map"),
+    ((6, 9), lambda right: ((5, 2), right[1]), "the first index is the smaller one"),
+])
+def test_projective_field_mistakes_are_named(capsys, pixel, mistake, hint):
+    right = projective_field(GROWING, pixel, 16)
+    wrong = mistake(right)
+    assert wrong != right
+    assert not check.check_projective_field(GROWING, pixel, 16, wrong)
+    assert hint in said(capsys)
+
+
+def test_projective_field_read_without_strides_or_padding_is_named(capsys):
+    for what, hint in (("stride", "left out the strides"), ("padding", "left out the padding")):
+        wrong = check._field_read_without(GROWING, (6, 9), 16, what, (14, 14))
+        assert wrong is not None and wrong != projective_field(GROWING, (6, 9), 16)
+        assert not check.check_projective_field(GROWING, (6, 9), 16, wrong)
+        assert hint in said(capsys)
+
+
+@pytest.mark.parametrize("answer", ["((1, 2), (3, 4))", [1, 2, 3, 4], ((1, 2.5), (3, 4))])
+def test_projective_field_of_the_wrong_type_gets_a_sentence(capsys, answer):
+    assert not check.check_projective_field(GROWING, (6, 9), 16, answer)
+    assert "((top, bottom), (left, right))" in said(capsys)
+
+
+SEPARABLE = [Conv2d(32, 32, 3, padding=1, groups=32), Conv2d(32, 64, 1)]  # 320 + 2112 = 2432
+
+
+@pytest.mark.parametrize("layers, answer, hint", [
+    (SEPARABLE, 288 + 2048, "left out the biases"),
+    (SEPARABLE, 32 * 32 * 9 + 32 + 2112, "counted a grouped convolution as a full one"),
+    (SEPARABLE, 32 * 3 + 32 + 2112, "k · k weights per channel it reads, not k"),
+    ([Conv2d(16, 8, 3)], 8 * 9 + 8, "for *each* channel it reads"),
+    (SEPARABLE, 2112, "count every convolution"),
+    ([ConvTranspose2d(16, 8, 4, stride=2)], 16 * 8 * 16, "left out the biases"),
+])
+def test_parameter_count_mistakes_are_named(capsys, layers, answer, hint):
+    assert not check.check_parameter_count(layers, answer)
+    assert hint in said(capsys)
+
+
+def test_parameter_count_accepts_the_count_in_any_form(capsys):
+    assert check.count_parameters(SEPARABLE) == 2432
+    for form in (2432, 2432.0, np.int64(2432), np.array(2432)):
+        assert check.check_parameter_count(SEPARABLE, form)
+        assert "none of the common mistakes" in said(capsys)
+    assert not check.check_parameter_count(SEPARABLE, "2432") and "remove the quotes" in said(capsys)
+    assert not check.check_parameter_count(SEPARABLE, -1) and "never negative" in said(capsys)
+
+
+def test_count_parameters_counts_transposed_convolutions():
+    assert check.count_parameters([ConvTranspose2d(16, 8, 4, stride=2), Upsample(2), Conv2d(8, 1, 3)]) == \
+        16 * 8 * 16 + 8 + 8 * 9 + 1
+
+
+DECODER = [Upsample(2), Conv2d(16, 8, 3, padding=1), ReLU(), Upsample(2), Conv2d(8, 1, 3, padding=1)]  # 8 -> 32
+
+
+@pytest.mark.parametrize("decoder, words", [
+    ([ConvTranspose2d(16, 1, 25)], "it grows the map in 0 steps"),
+    ([ConvTranspose2d(16, 1, 4, stride=4)], "grows the map 4 times at once"),
+    ([Upsample(4), Conv2d(16, 1, 3, padding=1)], "grows the map 4 times at once"),
+    ([ConvTranspose2d(16, 4, 3, stride=2, padding=1, output_padding=1), ReLU(),
+      ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1)], "overlaps unevenly"),
+    ([ConvTranspose2d(16, 16, 4, stride=2, padding=1), ConvTranspose2d(16, 1, 4, stride=2, padding=1)],
+     "over the budget of 1600"),
+    (DECODER[:-1] + [Conv2d(8, 2, 3, padding=1)], "it ends with 2 maps"),
+    ([Conv2d(8, 16, 3)] + DECODER, "takes 8 channels, but the encoder gives 16"),
+    (DECODER[:-1] + [Conv2d(4, 1, 3, padding=1)], "takes 4 channels, but the layer before gives 8"),
+    (DECODER[:-1] + [Conv2d(8, 1, 3)], "its last map is 30 × 30, the target is 32 × 32"),
+    (DECODER + [Conv2d(1, 1, 40)], "does not run on the encoder's 8 × 8 map"),
+    ("Upsample(2)", "decoder must be a list of layers"),
+])
+def test_decoder_rules_are_named(capsys, decoder, words):
+    assert not check.check_decoder(decoder, 32, 1600)
+    assert words in said(capsys)
+
+
+def test_decoder_that_keeps_every_rule(capsys):
+    assert check.check_decoder(DECODER, 32, 1600)
+    assert "Every rule holds: 32 × 32 × 1 from 8 × 8 × 16 in 2 steps of 2, no uneven overlap, 1233 ≤ 1600" in \
+        said(capsys)
+    even = [ConvTranspose2d(16, 4, 4, stride=2, padding=1), ReLU(), ConvTranspose2d(4, 1, 4, stride=2, padding=1)]
+    assert check.check_decoder(even, 32, 1600)
+
+
+@pytest.mark.parametrize("k", range(1, 7))
+@pytest.mark.parametrize("s", [2, 3])
+@pytest.mark.parametrize("p", [0, 1, 2])
+def test_uneven_overlap_agrees_with_the_output_of_an_all_ones_layer(k, s, p):
+    """Brute force: all-ones weights on an all-ones input give a flat interior exactly when no rule is broken."""
+    layer = ConvTranspose2d(1, 1, k, stride=s, padding=p, weight=np.ones((1, 1, k, k)))
+    grown = feature_maps([layer], np.ones((12, 12)))[-1][0]
+    interior = grown[k + s:-(k + s), k + s:-(k + s)]
+    even = len(set(check._taps_per_phase(layer, 0))) == 1
+    assert even == (interior.min() == interior.max()), (k, s, p, interior)
