@@ -21,13 +21,13 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "title", "title_text", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
+__all__ = ["make_figure", "title", "title_text", "label", "set_label", "colour_bar", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"
 HIGHLIGHT = "#D55E00"  # vermilion (Okabe-Ito palette)
-_HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
+HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
 
 
 def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
@@ -51,7 +51,7 @@ def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
 
 def outline(ax, animated: bool = False, **kwargs) -> Rectangle:
     """An (initially hidden) rectangle outline that shows on dark and bright images."""
-    style = dict(fill=False, edgecolor=HIGHLIGHT, linewidth=2, path_effects=_HALO, zorder=5)
+    style = dict(fill=False, edgecolor=HIGHLIGHT, linewidth=2, path_effects=HALO, zorder=5)
     style.update(kwargs)
     rect = Rectangle((0, 0), 1, 1, visible=False, animated=animated, **style)
     ax.add_patch(rect)
@@ -81,13 +81,45 @@ def title(ax, text: str) -> None:
     """
     box = _TITLES.get(ax)
     if box is None:
-        box = AnnotationBbox(_TitleImage(), (0.5, 1.0), xycoords="axes fraction", xybox=(0, 4),
-                             boxcoords="offset points", box_alignment=(0.5, 0), frameon=False, pad=0,
-                             annotation_clip=False)
-        ax.add_artist(box)
-        _TITLES[ax] = box
+        box = _TITLES[ax] = label(ax, "", (0.5, 1.0), (0.5, 0), offset=(0, 4))
+    set_label(box, text)
+
+
+def label(ax, text: str, xy, alignment=(0.5, 0.5), offset=(0, 0), fontsize: float = 10) -> AnnotationBbox:
+    """A text at ``xy`` (axes fraction), drawn from a cached bitmap like :func:`title`.
+
+    ``alignment`` is the point of the text placed at ``xy`` (``(0, 0)``: its
+    lower left corner), ``offset`` a shift in points. :func:`set_label`
+    changes the text.
+    """
+    box = AnnotationBbox(_TitleImage(fontsize), xy, xycoords="axes fraction", xybox=offset,
+                         boxcoords="offset points", box_alignment=alignment, frameon=False, pad=0,
+                         annotation_clip=False)
+    box.offsetbox.text = text
+    ax.add_artist(box)
+    return box
+
+
+def set_label(box: AnnotationBbox, text: str) -> None:
+    """Change the text of a :func:`label`."""
     box.offsetbox.text = text
     box.stale = True
+
+
+def colour_bar(ax, cmap: str, low: str, high: str, heading: str, where=(0.2, -0.09, 0.6, 0.035)):
+    """A colour bar below ``ax``: ``cmap`` from ``low`` (left) to ``high`` (right), ``heading`` under it.
+
+    Its texts are cached bitmaps, so it costs a redraw little. ``where`` is its
+    box in fractions of ``ax`` (left, bottom, width, height).
+    """
+    bar = ax.inset_axes(where)
+    bar.imshow(np.linspace(0, 1, 64)[None, :], cmap=cmap, aspect="auto", interpolation="nearest")
+    bar.set_xticks([])
+    bar.set_yticks([])
+    label(bar, low, (0, 0.5), (1, 0.5), offset=(-3, 0), fontsize=8)
+    label(bar, high, (1, 0.5), (0, 0.5), offset=(3, 0), fontsize=8)
+    label(bar, heading, (0.5, 0), (0.5, 1), offset=(0, -2), fontsize=8)
+    return bar
 
 
 def title_text(ax) -> str:
@@ -199,7 +231,7 @@ def mosaic(maps: np.ndarray, gap: Optional[int] = None):
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     gap = max(1, min(h, w) // 8) if gap is None else gap
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
     for i, one in enumerate(maps):  # a loop over at most a few dozen maps
         scale = np.abs(one).max()
         r, c = divmod(i, cols)

@@ -26,6 +26,9 @@ EXPLORERS = {
     "conv": lambda: ConvExplorer("disk", size=24),
     "stack": lambda: StackExplorer("checkerboard", depth=3, size=32),
     "erf": lambda: ERFExplorer("letter", depth=2, size=24),
+    # Only the controls taught so far: the others stay fixed at their starting values.
+    "conv-taught": lambda: ConvExplorer("photo (square)", size=24, stride=2, controls=["kernel_size", "kernels"]),
+    "stack-taught": lambda: StackExplorer("disk", depth=2, size=32, dilation=2, controls=["depth", "kernel_size"]),
 }
 
 
@@ -37,12 +40,21 @@ def legal_values(control):
         return [value for _, value in control.options]
     if isinstance(control, widgets.Dropdown):
         return list(control.options)
-    return list(range(control.min, control.max + 1))
+    values = list(range(control.min, control.max + 1))
+    if len(values) > 24:  # kernels go up to 256: both ends, and values spread between
+        values = sorted(set(values[:8] + values[-4:] + values[::len(values) // 12]))
+    return values
+
+
+def value(explorer, name):
+    """What control ``name`` says, whether shown or fixed by ``controls=``."""
+    control = explorer.controls.get(name)
+    return explorer._fixed[name] if control is None else control.value
 
 
 def network_matches_controls(explorer):
     """The layers drawn are the ones the (non-selection) controls describe."""
-    c = {name: control.value for name, control in explorer.controls.items()}
+    c = {name: value(explorer, name) for name in [*explorer.controls, *explorer._fixed]}
     layers = explorer.layers
     if isinstance(explorer, ConvExplorer):
         (conv,) = layers
@@ -73,7 +85,10 @@ def assert_contract(explorer):
     h, w = explorer._state.rows[layer].output_size
     assert (c["row"].max, c["col"].max) == (h - 1, w - 1)
     if "map" in c:
-        assert c["map"].value == explorer.selection.map <= c["map"].max == c["kernels"].value - 1
+        maps = explorer._map_count(explorer._state, layer)
+        assert c["map"].value == explorer.selection.map <= c["map"].max == maps - 1
+        if isinstance(explorer, ConvExplorer):
+            assert maps == value(explorer, "kernels") == len(explorer._state.maps)
     if "layer" in c:
         assert c["layer"].value == layer
     assert network_matches_controls(explorer)
@@ -244,7 +259,14 @@ def test_refused_change_puts_the_control_back_and_keeps_the_picture():
 @pytest.mark.parametrize("make, argument", [
     (lambda: StackExplorer("disk", depth=8, pool=True, size=16), "depth"),
     (lambda: ConvExplorer(kernel_size=20), "kernel_size"),
-    (lambda: ConvExplorer(kernels=100), "kernels"),
+    (lambda: ConvExplorer(kernels=257), "kernels"),
+    (lambda: ConvExplorer(kernels=0), "kernels"),
+    (lambda: ConvExplorer(np.zeros((256, 256)), kernels=129), "kernels"),
+    (lambda: ConvExplorer(controls=["stride", "colour"]), "controls"),
+    (lambda: ConvExplorer(controls="kernels"), "controls"),
+    (lambda: ConvExplorer(controls=["row"]), "controls"),
+    (lambda: StackExplorer(controls=["kernel_size_1"]), "controls"),
+    (lambda: ConvExplorer("disk", size=8, kernel_size=7, dilation=2, controls=["kernels"]), "kernel_size"),
     (lambda: ConvExplorer(kernel_size=2.5), "kernel_size"),
     (lambda: ConvExplorer(stride=True), "stride"),
     (lambda: ConvExplorer("disk", size=8, kernel_size=11), "kernel_size"),
@@ -295,8 +317,10 @@ def test_a_bug_in_a_callback_is_raised_not_hidden(name, monkeypatch):
         raise TypeError("injected")
 
     monkeypatch.setattr(explorer, "_compute", broken)
+    name = next(key for key in explorer.controls if key not in explorer.selection_controls)
+    other = next(v for v in legal_values(explorer.controls[name]) if v != explorer.controls[name].value)
     with pytest.raises(TypeError, match="injected"):
-        explorer.set(image="stripes")
+        explorer.set(**{name: other})
     assert "unexpected TypeError" in explorer.message
 
 
@@ -501,3 +525,73 @@ def test_titles_are_cached_bitmaps_on_a_common_baseline():
     title(ax, "")
     fig.canvas.draw()
     assert (np.asarray(fig.canvas.buffer_rgba())[:40] == empty).all()
+
+
+# --- issue 14: the classic example, controls taught so far, any map of a layer -----------------
+
+def test_the_classic_example_shows_all_100_maps_of_46_by_46():
+    from rfmaps.images import sample
+
+    explorer = ConvExplorer(sample("photo", size=50, square=True), kernel_size=5, kernels=100)
+    assert_honest(explorer)
+    assert explorer._state.maps.shape == (100, 46, 46) and explorer.controls["map"].max == 99
+    assert drawing.title_text(explorer._ax_maps) == "output: 100 maps of 46 × 46"
+    # Every map is drawn: the mosaic holds each map, scaled to its own largest |value|.
+    tiles = explorer._map_art.get_array()
+    for index in (0, 57, 99):
+        top, left = drawing.tile_offset(index, (46, 46), explorer._cols, explorer._gap)
+        one = explorer._state.maps[index]
+        assert np.allclose(tiles[top: top + 46, left: left + 46], one / np.abs(one).max())
+    # A click on the last tile selects a neuron of map 99.
+    top, left = drawing.tile_offset(99, (46, 46), explorer._cols, explorer._gap)
+    x, y = explorer._ax_maps.transData.transform((left + 20, top + 30))
+    explorer._on_click(MouseEvent("button_press_event", explorer.figure.canvas, x, y, button=1))
+    assert explorer.selection == (0, 30, 20, 99)
+    assert_honest(explorer)
+
+
+def test_square_photo_is_one_choice_of_the_image_control_and_is_50_by_50_by_3():
+    explorer = ConvExplorer("disk", kernel_size=5)
+    assert "photo (square)" in explorer.controls["image"].options
+    explorer.set(image="photo (square)")
+    assert explorer._state.image.shape == (50, 50, 3) and explorer._state.maps.shape[1:] == (46, 46)
+    assert_honest(explorer)
+
+
+def test_caption_formula_counts_padding_on_both_sides():
+    explorer = ConvExplorer("disk", size=24, padding=2, kernel_size=3)
+    caption = explorer._caption.value
+    assert "n + 2·padding − dilation·(k − 1)" in caption
+    assert "⌊(24 + 2·2 − 1·(3 − 1) − 1) / 1⌋ + 1 = 26" in caption
+    assert explorer._state.maps.shape[1:] == (26, 26)  # what the engine computed
+
+
+def test_controls_shows_only_the_chosen_and_fixes_the_others():
+    explorer = ConvExplorer("disk", size=24, stride=2, controls=["kernels"])
+    assert set(explorer.controls) == {"kernels", "map", "row", "col"}
+    assert explorer.layers[0].stride == (2, 2) and explorer.layers[0].kernel_size == (3, 3)
+    with pytest.raises(ValueError, match="stride is fixed at 2.*controls"):
+        explorer.set(stride=1)
+    explorer.set(kernels=7)
+    assert explorer.layers[0].stride == (2, 2) and explorer.layers[0].out_channels == 7
+    assert_honest(explorer)
+    shown = explorer.widget.children[0].children
+    assert all(any(c is control for c in shown) for control in explorer.controls.values())
+    stack = StackExplorer("disk", size=32, depth=2, stride=2, controls=["kernel_size"])
+    assert {"kernel_size_1", "kernel_size_8"} <= set(stack.controls) and "stride_1" not in stack.controls
+    assert all(layer.stride == (2, 2) for layer in stack.layers if type(layer).__name__ == "Conv2d")
+
+
+def test_stack_shows_any_map_of_each_layer():
+    explorer = StackExplorer("photo", depth=3, size=32)
+    explorer.set(map=5)
+    assert explorer.selection.map == 5
+    assert_honest(explorer)
+    for b, art in enumerate(explorer._map_arts[:3]):
+        one = explorer._state.maps[b][5]
+        assert np.allclose(art.get_array(), one / np.abs(one).max())
+    explorer.set(depth=2)  # the map stays through a change of the network
+    assert explorer.selection.map == 5 and "map 5" in explorer._readout.value
+    explorer.select(1, 1, layer=-1)
+    assert explorer.selection.map == 5
+    assert_honest(explorer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -77,6 +77,10 @@ class ERFExplorer(Explorer):
     relu : bool, default True
     size : int, default 64
         Side of the sample images (8 to 256).
+    controls : list of str, optional
+        The controls to show, from ``'image'``, ``'depth'``, ``'kernel_size'``,
+        ``'dilation'``, ``'weights'``, ``'relu'`` (default: all); the others
+        keep their starting values.
 
     Raises
     ------
@@ -93,7 +97,8 @@ class ERFExplorer(Explorer):
     figsize = (9.5, 3.4)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
-                 weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None):
+                 weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None):
         given = dict(depth=depth, kernel_size=kernel_size, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["weights"] = check_choice(weights, "weights", WEIGHTS)
@@ -102,7 +107,7 @@ class ERFExplorer(Explorer):
         # setting and weight, the name stands for the image (fixed per explorer). Bound:
         # 16 MB (one field of a 256 x 256 image takes 0.5 MB, of a 64 x 64 one 32 kB).
         self._fields = Cache(16 * 2 ** 20)
-        super().__init__(image, size, blit=blit)
+        super().__init__(image, size, blit=blit, controls=controls)
 
     def _make_controls(self):
         s = self._start
@@ -120,11 +125,11 @@ class ERFExplorer(Explorer):
         }
 
     def _compute(self):
-        c = self.controls
+        value = self._value
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
-        layers = erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value, channels,
-                           c["weights"].value, c["relu"].value)
+        layers = erf_stack(value("depth"), value("kernel_size"), value("dilation"), channels,
+                           value("weights"), value("relu"))
         rows = receptive_fields(layers, image.shape[:2])
         return _State(layers, image.shape[:2], rows, image)
 
@@ -160,7 +165,7 @@ class ERFExplorer(Explorer):
 
     def _field(self, state):
         position = tuple(self._selection[1:3])
-        key = (self.controls["image"].value, state.layers, position)
+        key = (self._value("image"), state.layers, position)
         return self._fields.get(key, lambda: frozen(effective_receptive_field(state.layers, position, state.image)))
 
     def _draw(self, state: _State):

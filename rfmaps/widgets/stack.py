@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -27,7 +27,7 @@ class _State(NamedTuple):
     rows: tuple  # receptive_fields(layers, input_size)
     image: np.ndarray
     ends: tuple  # index in `layers` of the last layer of each block
-    maps: tuple  # map 0 of each block's output
+    maps: tuple  # every map of each block's output, (MAPS_PER_LAYER, h, w)
 
 
 # Ranges of the sliders, hence of the starting values.
@@ -39,8 +39,9 @@ class StackExplorer(Explorer):
 
     Each block's convolution is padded by ``dilation * (kernel_size - 1) // 2``
     so only stride and pooling shrink the maps. One feature map per block is
-    shown (the block's output); click a neuron in any of them to see its
-    receptive field on the input and on every block in between.
+    shown (the block's output; the ``map`` control picks which of its 8);
+    click a neuron in any of them to see its receptive field on the input and
+    on every block in between.
 
     ``layer`` counts in ``.layers`` (three or two layers per block), as in
     :func:`rfmaps.input_region`; the neurons on show are those of the layer
@@ -58,6 +59,11 @@ class StackExplorer(Explorer):
         Start with a 2 x 2 max pool after every block.
     size : int, default 64
         Side of the sample images (8 to 256).
+    controls : list of str, optional
+        The controls to show, from ``'image'``, ``'depth'``, ``'kernel_size'``,
+        ``'stride'``, ``'dilation'``, ``'pool'`` (each per-layer name stands for
+        that control of every layer; default: all). The others keep their
+        starting values; the layer, row and col controls always show.
 
     Raises
     ------
@@ -74,18 +80,19 @@ class StackExplorer(Explorer):
     """
 
     figsize = (9.5, 5.2)
-    selection_controls = ("layer", "row", "col")
+    selection_controls = ("layer", "map", "row", "col")
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None):
+                 dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None):
         given = dict(depth=depth, kernel_size=kernel_size, stride=stride, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["pool"] = check_bool(pool, "pool")
-        # Map 0 of every block's output; key: (image name, layers): the layers hold every
-        # setting, the name stands for the image (fixed per explorer). Bound: 16 MB (a
-        # 256 x 256 image at depth 8 takes 2 MB).
-        self._maps = Cache(16 * 2 ** 20)
-        super().__init__(image, size, blit=blit)
+        # Every map of every block's output; key: (image name, layers): the layers hold
+        # every setting, the name stands for the image (fixed per explorer). Bound: 64 MB
+        # (a 256 x 256 image at depth 8 takes 16 MB as float32).
+        self._maps = Cache(64 * 2 ** 20)
+        super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------
     def _make_controls(self):
@@ -97,28 +104,30 @@ class StackExplorer(Explorer):
             "layer": widgets.SelectionSlider(options=[("1", 0)], value=0, description="neuron in layer",
                                              continuous_update=False, style={"description_width": "initial"},
                                              layout=widgets.Layout(width="220px")),
+            "map": slider("map", 0, 0, MAPS_PER_LAYER - 1),
             "row": slider("row", 0, 0, 0),
             "col": slider("col", 0, 0, 0),
         }
+        # Wide enough that each value of the short ranges is a clear step of the handle.
         for i in range(1, MAX_DEPTH + 1):
             controls[f"kernel_size_{i}"] = slider(f"{i}: kernel", s["kernel_size"], *RANGES["kernel_size"],
-                                                  width="170px")
-            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="150px")
-            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="150px")
+                                                  width="250px")
+            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="210px")
+            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="210px")
             controls[f"pool_{i}"] = widgets.Checkbox(value=s["pool"], description="max pool 2×2",
                                                      indent=False, layout=widgets.Layout(width="120px"))
         return controls
 
     def _control_rows(self):
         c = self.controls
-        top = widgets.HBox([c[n] for n in ("image", "depth", "layer", "row", "col")],
+        top = widgets.HBox([c[n] for n in ("image", "depth", "layer", "map", "row", "col") if n in c],
                            layout=widgets.Layout(flex_flow="row wrap"))
         # One row of controls per layer; rows sit side by side only where the
         # notebook is wide enough, so no control is ever cut off at the edge.
+        names = [n for n in ("kernel_size", "stride", "dilation", "pool") if f"{n}_1" in c]
         self._block_rows = [
-            widgets.HBox([c[f"{n}_{i}"] for n in ("kernel_size", "stride", "dilation", "pool")],
-                         layout=widgets.Layout(margin="0 16px 0 0"))
-            for i in range(1, MAX_DEPTH + 1)]
+            widgets.HBox([c[f"{n}_{i}"] for n in names], layout=widgets.Layout(margin="0 16px 0 0"))
+            for i in range(1, MAX_DEPTH + 1) if names]
         blocks = widgets.HBox(self._block_rows, layout=widgets.Layout(flex_flow="row wrap"))
         self._show_block_rows()
         return widgets.VBox([top, blocks])
@@ -139,21 +148,24 @@ class StackExplorer(Explorer):
     def _shown_layers(self, state):
         return state.ends
 
+    def _map_count(self, state, layer):
+        return MAPS_PER_LAYER
+
     def _layer_after_change(self, old_state, old_layer, state):
         block = old_state.ends.index(old_layer)  # the same block, or the last one left
         return state.ends[min(block, len(state.ends) - 1)]
 
     # --- state ------------------------------------------------------------------------
     def _compute(self):
-        c = self.controls
+        value = self._value
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
         layers, ends = [], []
-        for i in range(1, c["depth"].value + 1):
-            k, s, d = (c[f"{n}_{i}"].value for n in ("kernel_size", "stride", "dilation"))
+        for i in range(1, value("depth") + 1):
+            k, s, d = (value(f"{n}_{i}") for n in ("kernel_size", "stride", "dilation"))
             layers += [Conv2d(channels, MAPS_PER_LAYER, k, stride=s, padding=d * (k - 1) // 2, dilation=d), ReLU()]
             channels = MAPS_PER_LAYER
-            if c[f"pool_{i}"].value:
+            if value(f"pool_{i}"):
                 layers.append(MaxPool2d(2))
             ends.append(len(layers) - 1)
         layers = tuple(layers)
@@ -162,7 +174,7 @@ class StackExplorer(Explorer):
         except ValueError as error:
             raise ValueError(f"The maps shrink to nothing at depth {len(ends)}: {error}. Lower the depth, "
                              "a stride, or a pooling choice.") from None
-        maps = self._maps.get((c["image"].value, layers), lambda: _block_maps(layers, image, ends))
+        maps = self._maps.get((value("image"), layers), lambda: _block_maps(layers, image, ends))
         return _State(layers, image.shape[:2], rows, image, tuple(ends), maps)
 
     # --- figure ---------------------------------------------------------------------------
@@ -179,9 +191,12 @@ class StackExplorer(Explorer):
             ax.set_yticks([])
         self._boxes = [drawing.outline(ax) for ax in self._axes]
         self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
-        self._overlays = self._boxes + [self._neuron_box]
-        self._caption.value = (f"Each panel shows feature map 0 of the {MAPS_PER_LAYER} maps of its layer, "
-                               "titled with its receptive-field size; the table below gives all sizes. "
+        # The map on show is part of the selection: the maps are overlays, redrawn with it.
+        self._overlays = self._map_arts + self._boxes + [self._neuron_box]
+        self._caption.value = (f"Each panel shows one feature map of the {MAPS_PER_LAYER} maps of its layer "
+                               "(the map control picks which: the same number in every layer), scaled to its "
+                               "largest |value| (orange positive, purple negative), and is titled with its "
+                               "receptive-field size; the table below gives all sizes. "
                                "Click a neuron in any layer (or use the row and col sliders): its receptive "
                                "field is outlined on the input and on every layer before it.")
 
@@ -205,11 +220,10 @@ class StackExplorer(Explorer):
         drawing.title(self._axes[0], f"input {size_text(state.input_size)}")
         for b, ax in enumerate(self._axes[1:]):
             ax.set_visible(b < len(state.ends))
+            self._map_arts[b].set_visible(b < len(state.ends))  # drawn as an overlay, even on a hidden axes
             if b >= len(state.ends):
                 continue
-            one = state.maps[b]
-            scale = np.abs(one).max()
-            drawing.set_image(self._map_arts[b], one / scale if scale > 0 else one)
+            drawing.set_image(self._map_arts[b], state.maps[b][0])  # extent and limits; the map comes with the selection
             row = state.rows[state.ends[b]]
             drawing.title(ax, f"layer {b + 1}: rf {row.rf_size[0]}")
         self._table.value = self._table_html(state)
@@ -236,8 +250,12 @@ class StackExplorer(Explorer):
 
     def _draw_selection(self):
         state = self._state
-        end, row, col, _ = self._selection
+        end, row, col, index = self._selection
         block = state.ends.index(end)
+        for b, maps in enumerate(state.maps):
+            one = maps[index]
+            scale = np.abs(one).max()
+            self._map_arts[b].set_data(one / scale if scale > 0 else one)
         drawing.set_region(self._boxes[0], self.region)
         for b in range(MAX_DEPTH):
             box = self._boxes[b + 1]
@@ -258,12 +276,13 @@ class StackExplorer(Explorer):
         seen = "nothing but padding" if region is None else (
             f"input rows {region[0][0]} to {region[0][1]} and columns {region[1][0]} to {region[1][1]}")
         self._readout.value = (
-            f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b> (.layers[{end}]): receptive field "
+            f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
+            f"value {state.maps[block][index, row, col]:.3f}; receptive field "
             f"{size_text(rf)} pixels, of which it sees {html.escape(seen)}. "
             f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart.")
 
 
 def _block_maps(layers, image, ends) -> tuple:
-    """Map 0 of each block's output, from one pass through the whole stack."""
+    """Every map of each block's output, from one pass through the whole stack."""
     maps = feature_maps(layers, image)
-    return tuple(frozen(maps[end][0].copy()) for end in ends)  # copies: the rest of each output is freed
+    return tuple(frozen(maps[end]) for end in ends)
