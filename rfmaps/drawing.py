@@ -21,13 +21,13 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "title", "title_text", "label", "set_label", "colour_bar", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
+__all__ = ["make_figure", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"
 HIGHLIGHT = "#D55E00"  # vermilion (Okabe-Ito palette)
-HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
+HALO = _HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
 
 
 def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
@@ -104,6 +104,46 @@ def set_label(box: AnnotationBbox, text: str) -> None:
     """Change the text of a :func:`label`."""
     box.offsetbox.text = text
     box.stale = True
+
+
+def pixel_ticks(ax, size, most: int = 6) -> None:
+    """Mark rows and columns of an image of ``size = (h, w)`` on the left and bottom of ``ax``.
+
+    Ticks fall on multiples of a round step (1, 2, 5, 10, 20, 25, 50...) with
+    at most ``most`` per side, labelled with the pixel index, so a row or
+    column a readout quotes can be found on the picture. Labels are cached
+    bitmaps (see :func:`title`); a call with a new size moves them.
+
+    Examples
+    --------
+    >>> fig = make_figure((2, 2), interactive=False)
+    >>> ax = fig.add_subplot()
+    >>> pixel_ticks(ax, (50, 30))
+    >>> [int(t) for t in ax.get_yticks()], [int(t) for t in ax.get_xticks()]
+    ([0, 10, 20, 30, 40], [0, 5, 10, 15, 20, 25])
+    """
+    labels = _TICKS.get(ax)
+    if labels is None:
+        ax.tick_params(labelbottom=False, labelleft=False, length=3, width=0.8)
+        labels = _TICKS[ax] = ([], [])
+    for axis, (n, pool) in enumerate(zip(size, labels)):
+        step = next(s for s in _STEPS if n <= s * most) if n > most else 1
+        positions = list(range(0, n, step))
+        (ax.set_yticks if axis == 0 else ax.set_xticks)(positions)
+        while len(pool) < len(positions):
+            # Rows on the left edge, columns under the bottom edge.
+            pool.append(label(ax, "", (0, 0), (1, 0.5), offset=(-4, 0), fontsize=7) if axis == 0 else
+                        label(ax, "", (0, 0), (0.5, 1), offset=(0, -4), fontsize=7))
+            pool[-1].xycoords = ("axes fraction", "data") if axis == 0 else ("data", "axes fraction")
+        for i, box in enumerate(pool):
+            box.set_visible(i < len(positions))
+            if i < len(positions):
+                box.xy = (0, positions[i]) if axis == 0 else (positions[i], 0)
+                set_label(box, str(positions[i]))
+
+
+_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
+_TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> (row labels, column labels)
 
 
 def colour_bar(ax, cmap: str, low: str, high: str, heading: str, where=(0.2, -0.09, 0.6, 0.035)):

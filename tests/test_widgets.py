@@ -595,3 +595,21 @@ def test_stack_shows_any_map_of_each_layer():
     explorer.select(1, 1, layer=-1)
     assert explorer.selection.map == 5
     assert_honest(explorer)
+
+
+def test_input_panels_carry_pixel_ticks_and_maps_a_colour_bar():
+    """Readouts quote input rows and columns: the input panel has them marked, at the pixels' centres."""
+    from rfmaps.drawing import _TICKS
+
+    for explorer, ax in ((ConvExplorer("photo", size=50), "_ax_in"), (ERFExplorer("disk", size=24), "_ax_in"),
+                         (StackExplorer("disk", size=32, depth=2), None)):
+        ax = getattr(explorer, ax) if ax else explorer._axes[0]
+        h, w = explorer.input_size
+        rows, cols = list(ax.get_yticks()), list(ax.get_xticks())
+        assert rows[0] == cols[0] == 0 and rows[-1] < h and cols[-1] < w and len(rows) > 2
+        labels = _TICKS[ax]
+        assert [box.offsetbox.text for box in labels[0] if box.get_visible()] == [str(int(r)) for r in rows]
+        # a colour bar: an inset or figure axes holding a gradient image
+        every = explorer.figure.axes + [child for a in explorer.figure.axes for child in a.child_axes]
+        bars = [a for a in every if a.images and a.images[0].get_array().shape == (1, 64)]
+        assert len(bars) == 1

@@ -171,7 +171,7 @@ class ConvExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_facecolor("white")
-        drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "value ÷ largest |value| of its map",
+        drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "each kernel and map ÷ its largest |value|",
                            where=(0.2, -0.06, 0.6, 0.03))
         self._rf_box = drawing.outline(self._ax_in)
         self._taps = self._ax_in.scatter([], [], s=14, c=drawing.HIGHLIGHT, edgecolors="white",
@@ -194,11 +194,11 @@ class ConvExplorer(Explorer):
         fig = self.figure
         fig.set_size_inches(*(self.tall_figsize if tall else self.figsize), forward=True)
         if tall:
-            grid = fig.add_gridspec(2, 2, width_ratios=[1, 2], left=0.02, right=0.98, bottom=0.1,
+            grid = fig.add_gridspec(2, 2, width_ratios=[1, 2], left=0.04, right=0.98, bottom=0.1,
                                     top=0.95, wspace=0.08, hspace=0.2)
             spots = grid[0, 0], grid[1, 0], grid[:, 1]
         else:
-            grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=0.02, right=0.98,
+            grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=0.04, right=0.98,
                                     bottom=0.14, top=0.88, wspace=0.12)
             spots = grid[0, 0], grid[0, 1], grid[0, 2]
         for ax, spot in zip((self._ax_in, self._ax_k, self._ax_maps), spots):
@@ -209,6 +209,7 @@ class ConvExplorer(Explorer):
         self._arrange(len(state.maps) > ONE_ROW_MAPS)
         drawing.set_image(self._input_art, state.image, limits=False)
         drawing.set_padding(self._ax_in, self._pad_frame, state.input_size, layer.pads)
+        drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         channels = layer.in_channels
         drawing.title(self._ax_in, f"input {size_text(state.input_size)} × {channels}")
         kernels, self._k_cols, self._k_gap = drawing.mosaic(state.kernels.sum(axis=1), gap=1)
@@ -222,8 +223,8 @@ class ConvExplorer(Explorer):
         self._caption.value = (
             f"Input: {size_text(state.input_size)} pixels × {channels} channel{'s' if channels > 1 else ''}"
             + (" (zero padding hatched)" if any(layer.pads[0] + layer.pads[1]) else "")
-            + ". Kernels are shown summed over their channels; each feature map is scaled to its own "
-            "largest |value| (orange positive, purple negative).<br>"
+            + ". Kernels are shown summed over their channels; each kernel and each feature map is scaled "
+            "to its own largest |value| (orange positive, purple negative).<br>"
             "Output size, ⌊(n + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
             f"height {output_size_formula(layer, state.input_size[0], 0)}, "
             f"width {output_size_formula(layer, state.input_size[1], 1)}.")

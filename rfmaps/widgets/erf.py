@@ -135,7 +135,7 @@ class ERFExplorer(Explorer):
 
     def _build(self):
         fig = self.figure
-        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.03, right=0.98, bottom=0.13,
+        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.05, right=0.98, bottom=0.17,
                                 top=0.9, wspace=0.2)
         self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
         self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
@@ -144,6 +144,8 @@ class ERFExplorer(Explorer):
         drawing.title(self._ax_heat, "effective field")
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
+        drawing.colour_bar(self._ax_heat, drawing.HEAT_CMAP, "0", "1", "|gradient| ÷ its largest value",
+                           where=(0.15, -0.1, 0.7, 0.04))
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
         self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid",
                                              label="theoretical (flat box)")
@@ -170,6 +172,7 @@ class ERFExplorer(Explorer):
 
     def _draw(self, state: _State):
         drawing.set_image(self._input_art, state.image)
+        drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         drawing.set_image(self._heat_art, np.zeros(state.input_size))
         self._ax_line.set_xlim(-0.5, state.input_size[1] - 0.5)
 

@@ -191,8 +191,15 @@ class StackExplorer(Explorer):
             ax.set_yticks([])
         self._boxes = [drawing.outline(ax) for ax in self._axes]
         self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
+        # A ring of fixed size around the neuron's one-pixel box, so the eye finds it.
+        self._neuron_ring = self._axes[1].scatter([], [], s=160, facecolors="none", edgecolors="black",
+                                                  linewidths=1.5, zorder=6, path_effects=drawing.HALO)
+        self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.02])
+        drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
+                           where=(0, 0, 1, 1))
+        self._bar.set_axis_off()
         # The map on show is part of the selection: the maps are overlays, redrawn with it.
-        self._overlays = self._map_arts + self._boxes + [self._neuron_box]
+        self._overlays = self._map_arts + self._boxes + [self._neuron_box, self._neuron_ring]
         self._caption.value = (f"Each panel shows one feature map of the {MAPS_PER_LAYER} maps of its layer "
                                "(the map control picks which: the same number in every layer), scaled to its "
                                "largest |value| (orange positive, purple negative), and is titled with its "
@@ -207,8 +214,11 @@ class StackExplorer(Explorer):
             return
         self._rows = rows
         self.figure.set_size_inches(self.figsize[0], 2.6 * rows, forward=True)
-        grid = self.figure.add_gridspec(rows, 5, left=0.02, right=0.98, bottom=0.03,
+        # Room at the bottom for the colour bar, on the left for the input's pixel ticks.
+        bottom = 0.28 / rows
+        grid = self.figure.add_gridspec(rows, 5, left=0.04, right=0.98, bottom=bottom,
                                         top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
+        self._bar.set_position([0.62, 0.09 / rows, 0.26, 0.05 / rows])
         for i, ax in enumerate(self._axes):
             if i < rows * 5:  # with one row, panels 5 to 8 are hidden anyway
                 ax.set_subplotspec(grid[i // 5, i % 5])
@@ -217,6 +227,7 @@ class StackExplorer(Explorer):
         self._arrange(len(state.ends) + 1)
         self._show_block_rows()
         drawing.set_image(self._input_art, state.image)
+        drawing.pixel_ticks(self._axes[0], state.input_size)  # the readout quotes input rows and columns
         drawing.title(self._axes[0], f"input {size_text(state.input_size)}")
         for b, ax in enumerate(self._axes[1:]):
             ax.set_visible(b < len(state.ends))
@@ -266,11 +277,16 @@ class StackExplorer(Explorer):
             below = state.layers[state.ends[b] + 1: end + 1]
             size = state.rows[state.ends[b]].output_size
             drawing.set_region(box, input_region(below, (row, col), size))
-        if self._neuron_box.axes is not self._axes[block + 1]:  # move it to the chosen layer's panel
+        panel = self._axes[block + 1]
+        if self._neuron_box.axes is not panel:  # move the marker to the chosen layer's panel
             self._neuron_box.remove()
-            self._axes[block + 1].add_patch(self._neuron_box)
-            self._neuron_box.set_transform(self._axes[block + 1].transData)
+            panel.add_patch(self._neuron_box)
+            self._neuron_box.set_transform(panel.transData)
+            self._neuron_ring.remove()
+            panel.add_collection(self._neuron_ring, autolim=False)
+            self._neuron_ring.set_offset_transform(panel.transData)
         drawing.set_region(self._neuron_box, ((row, row), (col, col)))
+        self._neuron_ring.set_offsets([[col, row]])
         rf = state.rows[end].rf_size
         region = self.region
         seen = "nothing but padding" if region is None else (
