@@ -613,3 +613,25 @@ def test_input_panels_carry_pixel_ticks_and_maps_a_colour_bar():
         every = explorer.figure.axes + [child for a in explorer.figure.axes for child in a.child_axes]
         bars = [a for a in every if a.images and a.images[0].get_array().shape == (1, 64)]
         assert len(bars) == 1
+
+
+def test_stack_select_takes_a_map_and_refuses_one_beyond_the_layer():
+    explorer = StackExplorer("disk", depth=2, size=32)
+    explorer.select(3, 4, layer=-1, map=6)
+    assert explorer.selection.map == 6 and explorer.controls["map"].value == 6
+    assert_honest(explorer)
+    explorer.select(3, 4, layer=-1, map=8)
+    assert "map must be an int from 0 to 7" in explorer.message and explorer.selection.map == 6
+
+
+def test_erf_outline_stays_on_top_of_the_heat_map_after_a_blitted_selection():
+    """Blitting draws the overlays in list order: the heat map must come before its outline."""
+    explorer = ERFExplorer("disk", depth=2, size=24, blit=True)
+    explorer.figure.canvas.draw()
+    explorer.select(5, 5)
+    pixels = np.asarray(explorer.figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+    box = explorer._ax_heat.get_window_extent()
+    height = pixels.shape[0]
+    heat = pixels[int(height - box.y1): int(height - box.y0), int(box.x0): int(box.x1)]
+    vermilion = np.array([0xD5, 0x5E, 0x00])
+    assert (np.abs(heat - vermilion).sum(axis=2) < 30).any()

@@ -748,7 +748,7 @@ def image_control(name: str) -> widgets.Dropdown:
     """A choice of sample images, plus the caller's own array when there is one."""
     options = (["your image"] if name == "your image" else []) + image_names()
     return widgets.Dropdown(options=options, value=name, description="image",
-                            layout=widgets.Layout(width="200px"))
+                            layout=widgets.Layout(width="240px"))  # room for 'photo (square)'
 
 
 def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:

@@ -119,7 +119,8 @@ class ConvExplorer(Explorer):
             "stride": slider("stride", s["stride"], *RANGES["stride"]),
             "padding": slider("padding", s["padding"], *RANGES["padding"]),
             "dilation": slider("dilation", s["dilation"], *RANGES["dilation"]),
-            "kernels": slider("kernels", s["kernels"], *RANGES["kernels"]),
+            # Up to 256 values: a longer track, so a drag can still land on each one.
+            "kernels": slider("kernels", s["kernels"], *RANGES["kernels"], width="360px"),
             "map": slider("map", 0, 0, s["kernels"] - 1),
             "row": slider("neuron row", 0, 0, 0),
             "col": slider("neuron col", 0, 0, 0),
@@ -275,7 +276,7 @@ class ConvExplorer(Explorer):
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of feature map {index}</b> ({name}) has value "
             f"{state.maps[index, row, col]:.3f}. {reads}: a {kh} × {kw} window "
-            f"through all {channels} channel{'s' if channels > 1 else ''}, so it weighs "
+            f"{f'through all {channels} channels' if channels > 1 else 'of its one channel'}, so it weighs "
             f"{kh} × {kw} × {channels} = {kh * kw * channels} input values.{holes}{padding}"
             f"<br>Every one of the {n} maps has a neuron at this position with the same receptive "
             f"field; they differ only in the kernel they apply."

@@ -158,7 +158,8 @@ class ERFExplorer(Explorer):
         drawing.title(self._ax_line, "the neuron's centre row, by column")
         # The heat map and both curves change with the neuron: they are overlays, so a
         # new selection is blitted like the outlines (no text or ticks redrawn).
-        self._overlays = self._boxes + [self._heat_art, self._box_line, self._erf_line]
+        # Blitting draws them in this order: the heat map first, or it covers its outline.
+        self._overlays = [self._heat_art] + self._boxes + [self._box_line, self._erf_line]
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "

@@ -250,6 +250,11 @@ class StackExplorer(Explorer):
                 f"<th>jump</th></tr></thead><tbody>{cells}</tbody></table>")
 
     # --- selection ------------------------------------------------------------------------
+    def select(self, row: int, col: int, layer: int = -1, map: Optional[int] = None) -> None:
+        """Select neuron ``(row, col)`` of feature map ``map`` (the map on show by default)
+        of the output of ``layers[layer]`` (the ReLU or pool that ends a block, or -1)."""
+        self._guarded(self._apply_selection, row, col, layer, map)
+
     def _click(self, event):
         if event.inaxes not in self._axes[1:]:
             return None
