@@ -16,6 +16,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
@@ -111,8 +112,9 @@ def pixel_ticks(ax, size, most: int = 6) -> None:
 
     Ticks fall on multiples of a round step (1, 2, 5, 10, 20, 25, 50...) with
     at most ``most`` per side, labelled with the pixel index, so a row or
-    column a readout quotes can be found on the picture. Labels are cached
-    bitmaps (see :func:`title`); a call with a new size moves them.
+    column a readout quotes can be found on the picture. The labels are
+    cached bitmaps placed by one artist (see :func:`title`): a dozen text
+    labels would add several milliseconds to every redraw.
 
     Examples
     --------
@@ -125,25 +127,55 @@ def pixel_ticks(ax, size, most: int = 6) -> None:
     labels = _TICKS.get(ax)
     if labels is None:
         ax.tick_params(labelbottom=False, labelleft=False, length=3, width=0.8)
-        labels = _TICKS[ax] = ([], [])
-    for axis, (n, pool) in enumerate(zip(size, labels)):
+        labels = _TICKS[ax] = _TickLabels()
+        ax.add_artist(labels)
+    positions = []
+    for n in size:
         step = next(s for s in _STEPS if n <= s * most) if n > most else 1
-        positions = list(range(0, n, step))
-        (ax.set_yticks if axis == 0 else ax.set_xticks)(positions)
-        while len(pool) < len(positions):
-            # Rows on the left edge, columns under the bottom edge.
-            pool.append(label(ax, "", (0, 0), (1, 0.5), offset=(-4, 0), fontsize=7) if axis == 0 else
-                        label(ax, "", (0, 0), (0.5, 1), offset=(0, -4), fontsize=7))
-            pool[-1].xycoords = ("axes fraction", "data") if axis == 0 else ("data", "axes fraction")
-        for i, box in enumerate(pool):
-            box.set_visible(i < len(positions))
-            if i < len(positions):
-                box.xy = (0, positions[i]) if axis == 0 else (positions[i], 0)
-                set_label(box, str(positions[i]))
+        positions.append(list(range(0, n, step)))
+    ax.set_yticks(positions[0])
+    ax.set_xticks(positions[1])
+    labels.rows, labels.cols = positions
+    labels.stale = True
 
 
 _STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
-_TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> (row labels, column labels)
+_TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> its _TickLabels
+
+
+class _TickLabels(Artist):
+    """Row numbers left of an axes and column numbers below it, each a cached bitmap."""
+
+    def __init__(self, fontsize: float = 7):
+        super().__init__()
+        self.rows, self.cols, self.fontsize = [], [], fontsize
+        # Agg draws only from writeable arrays, and _text_pixels shares read-only ones.
+        # Key: (text, dpi), both decide the pixels; bound: a few dozen numbers of ~0.5 kB.
+        self._pixels = {}
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        ax, dpi = self.axes, renderer.dpi
+        gap = 4 * dpi / 72  # 4 points between the axes and a label
+        gc = renderer.new_gc()
+        for axis, values in ((0, self.rows), (1, self.cols)):
+            for value in values:
+                key = (value, dpi)
+                if key not in self._pixels:
+                    # flipped: draw_image counts rows from the bottom
+                    self._pixels[key] = _text_pixels(str(value), self.fontsize, dpi)[::-1].copy()
+                pixels = self._pixels[key]
+                h, w = pixels.shape[:2]
+                if axis == 0:
+                    _, y = ax.transData.transform((0, value))
+                    x, y = ax.bbox.x0 - gap - w, y - h / 2
+                else:
+                    x, _ = ax.transData.transform((value, 0))
+                    x, y = x - w / 2, ax.bbox.y0 - gap - h
+                renderer.draw_image(gc, round(x), round(y), pixels)
+        gc.restore()
+        self.stale = False
 
 
 def colour_bar(ax, cmap: str, low: str, high: str, heading: str, where=(0.2, -0.09, 0.6, 0.035)):

@@ -608,7 +608,7 @@ def test_input_panels_carry_pixel_ticks_and_maps_a_colour_bar():
         rows, cols = list(ax.get_yticks()), list(ax.get_xticks())
         assert rows[0] == cols[0] == 0 and rows[-1] < h and cols[-1] < w and len(rows) > 2
         labels = _TICKS[ax]
-        assert [box.offsetbox.text for box in labels[0] if box.get_visible()] == [str(int(r)) for r in rows]
+        assert (labels.rows, labels.cols) == ([int(r) for r in rows], [int(c) for c in cols])
         # a colour bar: an inset or figure axes holding a gradient image
         every = explorer.figure.axes + [child for a in explorer.figure.axes for child in a.child_axes]
         bars = [a for a in every if a.images and a.images[0].get_array().shape == (1, 64)]
@@ -635,3 +635,16 @@ def test_erf_outline_stays_on_top_of_the_heat_map_after_a_blitted_selection():
     heat = pixels[int(height - box.y1): int(height - box.y0), int(box.x0): int(box.x1)]
     vermilion = np.array([0xD5, 0x5E, 0x00])
     assert (np.abs(heat - vermilion).sum(axis=2) < 30).any()
+
+
+def test_stack_map_change_redraws_the_figure_and_a_neuron_only_its_overlays():
+    explorer = StackExplorer("photo", depth=2, size=32, blit=True)
+    explorer.figure.canvas.draw()
+    draws = []
+    explorer.figure.canvas.mpl_connect("draw_event", lambda event: draws.append(1))
+    explorer.select(2, 2, layer=-1)  # the same map: a blit of the outlines
+    assert draws == []
+    explorer.set(map=4)  # another map in every panel: a full draw
+    assert draws == [1] and explorer.selection.map == 4
+    one = explorer._state.maps[0][4]
+    assert np.allclose(explorer._map_arts[0].get_array(), one / np.abs(one).max())

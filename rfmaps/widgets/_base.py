@@ -461,11 +461,15 @@ class Explorer:
     # --- selection ---------------------------------------------------------------------
     def _apply_selection(self, row, col, layer=-1, map=None) -> None:
         """Check a neuron, make it the selection, set the controls to it, redraw its overlays."""
-        state = self._state
+        state, before = self._state, self._selection
         self._selection = self._checked(state, row, col, layer, map)
         self._sync_selection_controls()
         self._draw_selection()
-        self._show(full=False)
+        self._show(full=self._redraws_all(before, self._selection))
+
+    def _redraws_all(self, before: Selection, after: Selection) -> bool:
+        """Whether moving the selection changes more than the overlays (then the whole figure is drawn)."""
+        return False
 
     def _checked(self, state, row, col, layer, map) -> Selection:
         count = len(state.layers)

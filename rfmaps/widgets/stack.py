@@ -198,8 +198,8 @@ class StackExplorer(Explorer):
         drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
                            where=(0, 0, 1, 1))
         self._bar.set_axis_off()
-        # The map on show is part of the selection: the maps are overlays, redrawn with it.
-        self._overlays = self._map_arts + self._boxes + [self._neuron_box, self._neuron_ring]
+        self._overlays = self._boxes + [self._neuron_box, self._neuron_ring]
+        self._map_on_show = (None, None)  # (the maps of the state drawn, index of the map shown)
         self._caption.value = (f"Each panel shows one feature map of the {MAPS_PER_LAYER} maps of its layer "
                                "(the map control picks which: the same number in every layer), scaled to its "
                                "largest |value| (orange positive, purple negative), and is titled with its "
@@ -225,16 +225,16 @@ class StackExplorer(Explorer):
 
     def _draw(self, state: _State):
         self._arrange(len(state.ends) + 1)
+        self._map_on_show = (None, None)  # _draw_selection puts the selected map in every panel
         self._show_block_rows()
         drawing.set_image(self._input_art, state.image)
         drawing.pixel_ticks(self._axes[0], state.input_size)  # the readout quotes input rows and columns
         drawing.title(self._axes[0], f"input {size_text(state.input_size)}")
         for b, ax in enumerate(self._axes[1:]):
             ax.set_visible(b < len(state.ends))
-            self._map_arts[b].set_visible(b < len(state.ends))  # drawn as an overlay, even on a hidden axes
             if b >= len(state.ends):
                 continue
-            drawing.set_image(self._map_arts[b], state.maps[b][0])  # extent and limits; the map comes with the selection
+            drawing.set_image(self._map_arts[b], state.maps[b][0])  # extent and limits: the map comes next
             row = state.rows[state.ends[b]]
             drawing.title(ax, f"layer {b + 1}: rf {row.rf_size[0]}")
         self._table.value = self._table_html(state)
@@ -255,6 +255,9 @@ class StackExplorer(Explorer):
         of the output of ``layers[layer]`` (the ReLU or pool that ends a block, or -1)."""
         self._guarded(self._apply_selection, row, col, layer, map)
 
+    def _redraws_all(self, before, after):
+        return before is None or before.map != after.map  # another map in every panel: not an overlay
+
     def _click(self, event):
         if event.inaxes not in self._axes[1:]:
             return None
@@ -268,10 +271,12 @@ class StackExplorer(Explorer):
         state = self._state
         end, row, col, index = self._selection
         block = state.ends.index(end)
-        for b, maps in enumerate(state.maps):
-            one = maps[index]
-            scale = np.abs(one).max()
-            self._map_arts[b].set_data(one / scale if scale > 0 else one)
+        if self._map_on_show[0] is not state.maps or self._map_on_show[1] != index:
+            self._map_on_show = (state.maps, index)
+            for b, maps in enumerate(state.maps):
+                one = maps[index]
+                scale = np.abs(one).max()
+                self._map_arts[b].set_data(one / scale if scale > 0 else one)
         drawing.set_region(self._boxes[0], self.region)
         for b in range(MAX_DEPTH):
             box = self._boxes[b + 1]
