@@ -172,8 +172,7 @@ class ConvExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_facecolor("white")
-        drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "each kernel and map ÷ its largest |value|",
-                           where=(0.2, -0.06, 0.6, 0.03))
+        drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "each kernel and map ÷ its largest |value|")
         self._rf_box = drawing.outline(self._ax_in)
         self._taps = self._ax_in.scatter([], [], s=14, c=drawing.HIGHLIGHT, edgecolors="white",
                                          linewidths=0.8, zorder=6)

@@ -145,7 +145,7 @@ class ERFExplorer(Explorer):
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
         drawing.colour_bar(self._ax_heat, drawing.HEAT_CMAP, "0", "1", "|gradient| ÷ its largest value",
-                           where=(0.15, -0.1, 0.7, 0.04))
+                           width=0.7)
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
         self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid",
                                              label="theoretical (flat box)")

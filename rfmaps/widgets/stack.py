@@ -194,10 +194,10 @@ class StackExplorer(Explorer):
         # A ring of fixed size around the neuron's one-pixel box, so the eye finds it.
         self._neuron_ring = self._axes[1].scatter([], [], s=160, facecolors="none", edgecolors="black",
                                                   linewidths=1.5, zorder=6, path_effects=drawing.HALO)
-        self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.02])
-        drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
-                           where=(0, 0, 1, 1))
+        self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.0])  # an empty place for the colour bar
         self._bar.set_axis_off()
+        drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
+                           width=1, below=0)
         self._overlays = self._boxes + [self._neuron_box, self._neuron_ring]
         self._map_on_show = (None, None)  # (the maps of the state drawn, index of the map shown)
         self._caption.value = (f"Each panel shows one feature map of the {MAPS_PER_LAYER} maps of its layer "
@@ -218,7 +218,7 @@ class StackExplorer(Explorer):
         bottom = 0.28 / rows
         grid = self.figure.add_gridspec(rows, 5, left=0.04, right=0.98, bottom=bottom,
                                         top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
-        self._bar.set_position([0.62, 0.09 / rows, 0.26, 0.05 / rows])
+        self._bar.set_position([0.62, 0.2 / rows, 0.26, 0.0])
         for i, ax in enumerate(self._axes):
             if i < rows * 5:  # with one row, panels 5 to 8 are hidden anyway
                 ax.set_subplotspec(grid[i // 5, i % 5])
