@@ -27,10 +27,10 @@ class _State(NamedTuple):
 
 
 MAX_KERNELS = 256
-# The block of maps may hold at most this many values (32 MB as float32): 256 maps of a
-# 50 x 50 image take 0.6 M, so only an own image larger than 181 x 181 lowers the
-# kernels limit below 256 (to 128 for 256 x 256). The bound uses the input's size;
-# padding adds at most 10 pixels to each side of the output.
+# kernels x input height x input width may be at most this (32 MB as float32): 256 maps
+# of a 50 x 50 image take 0.6 M values, so only an own image larger than 181 x 181 lowers
+# the kernels limit below 256 (to 128 for 256 x 256). Padding can make each output side
+# up to 10 pixels longer than the input's, so a block may exceed the bound by a few percent.
 MAX_MAP_VALUES = 2 ** 23
 # Up to this many maps the panels stand in one row; more get a taller figure in which
 # the block of maps fills the right two thirds, so 100 maps of 46 x 46 keep about one
@@ -60,7 +60,7 @@ class ConvExplorer(Explorer):
         1 to 4.
     kernels : int, default 4
         Number of kernels, hence of feature maps (1 to 256; fewer for an own
-        image larger than 181 × 181, so the block stays within 32 MB). All of
+        image larger than 181 × 181, so the block stays near 32 MB). All of
         them are shown, as a mosaic.
     size : int, default 50
         Side of the sample images, in pixels (8 to 256): ``'photo (square)'``
