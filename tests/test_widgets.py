@@ -12,6 +12,7 @@ import random
 from types import SimpleNamespace
 
 import ipywidgets as widgets
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
@@ -26,6 +27,9 @@ EXPLORERS = {
     "conv": lambda: ConvExplorer("disk", size=24),
     "stack": lambda: StackExplorer("checkerboard", depth=3, size=32),
     "erf": lambda: ERFExplorer("letter", depth=2, size=24),
+    # Only the controls taught so far: the others stay fixed at their starting values.
+    "conv-taught": lambda: ConvExplorer("photo (square)", size=24, stride=2, controls=["kernel_size", "kernels"]),
+    "stack-taught": lambda: StackExplorer("disk", depth=2, size=32, dilation=2, controls=["depth", "kernel_size"]),
 }
 
 
@@ -37,12 +41,21 @@ def legal_values(control):
         return [value for _, value in control.options]
     if isinstance(control, widgets.Dropdown):
         return list(control.options)
-    return list(range(control.min, control.max + 1))
+    values = list(range(control.min, control.max + 1))
+    if len(values) > 24:  # kernels go up to 256: both ends, and values spread between
+        values = sorted(set(values[:8] + values[-4:] + values[::len(values) // 12]))
+    return values
+
+
+def value(explorer, name):
+    """What control ``name`` says, whether shown or fixed by ``controls=``."""
+    control = explorer.controls.get(name)
+    return explorer._fixed[name] if control is None else control.value
 
 
 def network_matches_controls(explorer):
     """The layers drawn are the ones the (non-selection) controls describe."""
-    c = {name: control.value for name, control in explorer.controls.items()}
+    c = {name: value(explorer, name) for name in [*explorer.controls, *explorer._fixed]}
     layers = explorer.layers
     if isinstance(explorer, ConvExplorer):
         (conv,) = layers
@@ -73,7 +86,10 @@ def assert_contract(explorer):
     h, w = explorer._state.rows[layer].output_size
     assert (c["row"].max, c["col"].max) == (h - 1, w - 1)
     if "map" in c:
-        assert c["map"].value == explorer.selection.map <= c["map"].max == c["kernels"].value - 1
+        maps = explorer._map_count(explorer._state, layer)
+        assert c["map"].value == explorer.selection.map <= c["map"].max == maps - 1
+        if isinstance(explorer, ConvExplorer):
+            assert maps == value(explorer, "kernels") == len(explorer._state.maps)
     if "layer" in c:
         assert c["layer"].value == layer
     assert network_matches_controls(explorer)
@@ -244,7 +260,14 @@ def test_refused_change_puts_the_control_back_and_keeps_the_picture():
 @pytest.mark.parametrize("make, argument", [
     (lambda: StackExplorer("disk", depth=8, pool=True, size=16), "depth"),
     (lambda: ConvExplorer(kernel_size=20), "kernel_size"),
-    (lambda: ConvExplorer(kernels=100), "kernels"),
+    (lambda: ConvExplorer(kernels=257), "kernels"),
+    (lambda: ConvExplorer(kernels=0), "kernels"),
+    (lambda: ConvExplorer(np.zeros((256, 256)), kernels=129), "kernels"),
+    (lambda: ConvExplorer(controls=["stride", "colour"]), "controls"),
+    (lambda: ConvExplorer(controls="kernels"), "controls"),
+    (lambda: ConvExplorer(controls=["row"]), "controls"),
+    (lambda: StackExplorer(controls=["kernel_size_1"]), "controls"),
+    (lambda: ConvExplorer("disk", size=8, kernel_size=7, dilation=2, controls=["kernels"]), "kernel_size"),
     (lambda: ConvExplorer(kernel_size=2.5), "kernel_size"),
     (lambda: ConvExplorer(stride=True), "stride"),
     (lambda: ConvExplorer("disk", size=8, kernel_size=11), "kernel_size"),
@@ -295,8 +318,10 @@ def test_a_bug_in_a_callback_is_raised_not_hidden(name, monkeypatch):
         raise TypeError("injected")
 
     monkeypatch.setattr(explorer, "_compute", broken)
+    name = next(key for key in explorer.controls if key not in explorer.selection_controls)
+    other = next(v for v in legal_values(explorer.controls[name]) if v != explorer.controls[name].value)
     with pytest.raises(TypeError, match="injected"):
-        explorer.set(image="stripes")
+        explorer.set(**{name: other})
     assert "unexpected TypeError" in explorer.message
 
 
@@ -501,3 +526,129 @@ def test_titles_are_cached_bitmaps_on_a_common_baseline():
     title(ax, "")
     fig.canvas.draw()
     assert (np.asarray(fig.canvas.buffer_rgba())[:40] == empty).all()
+
+
+# --- issue 14: the classic example, controls taught so far, any map of a layer -----------------
+
+def test_the_classic_example_shows_all_100_maps_of_46_by_46():
+    from rfmaps.images import sample
+
+    explorer = ConvExplorer(sample("photo", size=50, square=True), kernel_size=5, kernels=100)
+    assert_honest(explorer)
+    assert explorer._state.maps.shape == (100, 46, 46) and explorer.controls["map"].max == 99
+    assert drawing.title_text(explorer._ax_maps) == "output: 100 maps of 46 × 46"
+    # Every map is drawn: the mosaic holds each map, scaled to its own largest |value|.
+    tiles = explorer._map_art.get_array()
+    for index in (0, 57, 99):
+        top, left = drawing.tile_offset(index, (46, 46), explorer._cols, explorer._gap)
+        one = explorer._state.maps[index]
+        assert np.allclose(tiles[top: top + 46, left: left + 46], one / np.abs(one).max())
+    # A click on the last tile selects a neuron of map 99.
+    top, left = drawing.tile_offset(99, (46, 46), explorer._cols, explorer._gap)
+    x, y = explorer._ax_maps.transData.transform((left + 20, top + 30))
+    explorer._on_click(MouseEvent("button_press_event", explorer.figure.canvas, x, y, button=1))
+    assert explorer.selection == (0, 30, 20, 99)
+    assert_honest(explorer)
+
+
+def test_square_photo_is_one_choice_of_the_image_control_and_is_50_by_50_by_3():
+    explorer = ConvExplorer("disk", kernel_size=5)
+    assert "photo (square)" in explorer.controls["image"].options
+    explorer.set(image="photo (square)")
+    assert explorer._state.image.shape == (50, 50, 3) and explorer._state.maps.shape[1:] == (46, 46)
+    assert_honest(explorer)
+
+
+def test_caption_formula_counts_padding_on_both_sides():
+    explorer = ConvExplorer("disk", size=24, padding=2, kernel_size=3)
+    caption = explorer._caption.value
+    assert "n + 2·padding − dilation·(k − 1)" in caption
+    assert "⌊(24 + 2·2 − 1·(3 − 1) − 1) / 1⌋ + 1 = 26" in caption
+    assert explorer._state.maps.shape[1:] == (26, 26)  # what the engine computed
+
+
+def test_controls_shows_only_the_chosen_and_fixes_the_others():
+    explorer = ConvExplorer("disk", size=24, stride=2, controls=["kernels"])
+    assert set(explorer.controls) == {"kernels", "map", "row", "col"}
+    assert explorer.layers[0].stride == (2, 2) and explorer.layers[0].kernel_size == (3, 3)
+    with pytest.raises(ValueError, match="stride is fixed at 2.*controls"):
+        explorer.set(stride=1)
+    explorer.set(kernels=7)
+    assert explorer.layers[0].stride == (2, 2) and explorer.layers[0].out_channels == 7
+    assert_honest(explorer)
+    shown = explorer.widget.children[0].children
+    assert all(any(c is control for c in shown) for control in explorer.controls.values())
+    stack = StackExplorer("disk", size=32, depth=2, stride=2, controls=["kernel_size"])
+    assert {"kernel_size_1", "kernel_size_8"} <= set(stack.controls) and "stride_1" not in stack.controls
+    assert all(layer.stride == (2, 2) for layer in stack.layers if type(layer).__name__ == "Conv2d")
+
+
+def test_stack_shows_any_map_of_each_layer():
+    explorer = StackExplorer("photo", depth=3, size=32)
+    explorer.set(map=5)
+    assert explorer.selection.map == 5
+    assert_honest(explorer)
+    for b, art in enumerate(explorer._map_arts[:3]):
+        one = explorer._state.maps[b][5]
+        assert np.allclose(art.get_array(), one / np.abs(one).max())
+    explorer.set(depth=2)  # the map stays through a change of the network
+    assert explorer.selection.map == 5 and "map 5" in explorer._readout.value
+    explorer.select(1, 1, layer=-1)
+    assert explorer.selection.map == 5
+    assert_honest(explorer)
+
+
+def test_input_panels_carry_pixel_ticks_and_maps_a_colour_bar():
+    """Readouts quote input rows and columns: the input panel has them marked, at the pixels' centres."""
+    for explorer, ax in ((ConvExplorer("photo", size=50), "_ax_in"), (ERFExplorer("disk", size=24), "_ax_in"),
+                         (StackExplorer("disk", size=32, depth=2), None)):
+        ax = getattr(explorer, ax) if ax else explorer._axes[0]
+        h, w = explorer.input_size
+        rows, cols = drawing.pixel_tick_positions(ax)
+        assert rows[0] == cols[0] == 0 and rows[-1] < h and cols[-1] < w and len(rows) > 2
+        assert len(set(np.diff(rows))) == 1 and len(rows) <= 6  # one round step, a few ticks
+        # a colour bar: an inset or figure axes holding a gradient image
+        bars = [a for axes in explorer.figure.axes for a in axes.artists if type(a).__name__ == "_ColourBar"]
+        assert len(bars) == 1
+        # ...drawn: both ends of its colour map appear in the picture
+        explorer.figure.canvas.draw()
+        pixels = np.asarray(explorer.figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+        cmap = matplotlib.colormaps[bars[0].cmap]
+        for end in (0.0, 1.0):
+            colour = (np.array(cmap(end)[:3]) * 255).round()
+            assert (np.abs(pixels - colour).sum(axis=2) < 6).any()
+
+
+def test_stack_select_takes_a_map_and_refuses_one_beyond_the_layer():
+    explorer = StackExplorer("disk", depth=2, size=32)
+    explorer.select(3, 4, layer=-1, map=6)
+    assert explorer.selection.map == 6 and explorer.controls["map"].value == 6
+    assert_honest(explorer)
+    explorer.select(3, 4, layer=-1, map=8)
+    assert "map must be an int from 0 to 7" in explorer.message and explorer.selection.map == 6
+
+
+def test_erf_outline_stays_on_top_of_the_heat_map_after_a_blitted_selection():
+    """Blitting draws the overlays in list order: the heat map must come before its outline."""
+    explorer = ERFExplorer("disk", depth=2, size=24, blit=True)
+    explorer.figure.canvas.draw()
+    explorer.select(5, 5)
+    pixels = np.asarray(explorer.figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+    box = explorer._ax_heat.get_window_extent()
+    height = pixels.shape[0]
+    heat = pixels[int(height - box.y1): int(height - box.y0), int(box.x0): int(box.x1)]
+    vermilion = np.array([0xD5, 0x5E, 0x00])
+    assert (np.abs(heat - vermilion).sum(axis=2) < 30).any()
+
+
+def test_stack_map_change_redraws_the_figure_and_a_neuron_only_its_overlays():
+    explorer = StackExplorer("photo", depth=2, size=32, blit=True)
+    explorer.figure.canvas.draw()
+    draws = []
+    explorer.figure.canvas.mpl_connect("draw_event", lambda event: draws.append(1))
+    explorer.select(2, 2, layer=-1)  # the same map: a blit of the outlines
+    assert draws == []
+    explorer.set(map=4)  # another map in every panel: a full draw
+    assert draws == [1] and explorer.selection.map == 4
+    one = explorer._state.maps[0][4]
+    assert np.allclose(explorer._map_arts[0].get_array(), one / np.abs(one).max())

@@ -16,6 +16,8 @@ contract:
   your image (a big one is shrunk).
 
 Starting values outside their ranges raise ``ValueError`` naming the argument.
+``controls=[...]`` shows only the controls named (the ones taught so far); the
+others keep their starting values and ``set()`` refuses them with a message.
 
 :func:`use_interactive_figures` (the first cell of every notebook) makes their
 figures clickable in JupyterLab, VS Code and Colab alike; :class:`Predict`

@@ -24,6 +24,13 @@ afterwards ``.selected == (i, row, col)`` (``i`` made non-negative) and
 ``layer=-1`` is always accepted; a layer the explorer does not draw is
 refused with a message.
 
+``controls=`` picks the controls a student sees (teach in order: the first
+explorer of a series shows only what has been taught). Per-layer controls
+(``kernel_size_1``, ``kernel_size_2``...) are chosen by their common name
+(``kernel_size``); the selection controls always appear. Every other control
+is *fixed*: its starting value holds, ``set()`` refuses to change it and says
+how to show it.
+
 Under ``%matplotlib widget`` (ipympl) the canvas is a widget: clicks select
 neurons and a moved selection is blitted (overlays only). Under the inline
 backend (Colab, VS Code, nbconvert) the figure is shown as an image in an
@@ -36,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
+import re
 import weakref
 from collections import OrderedDict
 from typing import Dict, NamedTuple, Optional, Sequence
@@ -138,10 +146,10 @@ def check_image(image):
     floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
     the array had to be shrunk.
     """
-    from ..images import SAMPLES, as_float_image
+    from ..images import as_float_image
 
     if isinstance(image, str):
-        check_choice(image, "image", list(SAMPLES))
+        check_choice(image, "image", image_names())
         return image, None, ""
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
@@ -242,7 +250,8 @@ class Explorer:
     figsize = (10, 4)
     selection_controls = ("row", "col")
 
-    def __init__(self, image=None, size: int = 48, *, blit: Optional[bool] = None):
+    def __init__(self, image=None, size: int = 48, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None):
         self._size = check_int(size, "size", 8, MAX_IMAGE_SIDE)
         if blit is not None:
             blit = check_bool(blit, "blit")
@@ -271,7 +280,15 @@ class Explorer:
         self._texts = [self._readout, self._caption]  # and the _side() widgets, once laid out
         self.notice = ""
         self._set_notice(notice)
-        self.controls = self._make_controls()
+        self._fixed = {}  # control name -> value, for the controls not chosen with controls=
+        every = self._make_controls()
+        try:
+            self.controls = self._chosen(every, controls)
+        except ValueError:
+            for control in every.values():
+                control.close()
+            self.close()
+            raise
         self._build()
         for artist in self._overlays:
             artist.set_animated(self._blit)
@@ -332,12 +349,37 @@ class Explorer:
 
     def _image(self):
         """The image the ``image`` control names."""
-        from ..images import sample
-
-        name = self.controls["image"].value
+        name = self._value("image")
         if name == "your image":
             return self._own_image
-        return self._images.get(name, lambda: sample(name, size=self._size))
+        return self._images.get(name, lambda: sample_image(name, self._size))
+
+    def _value(self, name: str):
+        """The value of control ``name``, shown or fixed."""
+        control = self.controls.get(name)
+        return self._fixed[name] if control is None else control.value
+
+    def _chosen(self, every: dict, chosen) -> dict:
+        """The controls named in ``chosen`` (None: all), plus the selection controls; the others are fixed."""
+        if chosen is None:
+            return every
+        groups = {}  # what controls= may name -> the controls it shows
+        for key in every:
+            if key not in self.selection_controls:
+                groups.setdefault(re.sub(r"_\d+$", "", key), []).append(key)
+        if isinstance(chosen, str) or not all(isinstance(name, str) for name in chosen):
+            raise ValueError(f"controls must be a list of names from {', '.join(map(repr, groups))}, "
+                             f"got {chosen!r}")
+        for name in chosen:
+            if name not in groups:
+                raise ValueError(f"controls must name some of {', '.join(map(repr, groups))} (row, col and "
+                                 f"the other selection controls always appear), got {name!r}")
+        shown = {key for name in chosen for key in groups[name]} | set(self.selection_controls)
+        for key, control in every.items():
+            if key not in shown:
+                self._fixed[key] = control.value
+                control.close()
+        return {key: control for key, control in every.items() if key in shown}
 
     # --- the common interface ------------------------------------------------------
     @property
@@ -382,6 +424,10 @@ class Explorer:
             (a float or a bool for an integer slider, a value beyond its range).
         """
         for name, value in values.items():
+            if name in self._fixed:
+                group = re.sub(r"_\d+$", "", name)
+                raise ValueError(f"{name} is fixed at {self._fixed[name]!r} in this explorer: add {group!r} "
+                                 f"to its controls=... to let it change")
             if name not in self.controls:
                 raise ValueError(f"no control named {name!r}; controls are {', '.join(self.controls)}")
             control = self.controls[name]
@@ -415,11 +461,15 @@ class Explorer:
     # --- selection ---------------------------------------------------------------------
     def _apply_selection(self, row, col, layer=-1, map=None) -> None:
         """Check a neuron, make it the selection, set the controls to it, redraw its overlays."""
-        state = self._state
+        state, before = self._state, self._selection
         self._selection = self._checked(state, row, col, layer, map)
         self._sync_selection_controls()
         self._draw_selection()
-        self._show(full=False)
+        self._show(full=self._redraws_all(before, self._selection))
+
+    def _redraws_all(self, before: Selection, after: Selection) -> bool:
+        """Whether moving the selection changes more than the overlays (then the whole figure is drawn)."""
+        return False
 
     def _checked(self, state, row, col, layer, map) -> Selection:
         count = len(state.layers)
@@ -672,13 +722,37 @@ def frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def image_control(name: str) -> widgets.Dropdown:
-    """A choice of sample images, plus the caller's own array when there is one."""
+SQUARE_PHOTO = "photo (square)"  # the middle square of the photo: size x size x 3, as in the classic example
+
+
+def image_names() -> list:
+    """The names the ``image`` control offers for samples."""
     from ..images import SAMPLES
 
-    options = (["your image"] if name == "your image" else []) + list(SAMPLES)
+    names = list(SAMPLES)
+    return names[:1] + [SQUARE_PHOTO] + names[1:]
+
+
+def sample_image(name: str, size: int) -> np.ndarray:
+    """The sample image ``name`` (one of :func:`image_names`) at ``size`` pixels.
+
+    Examples
+    --------
+    >>> sample_image("photo (square)", 50).shape
+    (50, 50, 3)
+    """
+    from ..images import sample
+
+    if name == SQUARE_PHOTO:
+        return sample("photo", size=size, square=True)
+    return sample(name, size=size)
+
+
+def image_control(name: str) -> widgets.Dropdown:
+    """A choice of sample images, plus the caller's own array when there is one."""
+    options = (["your image"] if name == "your image" else []) + image_names()
     return widgets.Dropdown(options=options, value=name, description="image",
-                            layout=widgets.Layout(width="200px"))
+                            layout=widgets.Layout(width="240px"))  # room for 'photo (square)'
 
 
 def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:

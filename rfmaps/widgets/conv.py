@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -26,8 +26,19 @@ class _State(NamedTuple):
     kernels: np.ndarray  # (n, C, kh, kw)
 
 
+MAX_KERNELS = 256
+# kernels x input height x input width may be at most this (32 MB as float32): 256 maps
+# of a 50 x 50 image take 0.6 M values, so only an own image larger than 181 x 181 lowers
+# the kernels limit below 256 (to 128 for 256 x 256). Padding can make each output side
+# up to 10 pixels longer than the input's, so a block may exceed the bound by a few percent.
+MAX_MAP_VALUES = 2 ** 23
+# Up to this many maps the panels stand in one row; more get a taller figure in which
+# the block of maps fills the right two thirds, so 100 maps of 46 x 46 keep about one
+# screen pixel per neuron.
+ONE_ROW_MAPS = 16
+
 # Ranges of the sliders, hence of the starting values.
-RANGES = dict(kernel_size=(1, 11), stride=(1, 4), padding=(0, 5), dilation=(1, 4), kernels=(1, 16))
+RANGES = dict(kernel_size=(1, 11), stride=(1, 4), padding=(0, 5), dilation=(1, 4), kernels=(1, MAX_KERNELS))
 
 
 class ConvExplorer(Explorer):
@@ -48,17 +59,25 @@ class ConvExplorer(Explorer):
     dilation : int, default 1
         1 to 4.
     kernels : int, default 4
-        Number of kernels, hence of feature maps (1 to 16).
-    size : int, default 48
-        Side of the sample images, in pixels (8 to 256).
+        Number of kernels, hence of feature maps (1 to 256; fewer for an own
+        image larger than 181 × 181, so the block stays near 32 MB). All of
+        them are shown, as a mosaic.
+    size : int, default 50
+        Side of the sample images, in pixels (8 to 256): ``'photo (square)'``
+        is then exactly 50 × 50 × 3.
     blit : bool, optional
         Redraw only the overlays when the selection moves; by default on for an
         interactive (ipympl) canvas.
+    controls : list of str, optional
+        The controls to show, from ``'image'``, ``'kernel_size'``, ``'stride'``,
+        ``'padding'``, ``'dilation'``, ``'kernels'`` (default: all). The others
+        keep their starting values; the map, row and col controls always show.
 
     Raises
     ------
     ValueError
-        If a starting value is outside its range or the kernel does not fit.
+        If a starting value is outside its range, the kernel does not fit, or
+        ``controls`` names something else.
 
     Examples
     --------
@@ -66,21 +85,30 @@ class ConvExplorer(Explorer):
     >>> explorer.select(10, 12, map=1)
     >>> explorer.selected, explorer.region
     ((0, 10, 12), ((10, 14), (12, 16)))
+
+    The classic example, all 100 maps, with only the controls taught so far:
+
+    >>> explorer = ConvExplorer("photo (square)", kernel_size=5, kernels=100,
+    ...                         controls=["kernel_size", "kernels"])
+    >>> explorer.input_size, explorer._state.maps.shape
+    ((50, 50), (100, 46, 46))
     """
 
     figsize = (9.5, 3.8)
+    tall_figsize = (9.5, 6.6)  # for more than ONE_ROW_MAPS maps
     selection_controls = ("map", "row", "col")
 
     def __init__(self, image="photo", kernel_size: int = 3, stride: int = 1, padding: int = 0,
-                 dilation: int = 1, kernels: int = 4, size: int = 48, *, blit: Optional[bool] = None):
+                 dilation: int = 1, kernels: int = 4, size: int = 50, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None):
         given = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, kernels=kernels)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         # Feature maps of one layer on one image; key: (image name, layer), where the
         # layer holds every setting (and so the kernels); the image name stands for the
         # image because sizes and the own image are fixed per explorer. Bound: 32 MB
-        # (a 256 x 256 image with 16 maps takes 4 MB).
+        # (MAX_MAP_VALUES float32 values: the largest block allowed).
         self._maps = Cache(32 * 2 ** 20)
-        super().__init__(image, size, blit=blit)
+        super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------
     def _make_controls(self):
@@ -91,44 +119,50 @@ class ConvExplorer(Explorer):
             "stride": slider("stride", s["stride"], *RANGES["stride"]),
             "padding": slider("padding", s["padding"], *RANGES["padding"]),
             "dilation": slider("dilation", s["dilation"], *RANGES["dilation"]),
-            "kernels": slider("kernels", s["kernels"], *RANGES["kernels"]),
+            # Up to 256 values: a longer track, so a drag can still land on each one.
+            "kernels": slider("kernels", s["kernels"], *RANGES["kernels"], width="360px"),
             "map": slider("map", 0, 0, s["kernels"] - 1),
             "row": slider("neuron row", 0, 0, 0),
             "col": slider("neuron col", 0, 0, 0),
         }
 
     def _adapt_ranges(self):
-        c = self.controls
+        c, value = self.controls, self._value
         h, w = self._image().shape[:2]
-        pad, dil = c["padding"].value, c["dilation"].value
+        pad, dil = value("padding"), value("dilation")
         # Largest kernel whose dilated span still fits the padded input.
         fits = max(1, min(RANGES["kernel_size"][1], (min(h, w) + 2 * pad - 1) // dil + 1))
-        if self._state is None and c["kernel_size"].value > fits:
-            raise ValueError(
-                f"kernel_size must be at most {fits} here: with dilation={dil} and padding={pad} a larger "
-                f"kernel spans more than the padded {h} × {w} image, got {c['kernel_size'].value}")
-        set_range(c["kernel_size"], 1, fits)
+        # Most kernels whose maps stay within MAX_MAP_VALUES.
+        most = max(1, min(MAX_KERNELS, MAX_MAP_VALUES // (h * w)))
+        for name, high, why in (
+                ("kernel_size", fits, f"with dilation={dil} and padding={pad} a larger kernel spans more than "
+                                      f"the padded {h} × {w} image"),
+                ("kernels", most, f"more maps of this {h} × {w} image would take over 32 MB")):
+            # A fixed value that no longer fits cannot follow: the change is refused.
+            if (self._state is None or name not in c) and value(name) > high:
+                raise ValueError(f"{name} must be at most {high} here: {why}, got {value(name)}")
+            if name in c:
+                set_range(c[name], 1, high)
 
     def _map_count(self, state, layer):
         return len(state.maps)
 
     # --- state ------------------------------------------------------------------------
     def _compute(self):
-        c = self.controls
+        value = self._value
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
-        layer = Conv2d(channels, c["kernels"].value, c["kernel_size"].value, stride=c["stride"].value,
-                       padding=c["padding"].value, dilation=c["dilation"].value)
+        layer = Conv2d(channels, value("kernels"), value("kernel_size"), stride=value("stride"),
+                       padding=value("padding"), dilation=value("dilation"))
         rows = receptive_fields([layer], image.shape[:2])
-        maps = self._maps.get((c["image"].value, layer), lambda: frozen(feature_maps([layer], image)[0]))
+        maps = self._maps.get((value("image"), layer), lambda: frozen(feature_maps([layer], image)[0]))
         return _State((layer,), image.shape[:2], rows, image, maps, layer_weights([layer])[0])
 
     # --- figure ---------------------------------------------------------------------------
     def _build(self):
         fig = self.figure
-        grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=0.02, right=0.98,
-                                bottom=0.04, top=0.88, wspace=0.12)
-        self._ax_in, self._ax_k, self._ax_maps = (fig.add_subplot(grid[0, i]) for i in range(3))
+        self._ax_in, self._ax_k, self._ax_maps = (fig.add_subplot() for _ in range(3))
+        self._tall = None
         self._input_art, self._pad_frame = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input")
         self._kernel_art = self._ax_k.imshow(np.zeros((1, 1)), cmap=drawing.MAP_CMAP, vmin=-1, vmax=1,
                                              interpolation="nearest")
@@ -138,17 +172,44 @@ class ConvExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_facecolor("white")
+        drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "each kernel and map ÷ its largest |value|")
         self._rf_box = drawing.outline(self._ax_in)
         self._taps = self._ax_in.scatter([], [], s=14, c=drawing.HIGHLIGHT, edgecolors="white",
                                          linewidths=0.8, zorder=6)
         self._kernel_box = drawing.outline(self._ax_k, linewidth=1.5)
-        self._neuron_box = drawing.outline(self._ax_maps, linewidth=2, edgecolor="black")
-        self._overlays = [self._rf_box, self._taps, self._kernel_box, self._neuron_box]
+        # The selected map gets a frame, the neuron a ring of fixed size around its
+        # one-pixel box: with 100 maps a neuron is about one screen pixel wide.
+        self._tile_box = drawing.outline(self._ax_maps, linewidth=1.2, edgecolor="black")
+        self._neuron_box = drawing.outline(self._ax_maps, linewidth=1.5, edgecolor="black")
+        self._neuron_ring = self._ax_maps.scatter([], [], s=160, facecolors="none", edgecolors="black",
+                                                  linewidths=1.5, zorder=6, path_effects=drawing.HALO)
+        self._overlays = [self._rf_box, self._taps, self._kernel_box, self._tile_box, self._neuron_box,
+                          self._neuron_ring]
+
+    def _arrange(self, tall: bool) -> None:
+        """Panels in one row for a few maps; for many, the maps fill the right of a taller figure."""
+        if tall == self._tall:
+            return
+        self._tall = tall
+        fig = self.figure
+        fig.set_size_inches(*(self.tall_figsize if tall else self.figsize), forward=True)
+        if tall:
+            grid = fig.add_gridspec(2, 2, width_ratios=[1, 2], left=0.04, right=0.98, bottom=0.1,
+                                    top=0.95, wspace=0.08, hspace=0.2)
+            spots = grid[0, 0], grid[1, 0], grid[:, 1]
+        else:
+            grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=0.04, right=0.98,
+                                    bottom=0.14, top=0.88, wspace=0.12)
+            spots = grid[0, 0], grid[0, 1], grid[0, 2]
+        for ax, spot in zip((self._ax_in, self._ax_k, self._ax_maps), spots):
+            ax.set_subplotspec(spot)
 
     def _draw(self, state: _State):
         layer = state.layers[0]
+        self._arrange(len(state.maps) > ONE_ROW_MAPS)
         drawing.set_image(self._input_art, state.image, limits=False)
         drawing.set_padding(self._ax_in, self._pad_frame, state.input_size, layer.pads)
+        drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         channels = layer.in_channels
         drawing.title(self._ax_in, f"input {size_text(state.input_size)} × {channels}")
         kernels, self._k_cols, self._k_gap = drawing.mosaic(state.kernels.sum(axis=1), gap=1)
@@ -162,9 +223,9 @@ class ConvExplorer(Explorer):
         self._caption.value = (
             f"Input: {size_text(state.input_size)} pixels × {channels} channel{'s' if channels > 1 else ''}"
             + (" (zero padding hatched)" if any(layer.pads[0] + layer.pads[1]) else "")
-            + ". Kernels are shown summed over their channels; each feature map is scaled to its own "
-            "largest |value| (orange positive, purple negative).<br>"
-            "Output size, ⌊(n + padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
+            + ". Kernels are shown summed over their channels; each kernel and each feature map is scaled "
+            "to its own largest |value| (orange positive, purple negative).<br>"
+            "Output size, ⌊(n + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
             f"height {output_size_formula(layer, state.input_size[0], 0)}, "
             f"width {output_size_formula(layer, state.input_size[1], 1)}.")
 
@@ -194,8 +255,10 @@ class ConvExplorer(Explorer):
         dh, dw = layer.dilation
         ys, xs = np.meshgrid(top + dh * np.arange(kh), left + dw * np.arange(kw), indexing="ij")
         self._taps.set_offsets(np.column_stack([xs.ravel(), ys.ravel()]))  # taps on padding show there
-        drawing.set_region(self._neuron_box, ((row, row), (col, col)),
-                           drawing.tile_offset(index, (h, w), self._cols, self._gap))
+        top_left = drawing.tile_offset(index, (h, w), self._cols, self._gap)
+        drawing.set_region(self._neuron_box, ((row, row), (col, col)), top_left)
+        drawing.set_region(self._tile_box, ((0, h - 1), (0, w - 1)), top_left)
+        self._neuron_ring.set_offsets([[top_left[1] + col, top_left[0] + row]])
         drawing.set_region(self._kernel_box, ((0, kh - 1), (0, kw - 1)),
                            drawing.tile_offset(index, (kh, kw), self._k_cols, self._k_gap))
         inside = ((ys >= 0) & (ys < state.input_size[0]) & (xs >= 0) & (xs < state.input_size[1]))
@@ -212,7 +275,7 @@ class ConvExplorer(Explorer):
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of feature map {index}</b> ({name}) has value "
             f"{state.maps[index, row, col]:.3f}. {reads}: a {kh} × {kw} window "
-            f"through all {channels} channel{'s' if channels > 1 else ''}, so it weighs "
+            f"{f'through all {channels} channels' if channels > 1 else 'of its one channel'}, so it weighs "
             f"{kh} × {kw} × {channels} = {kh * kw * channels} input values.{holes}{padding}"
             f"<br>Every one of the {n} maps has a neuron at this position with the same receptive "
             f"field; they differ only in the kernel they apply."

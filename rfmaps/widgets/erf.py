@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -77,10 +77,14 @@ class ERFExplorer(Explorer):
     relu : bool, default True
     size : int, default 64
         Side of the sample images (8 to 256).
+    controls : list of str, optional
+        The controls to show, from ``'image'``, ``'depth'``, ``'kernel_size'``,
+        ``'dilation'``, ``'weights'``, ``'relu'`` (default: all); the others
+        keep their starting values.
     layers : sequence of Layer, optional, keyword-only
         Your own network instead (such as ``rfmaps.from_torch(model)`` or
         ``rfmaps.trained.small_cnn()``), with its weights: the sliders for
-        the network are hidden.
+        the network are not shown (``controls`` defaults to ``['image']``).
 
     Raises
     ------
@@ -97,18 +101,21 @@ class ERFExplorer(Explorer):
     figsize = (9.5, 3.4)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
-                 weights: str = "uniform", relu: bool = True, size: int = 64, *, layers=None,
-                 blit: Optional[bool] = None):
+                 weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None, layers=None):
         given = dict(depth=depth, kernel_size=kernel_size, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["weights"] = check_choice(weights, "weights", WEIGHTS)
         self._start["relu"] = check_bool(relu, "relu")
-        self._fixed = None if layers is None else check_layers(layers)
+        # A given network replaces the one the sliders build; they are then not shown.
+        self._given = None if layers is None else check_layers(layers)
+        if self._given is not None and controls is None:
+            controls = ["image"]
         # Effective fields; key: (image name, layers, (row, col)): the layers hold every
         # setting and weight, the name stands for the image (fixed per explorer). Bound:
         # 16 MB (one field of a 256 x 256 image takes 0.5 MB, of a 64 x 64 one 32 kB).
         self._fields = Cache(16 * 2 ** 20)
-        super().__init__(image, size, blit=blit)
+        super().__init__(image, size, blit=blit, controls=controls)
 
     def _make_controls(self):
         s = self._start
@@ -125,23 +132,18 @@ class ERFExplorer(Explorer):
             "col": slider("neuron col", 0, 0, 0),
         }
 
-    def _control_rows(self):
-        hidden = ("depth", "kernel_size", "dilation", "weights", "relu") if self._fixed else ()
-        return widgets.HBox([w for name, w in self.controls.items() if name not in hidden],
-                            layout=widgets.Layout(flex_flow="row wrap"))
-
     def _compute(self):
-        c = self.controls
+        value = self._value
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
-        layers = self._fixed or erf_stack(c["depth"].value, c["kernel_size"].value, c["dilation"].value,
-                                          channels, c["weights"].value, c["relu"].value)
+        layers = self._given or erf_stack(value("depth"), value("kernel_size"), value("dilation"), channels,
+                                          value("weights"), value("relu"))
         rows = receptive_fields(layers, image.shape[:2])
         return _State(layers, image.shape[:2], rows, image)
 
     def _build(self):
         fig = self.figure
-        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.03, right=0.98, bottom=0.13,
+        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.05, right=0.98, bottom=0.17,
                                 top=0.9, wspace=0.2)
         self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
         self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
@@ -150,6 +152,8 @@ class ERFExplorer(Explorer):
         drawing.title(self._ax_heat, "effective field")
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
+        drawing.colour_bar(self._ax_heat, drawing.HEAT_CMAP, "0", "1", "|gradient| ÷ its largest value",
+                           width=0.7)
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
         self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid",
                                              label="theoretical (flat box)")
@@ -162,7 +166,8 @@ class ERFExplorer(Explorer):
         drawing.title(self._ax_line, "the neuron's centre row, by column")
         # The heat map and both curves change with the neuron: they are overlays, so a
         # new selection is blitted like the outlines (no text or ticks redrawn).
-        self._overlays = self._boxes + [self._heat_art, self._box_line, self._erf_line]
+        # Blitting draws them in this order: the heat map first, or it covers its outline.
+        self._overlays = [self._heat_art] + self._boxes + [self._box_line, self._erf_line]
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
@@ -171,11 +176,12 @@ class ERFExplorer(Explorer):
 
     def _field(self, state):
         position = tuple(self._selection[1:3])
-        key = (self.controls["image"].value, state.layers, position)
+        key = (self._value("image"), state.layers, position)
         return self._fields.get(key, lambda: frozen(effective_receptive_field(state.layers, position, state.image)))
 
     def _draw(self, state: _State):
         drawing.set_image(self._input_art, state.image)
+        drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         drawing.set_image(self._heat_art, np.zeros(state.input_size))
         self._ax_line.set_xlim(-0.5, state.input_size[1] - 0.5)
 

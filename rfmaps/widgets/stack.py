@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -28,7 +28,7 @@ class _State(NamedTuple):
     rows: tuple  # receptive_fields(layers, input_size)
     image: np.ndarray
     ends: tuple  # index in `layers` of the last layer of each block
-    maps: tuple  # map 0 of each block's output
+    maps: tuple  # every map of each block's output, (MAPS_PER_LAYER, h, w)
 
 
 # Ranges of the sliders, hence of the starting values.
@@ -40,8 +40,9 @@ class StackExplorer(Explorer):
 
     Each block's convolution is padded by ``dilation * (kernel_size - 1) // 2``
     so only stride and pooling shrink the maps. One feature map per block is
-    shown (the block's output); click a neuron in any of them to see its
-    receptive field on the input and on every block in between.
+    shown (the block's output; the ``map`` control picks which of its 8);
+    click a neuron in any of them to see its receptive field on the input and
+    on every block in between.
 
     ``layer`` counts in ``.layers`` (three or two layers per block), as in
     :func:`rfmaps.input_region`; the neurons on show are those of the layer
@@ -59,11 +60,18 @@ class StackExplorer(Explorer):
         Start with a 2 x 2 max pool after every block.
     size : int, default 64
         Side of the sample images (8 to 256).
+    controls : list of str, optional
+        The controls to show, from ``'image'``, ``'depth'``, ``'kernel_size'``,
+        ``'stride'``, ``'dilation'``, ``'pool'`` (each per-layer name stands for
+        that control of every layer; default: all). The others keep their
+        starting values; the layer, row and col controls always show.
     layers : sequence of Layer, optional, keyword-only
         Your own network instead (such as ``rfmaps.from_torch(model)`` or
         ``rfmaps.trained.small_cnn()``): its weights, no sliders for the
-        network. A block then ends before each convolution or residual block
-        (and at the end); the first 8 blocks are shown.
+        network (``controls`` defaults to ``['image']``). A block then ends
+        before each convolution or residual block (and at the end); the
+        first 8 blocks are shown, and the map control offers the maps every
+        block has.
 
     Raises
     ------
@@ -80,20 +88,23 @@ class StackExplorer(Explorer):
     """
 
     figsize = (9.5, 5.2)
-    selection_controls = ("layer", "row", "col")
+    selection_controls = ("layer", "map", "row", "col")
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, pool: bool = False, size: int = 64, *, layers=None,
-                 blit: Optional[bool] = None):
+                 dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None,
+                 controls: Optional[Sequence[str]] = None, layers=None):
         given = dict(depth=depth, kernel_size=kernel_size, stride=stride, dilation=dilation)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["pool"] = check_bool(pool, "pool")
-        self._fixed = None if layers is None else check_layers(layers)
-        # Map 0 of every block's output; key: (image name, layers): the layers hold every
-        # setting, the name stands for the image (fixed per explorer). Bound: 16 MB (a
-        # 256 x 256 image at depth 8 takes 2 MB).
-        self._maps = Cache(16 * 2 ** 20)
-        super().__init__(image, size, blit=blit)
+        # A given network replaces the one the sliders build; they are then not shown.
+        self._given = None if layers is None else check_layers(layers)
+        if self._given is not None and controls is None:
+            controls = ["image"]
+        # Every map of every block's output; key: (image name, layers): the layers hold
+        # every setting, the name stands for the image (fixed per explorer). Bound: 64 MB
+        # (a 256 x 256 image at depth 8 takes 16 MB as float32).
+        self._maps = Cache(64 * 2 ** 20)
+        super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------
     def _make_controls(self):
@@ -105,35 +116,37 @@ class StackExplorer(Explorer):
             "layer": widgets.SelectionSlider(options=[("1", 0)], value=0, description="neuron in layer",
                                              continuous_update=False, style={"description_width": "initial"},
                                              layout=widgets.Layout(width="220px")),
+            "map": slider("map", 0, 0, MAPS_PER_LAYER - 1),
             "row": slider("row", 0, 0, 0),
             "col": slider("col", 0, 0, 0),
         }
+        # Wide enough that each value of the short ranges is a clear step of the handle.
         for i in range(1, MAX_DEPTH + 1):
             controls[f"kernel_size_{i}"] = slider(f"{i}: kernel", s["kernel_size"], *RANGES["kernel_size"],
-                                                  width="170px")
-            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="150px")
-            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="150px")
+                                                  width="250px")
+            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="210px")
+            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="210px")
             controls[f"pool_{i}"] = widgets.Checkbox(value=s["pool"], description="max pool 2×2",
                                                      indent=False, layout=widgets.Layout(width="120px"))
         return controls
 
     def _control_rows(self):
         c = self.controls
-        names = ("image", "layer", "row", "col") if self._fixed else ("image", "depth", "layer", "row", "col")
-        top = widgets.HBox([c[n] for n in names], layout=widgets.Layout(flex_flow="row wrap"))
+        top = widgets.HBox([c[n] for n in ("image", "depth", "layer", "map", "row", "col") if n in c],
+                           layout=widgets.Layout(flex_flow="row wrap"))
         # One row of controls per layer; rows sit side by side only where the
         # notebook is wide enough, so no control is ever cut off at the edge.
+        names = [n for n in ("kernel_size", "stride", "dilation", "pool") if f"{n}_1" in c]
         self._block_rows = [
-            widgets.HBox([c[f"{n}_{i}"] for n in ("kernel_size", "stride", "dilation", "pool")],
-                         layout=widgets.Layout(margin="0 16px 0 0"))
-            for i in range(1, MAX_DEPTH + 1)]
+            widgets.HBox([c[f"{n}_{i}"] for n in names], layout=widgets.Layout(margin="0 16px 0 0"))
+            for i in range(1, MAX_DEPTH + 1) if names]
         blocks = widgets.HBox(self._block_rows, layout=widgets.Layout(flex_flow="row wrap"))
         self._show_block_rows()
         return widgets.VBox([top, blocks])
 
     def _show_block_rows(self):
         for i, row in enumerate(getattr(self, "_block_rows", [])):
-            row.layout.display = None if i < len(self._state.ends) and not self._fixed else "none"
+            row.layout.display = None if i < len(self._state.ends) else "none"
 
     def _side(self):
         self._table = widgets.HTML(self._table_html(self._state))
@@ -147,23 +160,27 @@ class StackExplorer(Explorer):
     def _shown_layers(self, state):
         return state.ends
 
+    def _map_count(self, state, layer):
+        # The same map number in every panel: as many as the block with the fewest maps has.
+        return min(len(maps) for maps in state.maps)
+
     def _layer_after_change(self, old_state, old_layer, state):
         block = old_state.ends.index(old_layer)  # the same block, or the last one left
         return state.ends[min(block, len(state.ends) - 1)]
 
     # --- state ------------------------------------------------------------------------
     def _compute(self):
-        c = self.controls
+        value = self._value
         image = self._image()
         channels = 1 if image.ndim == 2 else image.shape[2]
-        if self._fixed:
-            return self._fixed_state(image)
+        if self._given is not None:
+            return self._given_state(image)
         layers, ends = [], []
-        for i in range(1, c["depth"].value + 1):
-            k, s, d = (c[f"{n}_{i}"].value for n in ("kernel_size", "stride", "dilation"))
+        for i in range(1, value("depth") + 1):
+            k, s, d = (value(f"{n}_{i}") for n in ("kernel_size", "stride", "dilation"))
             layers += [Conv2d(channels, MAPS_PER_LAYER, k, stride=s, padding=d * (k - 1) // 2, dilation=d), ReLU()]
             channels = MAPS_PER_LAYER
-            if c[f"pool_{i}"].value:
+            if value(f"pool_{i}"):
                 layers.append(MaxPool2d(2))
             ends.append(len(layers) - 1)
         layers = tuple(layers)
@@ -172,14 +189,14 @@ class StackExplorer(Explorer):
         except ValueError as error:
             raise ValueError(f"The maps shrink to nothing at depth {len(ends)}: {error}. Lower the depth, "
                              "a stride, or a pooling choice.") from None
-        maps = self._maps.get((c["image"].value, layers), lambda: _block_maps(layers, image, ends))
+        maps = self._maps.get((value("image"), layers), lambda: _block_maps(layers, image, ends))
         return _State(layers, image.shape[:2], rows, image, tuple(ends), maps)
 
-    def _fixed_state(self, image):
-        layers = self._fixed
+    def _given_state(self, image):
+        layers = self._given
         ends = _block_ends(layers)
         rows = receptive_fields(layers, image.shape[:2])  # a ValueError names the layer that does not fit
-        maps = self._maps.get((self.controls["image"].value, layers), lambda: _block_maps(layers, image, ends))
+        maps = self._maps.get((self._value("image"), layers), lambda: _block_maps(layers, image, ends))
         return _State(layers, image.shape[:2], rows, image, ends, maps)
 
     # --- figure ---------------------------------------------------------------------------
@@ -196,10 +213,20 @@ class StackExplorer(Explorer):
             ax.set_yticks([])
         self._boxes = [drawing.outline(ax) for ax in self._axes]
         self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
-        self._overlays = self._boxes + [self._neuron_box]
-        self._caption.value = (f"Each panel shows feature map 0 of {'the' if self._fixed else MAPS_PER_LAYER} "
-                               "maps of its layer, "
-                               "titled with its receptive-field size; the table below gives all sizes. "
+        # A ring of fixed size around the neuron's one-pixel box, so the eye finds it.
+        self._neuron_ring = self._axes[1].scatter([], [], s=160, facecolors="none", edgecolors="black",
+                                                  linewidths=1.5, zorder=6, path_effects=drawing.HALO)
+        self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.0])  # an empty place for the colour bar
+        self._bar.set_axis_off()
+        drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
+                           width=1, below=0)
+        self._overlays = self._boxes + [self._neuron_box, self._neuron_ring]
+        self._map_on_show = (None, None)  # (the maps of the state drawn, index of the map shown)
+        self._caption.value = (f"Each panel shows one feature map of the "
+                               f"{'' if self._given is not None else f'{MAPS_PER_LAYER} '}maps of its layer "
+                               "(the map control picks which: the same number in every layer), scaled to its "
+                               "largest |value| (orange positive, purple negative), and is titled with its "
+                               "receptive-field size; the table below gives all sizes. "
                                "Click a neuron in any layer (or use the row and col sliders): its receptive "
                                "field is outlined on the input and on every layer before it.")
 
@@ -210,24 +237,27 @@ class StackExplorer(Explorer):
             return
         self._rows = rows
         self.figure.set_size_inches(self.figsize[0], 2.6 * rows, forward=True)
-        grid = self.figure.add_gridspec(rows, 5, left=0.02, right=0.98, bottom=0.03,
+        # Room at the bottom for the colour bar, on the left for the input's pixel ticks.
+        bottom = 0.28 / rows
+        grid = self.figure.add_gridspec(rows, 5, left=0.04, right=0.98, bottom=bottom,
                                         top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
+        self._bar.set_position([0.62, 0.2 / rows, 0.26, 0.0])
         for i, ax in enumerate(self._axes):
             if i < rows * 5:  # with one row, panels 5 to 8 are hidden anyway
                 ax.set_subplotspec(grid[i // 5, i % 5])
 
     def _draw(self, state: _State):
         self._arrange(len(state.ends) + 1)
+        self._map_on_show = (None, None)  # _draw_selection puts the selected map in every panel
         self._show_block_rows()
         drawing.set_image(self._input_art, state.image)
+        drawing.pixel_ticks(self._axes[0], state.input_size)  # the readout quotes input rows and columns
         drawing.title(self._axes[0], f"input {size_text(state.input_size)}")
         for b, ax in enumerate(self._axes[1:]):
             ax.set_visible(b < len(state.ends))
             if b >= len(state.ends):
                 continue
-            one = state.maps[b]
-            scale = np.abs(one).max()
-            drawing.set_image(self._map_arts[b], one / scale if scale > 0 else one)
+            drawing.set_image(self._map_arts[b], state.maps[b][0])  # extent and limits: the map comes next
             row = state.rows[state.ends[b]]
             drawing.title(ax, f"layer {b + 1}: rf {row.rf_size[0]}")
         self._table.value = self._table_html(state)
@@ -243,6 +273,14 @@ class StackExplorer(Explorer):
                 f"<th>jump</th></tr></thead><tbody>{cells}</tbody></table>")
 
     # --- selection ------------------------------------------------------------------------
+    def select(self, row: int, col: int, layer: int = -1, map: Optional[int] = None) -> None:
+        """Select neuron ``(row, col)`` of feature map ``map`` (the map on show by default)
+        of the output of ``layers[layer]`` (the ReLU or pool that ends a block, or -1)."""
+        self._guarded(self._apply_selection, row, col, layer, map)
+
+    def _redraws_all(self, before, after):
+        return before is None or before.map != after.map  # another map in every panel: not an overlay
+
     def _click(self, event):
         if event.inaxes not in self._axes[1:]:
             return None
@@ -254,8 +292,14 @@ class StackExplorer(Explorer):
 
     def _draw_selection(self):
         state = self._state
-        end, row, col, _ = self._selection
+        end, row, col, index = self._selection
         block = state.ends.index(end)
+        if self._map_on_show[0] is not state.maps or self._map_on_show[1] != index:
+            self._map_on_show = (state.maps, index)
+            for b, maps in enumerate(state.maps):
+                one = maps[index]
+                scale = np.abs(one).max()
+                self._map_arts[b].set_data(one / scale if scale > 0 else one)
         drawing.set_region(self._boxes[0], self.region)
         for b in range(MAX_DEPTH):
             box = self._boxes[b + 1]
@@ -266,17 +310,23 @@ class StackExplorer(Explorer):
             below = state.layers[state.ends[b] + 1: end + 1]
             size = state.rows[state.ends[b]].output_size
             drawing.set_region(box, input_region(below, (row, col), size))
-        if self._neuron_box.axes is not self._axes[block + 1]:  # move it to the chosen layer's panel
+        panel = self._axes[block + 1]
+        if self._neuron_box.axes is not panel:  # move the marker to the chosen layer's panel
             self._neuron_box.remove()
-            self._axes[block + 1].add_patch(self._neuron_box)
-            self._neuron_box.set_transform(self._axes[block + 1].transData)
+            panel.add_patch(self._neuron_box)
+            self._neuron_box.set_transform(panel.transData)
+            self._neuron_ring.remove()
+            panel.add_collection(self._neuron_ring, autolim=False)
+            self._neuron_ring.set_offset_transform(panel.transData)
         drawing.set_region(self._neuron_box, ((row, row), (col, col)))
+        self._neuron_ring.set_offsets([[col, row]])
         rf = state.rows[end].rf_size
         region = self.region
         seen = "nothing but padding" if region is None else (
             f"input rows {region[0][0]} to {region[0][1]} and columns {region[1][0]} to {region[1][1]}")
         self._readout.value = (
-            f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b> (.layers[{end}]): receptive field "
+            f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
+            f"value {state.maps[block][index, row, col]:.3f}; receptive field "
             f"{size_text(rf)} pixels, of which it sees {html.escape(seen)}. "
             f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart.")
 
@@ -297,6 +347,6 @@ def _block_ends(layers) -> tuple:
 
 
 def _block_maps(layers, image, ends) -> tuple:
-    """Map 0 of each block's output, from one pass through the whole stack."""
+    """Every map of each block's output, from one pass through the whole stack."""
     maps = feature_maps(layers, image)
-    return tuple(frozen(maps[end][0].copy()) for end in ends)  # copies: the rest of each output is freed
+    return tuple(frozen(maps[end]) for end in ends)
