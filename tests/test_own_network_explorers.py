@@ -17,7 +17,7 @@ def test_stack_explorer_shows_the_given_network_block_by_block():
     # Blocks end before each convolution and at the end: the two pools and the last ReLU.
     assert explorer._state.ends == (2, 5, 7)
     for b, end in enumerate(explorer._state.ends):
-        np.testing.assert_array_equal(explorer._state.maps[b], maps[end][0])
+        np.testing.assert_array_equal(explorer._state.maps[b], maps[end])  # every map of the block
     explorer.select(3, 5, layer=5)
     assert explorer.selected == (5, 3, 5)
     assert explorer.region == input_region(layers, (3, 5), (32, 32), layer=5)
