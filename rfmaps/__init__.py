@@ -8,8 +8,9 @@ The package is built in layers, each using only those below it:
   :mod:`rfmaps.residual`): values that answer the arithmetic's questions and
   run their own forward and backward passes on arrays;
 * arrays (numpy): :mod:`rfmaps.sliding`, :mod:`rfmaps.connectivity`,
-  :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`;
-* drawing (matplotlib): :mod:`rfmaps.drawing`;
+  :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`,
+  :mod:`rfmaps.growth`;
+* drawing (matplotlib): :mod:`rfmaps.drawing`, :mod:`rfmaps.volumes`;
 * explorers (ipywidgets): :mod:`rfmaps.widgets`.
 
 Beside them: :mod:`rfmaps.convert` (``from_torch``, which imports torch
