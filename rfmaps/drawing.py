@@ -29,7 +29,7 @@ __all__ = ["make_figure", "title", "title_text", "label", "set_label", "colour_b
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"
 HIGHLIGHT = "#D55E00"  # vermilion (Okabe-Ito palette)
-HALO = _HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
+HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
 
 
 def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:

@@ -20,7 +20,7 @@ from typing import Optional, Tuple
 import numpy as np
 from matplotlib.collections import PolyCollection
 
-from .drawing import HIGHLIGHT, _HALO
+from .drawing import HALO, HIGHLIGHT
 
 __all__ = ["Volume", "draw_volume", "box_path", "highlight_line", "CHANNEL_CMAPS"]
 
@@ -153,7 +153,7 @@ def box_path(volume: Volume, rows, cols, slices) -> np.ndarray:
 
 def highlight_line(ax, **kwargs):
     """An (initially empty) line for :func:`box_path`, visible on any image."""
-    style = dict(color=HIGHLIGHT, linewidth=1.8, path_effects=_HALO, zorder=6)
+    style = dict(color=HIGHLIGHT, linewidth=1.8, path_effects=HALO, zorder=6)
     style.update(kwargs)
     (line,) = ax.plot([], [], **style)
     return line
