@@ -43,9 +43,9 @@ import numpy as np
 
 from ..geometry import Geometry
 from ..sliding import gather_sum, spread_back
-from ..validation import Pair, pair
+from ..validation import Pair, pair, positive_int
 
-__all__ = ["Layer", "SlidingWindow", "check_layers", "frozen_array", "channels_back"]
+__all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "frozen_array", "channels_back"]
 
 
 def _rebuild(cls, arguments: dict):
@@ -293,6 +293,17 @@ def check_layers(layers) -> tuple:
                 f"layers[{i}] must be a layer (Conv2d, MaxPool2d, AvgPool2d, ReLU, ZeroPad2d, Residual, ...), "
                 f"got {type(layer).__name__}")
     return layers
+
+
+def check_channels(layer) -> None:
+    """Normalise ``in_channels``, ``out_channels`` and ``groups`` of a convolution-like
+    layer in place; both channel counts must split into ``groups`` equal parts."""
+    set_ = object.__setattr__
+    for name in ("in_channels", "out_channels", "groups"):
+        set_(layer, name, positive_int(getattr(layer, name), name))
+    for name in ("in_channels", "out_channels"):
+        if getattr(layer, name) % layer.groups:
+            raise ValueError(f"{name} must be divisible by groups={layer.groups}, got {getattr(layer, name)}")
 
 
 def channels_back(path, channels) -> frozenset:

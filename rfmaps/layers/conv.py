@@ -22,8 +22,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..sliding import gather_grid, scratch
-from ..validation import pair, positive_int
-from .base import SlidingWindow, frozen_array
+from ..validation import pair
+from .base import SlidingWindow, check_channels, frozen_array
 
 __all__ = ["Conv2d"]
 
@@ -82,15 +82,10 @@ class Conv2d(SlidingWindow):
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "in_channels", positive_int(self.in_channels, "in_channels"))
-        set_(self, "out_channels", positive_int(self.out_channels, "out_channels"))
+        check_channels(self)
         set_(self, "kernel_size", pair(self.kernel_size, "kernel_size", 1))
         set_(self, "stride", pair(self.stride, "stride", 1))
         set_(self, "dilation", pair(self.dilation, "dilation", 1))
-        set_(self, "groups", positive_int(self.groups, "groups"))
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % self.groups:
-                raise ValueError(f"{name} must be divisible by groups={self.groups}, got {getattr(self, name)}")
         # Compare with strings only when it is one: an array padding would compare element-wise.
         padding = 0 if isinstance(self.padding, str) and self.padding == "valid" else self.padding
         if isinstance(padding, str):

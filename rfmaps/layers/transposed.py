@@ -30,8 +30,8 @@ import numpy as np
 
 from ..geometry import Geometry
 from ..sliding import gather_grid, spread_back
-from ..validation import pair, positive_int
-from .base import Layer, frozen_array
+from ..validation import pair
+from .base import Layer, check_channels, frozen_array
 from .conv import Conv2d, _conv
 
 __all__ = ["ConvTranspose2d"]
@@ -92,17 +92,12 @@ class ConvTranspose2d(Layer):
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "in_channels", positive_int(self.in_channels, "in_channels"))
-        set_(self, "out_channels", positive_int(self.out_channels, "out_channels"))
+        check_channels(self)
         set_(self, "kernel_size", pair(self.kernel_size, "kernel_size", 1))
         set_(self, "stride", pair(self.stride, "stride", 1))
         set_(self, "padding", pair(self.padding, "padding", 0))
         set_(self, "output_padding", pair(self.output_padding, "output_padding", 0))
         set_(self, "dilation", pair(self.dilation, "dilation", 1))
-        set_(self, "groups", positive_int(self.groups, "groups"))
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % self.groups:
-                raise ValueError(f"{name} must be divisible by groups={self.groups}, got {getattr(self, name)}")
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if op >= max(s, d):
                 raise ValueError(f"output_padding must be smaller than stride or dilation (< {max(s, d)}), "
