@@ -3,9 +3,10 @@
 Three convolutions (5 x 5, then two 3 x 3, eight kernels each) with ReLU and
 two 2 x 2 max pools, trained to tell four kinds of synthetic 32 x 32 images
 apart (a disk, stripes, a checkerboard, an edge; see
-:func:`training_image`). ``tools/train_small_cnn.py`` in the repository
-trains it again and gives the same weights; the file
-``rfmaps/data/small_cnn.npz`` (a few kB) holds them, read here with numpy.
+:func:`training_image`). ```tools/train_small_cnn.py`` in the repository
+trains it again and, on any x86-64 computer, gives these weights to within
+1e-6 (its docstring says how); the file ``rfmaps/data/small_cnn.npz`` (a few
+kB) holds them, read here with numpy.
 
 The same network before training (its seeded initial weights) comes with it,
 so the two can be compared layer by layer.
@@ -25,12 +26,14 @@ from .layers import Conv2d, Layer, MaxPool2d, ReLU
 from .receptive_field import receptive_fields
 
 __all__ = ["small_cnn", "accuracy", "CLASSES", "training_image", "shape_image", "shape_images",
-           "mean_effective_field"]
+           "mean_effective_field", "neighbour_correlation"]
 
 #: The four classes the network learnt to tell apart.
 CLASSES = ("disk", "stripes", "checkerboard", "edge")
 # Index in the torch model's features Sequential of each convolution (tools/train_small_cnn.py).
 _CONVS = (0, 3, 6)
+# How far (pixels) a training image's shape moves from the centre, at most, along each axis.
+_SHIFT = 6
 
 
 @lru_cache(maxsize=1)
@@ -101,24 +104,30 @@ def shape_image(kind: int, rng: np.random.Generator, size: int = 32) -> np.ndarr
     """One training image of class ``CLASSES[kind]``: moved, scaled and turned at random, with noise.
 
     ``tools/train_small_cnn.py`` draws its training data with this function.
+    The shape is drawn on a canvas 12 pixels wider than the image, turned by
+    a multiple of 90 degrees, and a ``size x size`` window is cut from it at a
+    random offset of up to 6 pixels from the centre: the shape moves without
+    wrapping round the border (``np.roll`` would leave a seam).
 
     Examples
     --------
     >>> shape_image(0, np.random.default_rng(0)).shape
     (32, 32)
     """
+    canvas = size + 2 * _SHIFT
     if kind == 0:
-        image = disk(size, radius=rng.uniform(4, 11) * size / 32)
+        image = disk(canvas, radius=rng.uniform(4, 11) * size / 32)
     elif kind == 1:
-        image = stripes(size, angle=rng.uniform(0, 180), period=rng.uniform(5, 10))
+        image = stripes(canvas, angle=rng.uniform(0, 180), period=rng.uniform(5, 10))
     elif kind == 2:
-        image = checkerboard(size, square=int(rng.integers(3, 7)))
+        image = checkerboard(canvas, square=int(rng.integers(3, 7)))
     elif kind == 3:
-        image = step(size)
+        image = step(canvas)
     else:
         raise ValueError(f"kind must be an int from 0 to {len(CLASSES) - 1}, got {kind!r}")
     image = np.rot90(image, int(rng.integers(4)))
-    image = np.roll(image, tuple(rng.integers(-6, 7, size=2)), axis=(0, 1))
+    top, left = rng.integers(0, 2 * _SHIFT + 1, size=2)
+    image = image[top: top + size, left: left + size]
     contrast = rng.uniform(0.5, 1.0)
     return np.clip(0.5 + contrast * (image - 0.5) + rng.normal(0, 0.1, image.shape), 0, 1)
 
@@ -163,3 +172,31 @@ def mean_effective_field(layers, images, position=None) -> np.ndarray:
         h, w = receptive_fields(layers, np.shape(images[0])[:2])[-1].output_size
         position = (h // 2, w // 2)
     return sum(effective_receptive_field(layers, position, image) for image in images) / len(images)
+
+
+def neighbour_correlation(kernels) -> float:
+    """How much side-by-side weights of the kernels agree: near 0 for noise, up to 1 for smooth kernels.
+
+    The correlation of each weight with its right and its lower neighbour,
+    over all kernels, after removing each kernel's mean (so that a kernel of
+    one sign does not count as smooth). Random initial weights give about 0;
+    kernels made of patches of one sign (blobs, edges) give clearly more.
+
+    Parameters
+    ----------
+    kernels : array_like, shape (n, k, k)
+        Single-channel kernels, such as ``small_cnn()[0].weight[:, 0]``.
+
+    Examples
+    --------
+    >>> round(neighbour_correlation(np.ones((1, 3, 3)) * [[0, 1, 2]]), 3)   # a ramp: smooth
+    0.571
+    """
+    k = np.asarray(kernels, dtype=float)
+    if k.ndim != 3 or min(k.shape[1:]) < 2:
+        raise ValueError(f"kernels must have shape (n, k, k) with k >= 2, got shape {k.shape}")
+    k = k - k.mean(axis=(1, 2), keepdims=True)
+    pairs = [(k[:, :, 1:], k[:, :, :-1]), (k[:, 1:, :], k[:, :-1, :])]
+    products = sum(float((a * b).sum()) for a, b in pairs)
+    energy = sum(float(np.sqrt((a * a).sum() * (b * b).sum())) for a, b in pairs)
+    return products / energy

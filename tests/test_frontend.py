@@ -5,7 +5,8 @@ import types
 
 import pytest
 
-# Imported here, with the real IPython, so that no import inside a test meets the fake shell.
+# Imported here, with the real IPython, so that no import inside a test meets the fake shell. The import
+# switches matplotlib to ipympl; conftest's agg_backend fixture switches every test back to Agg.
 import ipympl.backend_nbagg  # noqa: F401
 
 from rfmaps.widgets import frontend, use_interactive_figures
@@ -69,3 +70,10 @@ def test_outside_ipython_nothing_changes(monkeypatch):
     assert use_interactive_figures() is None
     assert matplotlib.get_backend() == backend
     assert frontend.__all__ == ["use_interactive_figures"]
+
+
+def test_tests_here_draw_with_agg_although_this_module_imported_ipympl():
+    # conftest.agg_backend: the backend of a test never depends on which modules were collected before it.
+    import matplotlib
+
+    assert matplotlib.get_backend().lower() == "agg"

@@ -1,14 +1,11 @@
 """The volume drawing: geometry of slices, clicks on the front slice, and the wireframe box."""
 
-import matplotlib
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 from rfmaps.drawing import make_figure
 from rfmaps.volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume
-
-matplotlib.use("Agg")
 
 
 @given(h=st.integers(1, 60), w=st.integers(1, 60), depth=st.integers(1, 200),
