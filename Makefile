@@ -44,9 +44,13 @@ $(VENV)/.app: pyproject.toml $(VENV)/.lab
 app: $(VENV)/.app
 	$(BIN)/voila $(NOTEBOOK)
 
+# Two workers (pytest-xdist), one test file each at a time: a file's fixtures (a JupyterLab server, the
+# nbgrader course) are made once. make test WORKERS=0 runs everything in one process.
+WORKERS ?= 2
+
 # pytest exits with 5 when it collected nothing: that is a failure here too.
 test: $(VENV)/.test $(SETTINGS)
-	$(BIN)/python -m pytest; status=$$?; \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
 	exit $$status
 

@@ -1,5 +1,9 @@
 """Session fixtures shared by the tests of what users install (see ``installation.py``)."""
 
+import json
+import os
+from pathlib import Path
+
 import matplotlib
 import pytest
 
@@ -21,13 +25,41 @@ def agg_backend():
     yield
 
 
+def once_per_run(tmp_path_factory, name: str, make):
+    """``make(folder)`` once per test run, also when pytest-xdist runs tests in several workers.
+
+    Alone, pytest runs it in a fresh folder. Under xdist (``make test`` uses two workers) every worker
+    asks; the first one makes it under a file lock in the run's shared temporary folder and writes the
+    JSON result there, the others wait for the lock and read it. ``make`` must return JSON data.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    result = shared / f"{name}.json"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not result.exists():
+            folder = shared / name
+            folder.mkdir()
+            result.write_text(json.dumps(make(folder)))
+    return json.loads(result.read_text())
+
+
 @pytest.fixture(scope="session")
 def distributions(tmp_path_factory):
     """The sdist and the wheel, built once per test run: ``{"sdist": path, "wheel": path}``."""
-    return installation.build_distributions(tmp_path_factory.mktemp("dist"))
+    made = once_per_run(tmp_path_factory, "dist", lambda folder: {
+        kind: str(path) for kind, path in installation.build_distributions(folder).items()})
+    return {kind: Path(path) for kind, path in made.items()}
 
 
 @pytest.fixture(scope="session")
 def installed(distributions, tmp_path_factory):
     """A virtual environment made as Binder makes it, with the built wheel installed (not editable)."""
-    return installation.binder_environment(distributions["wheel"], tmp_path_factory.mktemp("binder"))
+    def make(folder):
+        environment = installation.binder_environment(distributions["wheel"], folder)
+        return {"venv": str(environment.venv), "postbuild_direct_url": environment.postbuild_direct_url}
+
+    made = once_per_run(tmp_path_factory, "binder", make)
+    return installation.Installed(Path(made["venv"]), made["postbuild_direct_url"])

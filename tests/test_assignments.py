@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -113,15 +114,20 @@ def cycle(tmp_path_factory):
     (course / "nbgrader_config.py").write_text(
         (COURSE / "nbgrader_config.py").read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
     student_flags = ["--course=rfmaps", f"--Exchange.root={exchange}"]
-    homes = {name: root / name for name in STUDENTS}
+    homes = {name: root / name for name in STUDENTS}  # a home's folder name is its student's name
     for home in homes.values():
         home.mkdir()
+
+    def each_student(command):
+        # The students work at once, as in a real class: each in their own home (the exchange takes
+        # concurrent fetches and submissions). Four nbgrader start-ups at a time, not one after another.
+        with ThreadPoolExecutor(len(homes)) as pool:
+            list(pool.map(command, homes.values()))
     for assignment, (notebook, _, mistake, _, _) in ASSIGNMENTS.items():
         nbgrader(course, "generate_assignment", assignment, "--force", home=instructor)
         nbgrader(course, "release_assignment", assignment, "--force", home=instructor)
         source = course / "source" / assignment / f"{notebook}.ipynb"
-        for name, home in homes.items():
-            nbgrader(home, "fetch_assignment", assignment, *student_flags, home=home)
+        each_student(lambda home: nbgrader(home, "fetch_assignment", assignment, *student_flags, home=home))
         fetched = {name: homes[name] / assignment / f"{notebook}.ipynb" for name in STUDENTS}
         alice = worked(fetched["alice"], source, "alice")
         fetched["alice"].write_text(alice)
@@ -129,14 +135,14 @@ def cycle(tmp_path_factory):
         # The neighbour's notebook, her id included, with her numbers written out.
         fetched["dave"].write_text(worked(fetched["dave"], source, "alice",
                                           answers=answers_of(source, "alice", COPIED[assignment])))
-        for name, home in homes.items():
-            nbgrader(home, "submit", assignment, *student_flags, f"--student={name}", home=home)
+        each_student(lambda home: nbgrader(home, "submit", assignment, *student_flags, f"--student={home.name}",
+                                           home=home))
         nbgrader(course, "collect", assignment, home=instructor)
         nbgrader(course, "autograde", assignment, "--force", home=instructor)
         nbgrader(course, "generate_feedback", assignment, "--force", home=instructor)
         nbgrader(course, "release_feedback", assignment, home=instructor)
-        for name, home in homes.items():
-            nbgrader(home, "fetch_feedback", assignment, *student_flags, f"--student={name}", home=home)
+        each_student(lambda home: nbgrader(home, "fetch_feedback", assignment, *student_flags,
+                                           f"--student={home.name}", home=home))
     return course, homes
 
 
