@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "notebooks" / "assignments"
 NBGRADER = Path(sys.prefix) / "bin" / "nbgrader"
+STEPS = Path(__file__).with_name("nbgrader_steps.py")
 pytest.importorskip("nbgrader")
 
 ASSIGNMENTS = {
@@ -49,13 +49,19 @@ SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(i
                   "only for the taps *t* where that is a whole number"]
 
 
-def nbgrader(cwd: Path, *args: str, home: Path) -> str:
+def nbgrader(steps, tmp: Path) -> None:
+    """Run ``steps``, each ``(cwd, home, *args)`` as ``cd cwd; HOME=home nbgrader args...``, in order.
+
+    They run in one process (tests/nbgrader_steps.py): nbgrader's start-up costs 2.5 s a command.
+    """
     # nbgrader calls alembic from PATH; HOME keeps a user's own Jupyter configuration out of the test.
-    env = dict(os.environ, PATH=f"{NBGRADER.parent}{os.pathsep}{os.environ['PATH']}", HOME=str(home))
+    env = dict(os.environ, PATH=f"{NBGRADER.parent}{os.pathsep}{os.environ['PATH']}")
     env.pop("JUPYTERHUB_USER", None)
-    result = subprocess.run([str(NBGRADER), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    plan = tmp / f"steps-{len(list(tmp.glob('steps-*.json')))}.json"
+    plan.write_text(json.dumps([{"cwd": str(cwd), "home": str(home), "args": list(args)}
+                                for cwd, home, *args in steps]))
+    result = subprocess.run([sys.executable, str(STEPS), str(plan)], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout + result.stderr
 
 
 def answers_of(source: Path, student_id: str, cells: dict) -> dict:
@@ -114,20 +120,20 @@ def cycle(tmp_path_factory):
     (course / "nbgrader_config.py").write_text(
         (COURSE / "nbgrader_config.py").read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
     student_flags = ["--course=rfmaps", f"--Exchange.root={exchange}"]
-    homes = {name: root / name for name in STUDENTS}  # a home's folder name is its student's name
+    homes = {name: root / name for name in STUDENTS}
     for home in homes.values():
         home.mkdir()
 
-    def each_student(command):
-        # The students work at once, as in a real class: each in their own home (the exchange takes
-        # concurrent fetches and submissions). Four nbgrader start-ups at a time, not one after another.
-        with ThreadPoolExecutor(len(homes)) as pool:
-            list(pool.map(command, homes.values()))
+    assignments = sorted(ASSIGNMENTS)
+    # The course in five steps, each a batch of nbgrader commands: the instructor releases every
+    # assignment, every student fetches them, works and submits, the instructor grades and returns
+    # feedback, the students fetch it.
+    nbgrader([(course, instructor, command, assignment, "--force") for assignment in assignments
+              for command in ("generate_assignment", "release_assignment")], root)
+    nbgrader([(home, home, "fetch_assignment", assignment, *student_flags)
+              for assignment in assignments for home in homes.values()], root)
     for assignment, (notebook, _, mistake, _, _) in ASSIGNMENTS.items():
-        nbgrader(course, "generate_assignment", assignment, "--force", home=instructor)
-        nbgrader(course, "release_assignment", assignment, "--force", home=instructor)
         source = course / "source" / assignment / f"{notebook}.ipynb"
-        each_student(lambda home: nbgrader(home, "fetch_assignment", assignment, *student_flags, home=home))
         fetched = {name: homes[name] / assignment / f"{notebook}.ipynb" for name in STUDENTS}
         alice = worked(fetched["alice"], source, "alice")
         fetched["alice"].write_text(alice)
@@ -135,14 +141,14 @@ def cycle(tmp_path_factory):
         # The neighbour's notebook, her id included, with her numbers written out.
         fetched["dave"].write_text(worked(fetched["dave"], source, "alice",
                                           answers=answers_of(source, "alice", COPIED[assignment])))
-        each_student(lambda home: nbgrader(home, "submit", assignment, *student_flags, f"--student={home.name}",
-                                           home=home))
-        nbgrader(course, "collect", assignment, home=instructor)
-        nbgrader(course, "autograde", assignment, "--force", home=instructor)
-        nbgrader(course, "generate_feedback", assignment, "--force", home=instructor)
-        nbgrader(course, "release_feedback", assignment, home=instructor)
-        each_student(lambda home: nbgrader(home, "fetch_feedback", assignment, *student_flags,
-                                           f"--student={home.name}", home=home))
+    nbgrader([(home, home, "submit", assignment, *student_flags, f"--student={name}")
+              for assignment in assignments for name, home in homes.items()], root)
+    nbgrader([(course, instructor, *command) for assignment in assignments
+              for command in (("collect", assignment), ("autograde", assignment, "--force"),
+                              ("generate_feedback", assignment, "--force"), ("release_feedback", assignment))],
+             root)
+    nbgrader([(home, home, "fetch_feedback", assignment, *student_flags, f"--student={name}")
+              for assignment in assignments for name, home in homes.items()], root)
     return course, homes
 
 
