@@ -49,7 +49,10 @@ def test_the_shipped_layers_compute_what_the_torch_network_of_the_script_compute
     image = trained.training_image("stripes")
     with torch.no_grad():
         expected = model[0].eval()(torch.tensor(image[None, None], dtype=torch.float32))[0].numpy()
-    np.testing.assert_allclose(feature_maps(trained.small_cnn(), image)[-1], expected, rtol=1e-4, atol=1e-5)
+    # float32 on both sides, summed in different orders (BLAS, oneDNN): the absolute part scales with the
+    # largest output, as in the other torch comparisons.
+    np.testing.assert_allclose(feature_maps(trained.small_cnn(), image)[-1], expected, rtol=1e-4,
+                               atol=1e-5 * max(1.0, np.abs(expected).max()))
 
 
 def test_the_training_script_gives_the_shipped_weights_again_and_a_changed_script_does_not():
