@@ -27,6 +27,7 @@ import os
 import random
 import string
 from dataclasses import replace
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
 
 from .layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, check_layers
@@ -46,6 +47,7 @@ __all__ = ["variant", "variant_layer", "variant_stack", "student", "hub_user",
 RF_INPUT = 64
 
 
+@lru_cache(maxsize=1)
 def _stacks() -> Dict[tuple, int]:
     """Every (kernel_size, stride) triple of the rf question whose last map is at least 3 wide,
     with that width.
@@ -70,8 +72,8 @@ def _last_size(stack) -> int:
     return size
 
 
-# Computed once at import (64 candidate stacks); insertion order keeps variants the same everywhere.
-_STACKS = _stacks()
+# _stacks() is computed at the first variant, not at import (it took half of `import rfmaps`); one
+# entry, 64 candidate stacks. Its insertion order keeps variants the same everywhere.
 
 def variant(student_id: str) -> dict:
     """The numbers of one student's assignments, the same for the same id on every machine.
@@ -97,8 +99,8 @@ def variant(student_id: str) -> dict:
         raise ValueError(f"student_id must be your (non-empty) student id, got {student_id!r}")
     rng = random.Random(_seed(student_id, "variant"))
     kernel_size = rng.choice([3, 5, 7])
-    stack = rng.choice(list(_STACKS))
-    out = _STACKS[stack]
+    stack = rng.choice(list(_stacks()))
+    out = _stacks()[stack]
     return {
         # assignment 1: one convolution on a colour image
         "image_size": rng.choice([32, 40, 48, 56, 64]),
@@ -154,6 +156,7 @@ def _growing_stack_layers(stack) -> list:
             ConvTranspose2d(4, 1, k3, stride=2, padding=p3)]
 
 
+@lru_cache(maxsize=1)
 def _growing_stacks() -> Dict[tuple, tuple]:
     """Every stack of the projective-field question, with the input rows whose projective field exists.
 
@@ -173,8 +176,8 @@ def _growing_stacks() -> Dict[tuple, tuple]:
     return stacks
 
 
-# Computed once at import (48 stacks x 16 pixels); insertion order keeps variants the same everywhere.
-_GROWING_STACKS = _growing_stacks()
+# _growing_stacks() is computed at the first variant, not at import; one entry, 48 stacks x 16 pixels.
+# Its insertion order keeps variants the same everywhere.
 
 #: The decoder question: what the encoder hands over, and the targets its rules can reach.
 DECODER_INPUT, DECODER_CHANNELS = 8, 16
@@ -201,8 +204,8 @@ def growing_variant(student_id: str) -> dict:
         raise ValueError(f"student_id must be your (non-empty) student id, got {student_id!r}")
     rng = random.Random(_seed(student_id, "growing"))
     kernel_size, stride = rng.choice([2, 3, 4, 5]), rng.choice([2, 3])
-    stack = rng.choice(list(_GROWING_STACKS))
-    rows = _GROWING_STACKS[stack]
+    stack = rng.choice(list(_growing_stacks()))
+    rows = _growing_stacks()[stack]
     return {
         # question 1: one transposed convolution (8 channels in, 4 out) on a square map
         "transposed": {"input_size": rng.randrange(5, 13), "kernel_size": kernel_size, "stride": stride,
