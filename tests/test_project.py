@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +33,6 @@ def test_readme_api_tour_runs_as_written(capsys):
 def test_import_rfmaps_builds_no_assignment_table_and_loads_no_scipy_special():
     # `import rfmaps` took 0.8 s, 0.5 s of it building rfmaps.check's variant tables and 0.2 s importing
     # scipy.special; both now wait until first used. (Time itself is measured, not asserted.)
-    import subprocess
-    import sys
-
     code = ("import sys, rfmaps; from rfmaps import check; "
             "print('scipy.special' in sys.modules, check._stacks.cache_info().currsize, "
             "check._growing_stacks.cache_info().currsize)")
