@@ -15,7 +15,7 @@ import numpy as np
 
 from .validation import int_at_least
 
-__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "downsample",
+__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "float_pixel_scale", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
 
 
@@ -90,6 +90,49 @@ def checked_pixels(image, name: str = "image"):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds NaN or infinite values; replace them before use")
     return array, 1.0
+
+
+def float_pixel_scale(image, name: str = "image"):
+    """For an image of floats: the number that brings it to [0, 1], and a sentence saying what it did.
+
+    What students load is not always in [0, 1]: ``np.asarray(Image.open(f)).astype(float)``
+    gives 0..255, a float TIFF may hold 0..255 or 0..65535. Taken as brightness, such
+    an image is nearly all white and every value too large. So:
+
+    * floats in [0, 1] are brightness: scale 1 and no sentence;
+    * non-negative floats up to 255 are 8-bit pixel values: scale 255;
+    * non-negative floats up to 65535 are 16-bit pixel values: scale 65535;
+    * anything else (negative values, larger ones) is refused with a sentence.
+
+    The explorers and :func:`load_image` use it; :func:`as_float_image` does not
+    (the engine takes any finite floats, as a layer does).
+
+    Raises
+    ------
+    ValueError
+        If the floats are negative or above 65535, or not finite.
+
+    Examples
+    --------
+    >>> float_pixel_scale(np.array([[0.0, 0.5]]))
+    (1.0, '')
+    >>> float_pixel_scale(np.array([[0.0, 200.0]]))[0]
+    255.0
+    """
+    array = np.asarray(image)  # not converted: a float32 photo stays float32 (no copy)
+    if array.size == 0 or not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds NaN or infinite values (or nothing); replace them before use")
+    low, high = float(array.min()), float(array.max())
+    if low >= 0 and high <= 1:
+        return 1.0, ""
+    if low >= 0 and high <= 65535:
+        scale, kind = (255.0, "8-bit pixel values (0 to 255)") if high <= 255 else \
+            (65535.0, "16-bit pixel values (0 to 65535)")
+        return scale, (f"Your {name} holds floats from {low:g} to {high:g}, not brightness in [0, 1]: "
+                       f"it was read as {kind} and divided by {scale:g}.")
+    raise ValueError(f"{name} holds floats from {low:g} to {high:g}; an image holds brightness in [0, 1] "
+                     f"(or pixel values 0 to 255): rescale it first, e.g. "
+                     f"(image - image.min()) / (image.max() - image.min())")
 
 
 def _size_argument(value, name: str, minimum: int = 1) -> int:
@@ -206,8 +249,12 @@ def _pixels(picture) -> np.ndarray:
         return np.asarray(picture.convert("L"), dtype=float) / 255.0
     if mode.startswith("I;16") or mode == "I":  # 16-bit gray PNG/TIFF
         return np.clip(np.asarray(picture, dtype=float) / 65535.0, 0.0, 1.0)
-    if mode == "F":
-        return as_float_image(np.clip(np.asarray(picture, dtype=float), 0.0, 1.0))
+    if mode == "F":  # 32-bit float TIFF: brightness in [0, 1], or pixel values stored as floats
+        array = np.asarray(picture, dtype=float)
+        scale, notice = float_pixel_scale(array, "file")
+        if notice:
+            warnings.warn(notice, stacklevel=3)
+        return array / scale
     if mode == "P" and picture.palette is not None and picture.palette.mode in ("L", "LA"):
         return np.asarray(picture.convert("L"), dtype=float) / 255.0
     return np.asarray(picture.convert("RGB"), dtype=float) / 255.0

@@ -1,6 +1,7 @@
 """Images under hostile input: bombs, odd shapes and modes, wrong types, integer meanings."""
 
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -179,3 +180,49 @@ def test_a_big_photo_shrunk_in_bands_keeps_one_scale_even_where_a_band_is_dark()
     photo[:200] = photo[:200] % 2  # a dark top: bands of only 0 and 1 must not read as a mask
     assert np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256))
     assert shrink(photo, 256)[:60].max() <= 1 / 255 + 1e-12
+
+
+# --- floats as students load them (np.asarray(Image.open(f)).astype(float) gives 0..255) -------------
+
+def test_float_pixel_scale_reads_0_to_255_and_16_bit_floats_and_refuses_the_rest():
+    from rfmaps.images import float_pixel_scale
+
+    assert float_pixel_scale(np.array([[0.0, 1.0]])) == (1.0, "")
+    scale, said = float_pixel_scale(np.array([[0.0, 203.5]]))
+    assert scale == 255.0 and "from 0 to 203.5" in said and "divided by 255" in said
+    assert float_pixel_scale(np.array([[3.0, 4000.0]], dtype=np.float32))[0] == 65535.0
+    for bad in ([[-0.5, 0.5]], [[0.0, 70000.0]], [[np.nan, 0.5]]):
+        with pytest.raises(ValueError, match="image holds"):
+            float_pixel_scale(np.array(bad))
+
+
+def test_an_explorer_given_floats_in_0_to_255_shows_them_as_brightness_and_says_so():
+    from rfmaps.widgets import ConvExplorer
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(40, 30, 3)).astype(float)  # a photo read with .astype(float)
+    explorer = ConvExplorer(pixels)
+    try:
+        np.testing.assert_allclose(explorer._own_image, pixels / 255)
+        assert "divided by 255" in explorer.notice
+    finally:
+        explorer.close()
+    with pytest.raises(ValueError, match="image holds floats from -1 to 1"):
+        ConvExplorer(np.linspace(-1, 1, 400).reshape(20, 20))
+
+
+def test_load_image_reads_a_float_tiff_in_0_to_255_instead_of_clipping_it_to_white(tmp_path):
+    from PIL import Image
+
+    from rfmaps.images import load_image
+
+    values = np.linspace(0, 255, 16 * 16, dtype=np.float32).reshape(16, 16)
+    path = tmp_path / "float.tif"
+    Image.fromarray(values, mode="F").save(path)
+    with pytest.warns(UserWarning, match="divided by 255"):
+        image = load_image(path)
+    np.testing.assert_allclose(image, values / 255, rtol=1e-6)
+    Image.fromarray(values / 255, mode="F").save(path)  # brightness already: as it is, without a word
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(load_image(path), values / 255, rtol=1e-6)

@@ -144,9 +144,10 @@ def check_image(image):
 
     Returns ``(name, array, notice)``: ``array`` is None for a sample, else
     floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
-    the array had to be shrunk.
+    the array had to be rescaled (floats in 0..255, see
+    :func:`rfmaps.images.float_pixel_scale`) or shrunk.
     """
-    from ..images import as_float_image
+    from ..images import as_float_image, float_pixel_scale
 
     if isinstance(image, str):
         check_choice(image, "image", image_names())
@@ -156,15 +157,21 @@ def check_image(image):
         raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {array.shape[2]}")
     if array.ndim == 3:
         array = array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3]  # alpha is dropped, as load_image does
-    notice = ""
+    scale, notice = 1.0, ""
+    if array.dtype.kind == "f" and array.ndim in (2, 3) and array.size:
+        # Floats in 0..255 (np.asarray(Image.open(f)).astype(float)) would show nearly all white.
+        scale, notice = float_pixel_scale(array, "image")
     if array.ndim in (2, 3) and max(array.shape[:2]) > MAX_IMAGE_SIDE:
         before = array.shape[:2]
         array = shrink(array, MAX_IMAGE_SIDE)
-        notice = (f"Your {before[0]} × {before[1]} image is shown shrunk to {array.shape[0]} × "
-                  f"{array.shape[1]} (block averages), so every change stays quick; "
-                  f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
+        notice += (f" Your {before[0]} × {before[1]} image is shown shrunk to {array.shape[0]} × "
+                   f"{array.shape[1]} (block averages), so every change stays quick; "
+                   f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
     else:
         array = as_float_image(array, name="image")  # a private copy: the caller may change theirs
+    if scale != 1.0:
+        array = array / scale
+    notice = notice.strip()
     array.setflags(write=False)
     return "your image", array, notice
 
