@@ -1,13 +1,16 @@
 """Instant feedback for students, and per-student numbers for graded assignments.
 
 A student calls these in a cell and reads a sentence. The checks look for the
-*common mistakes* and name the idea behind each one; they never confirm a graded
-number, so trying values one after another until a check passes reveals nothing
-(the hidden tests grade the value when the work is submitted):
+*common mistakes* and name the idea behind each one. What they say about a value
+in which they recognise none depends on the course's :func:`feedback_policy`:
+under ``confirm`` (the default) a ✔ means the value is right and anything else
+gets ✘ "not yet" with what to check next; under ``mistakes-only`` no value is
+ever confirmed (the hidden tests grade it when the work is submitted), so trying
+values one after another reveals nothing:
 
 >>> from rfmaps import Conv2d
 >>> check_output_size(Conv2d(3, 8, 5, padding=1), 32, 28)
-✘ 28 is not it: you left out the padding: 2 zero pixels are added along each side.
+✘ 28 is not it: you left out the padding: 1 zero pixel on each side add 2 to the input's width.
 False
 
 Answers may come in any natural form: ints, whole floats, numpy scalars,
@@ -33,7 +36,7 @@ from typing import Dict, List, Optional, Sequence
 from .layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, check_layers
 from .receptive_field import input_region, projective_field, receptive_fields
 
-__all__ = ["variant", "variant_layer", "variant_stack", "student", "hub_user",
+__all__ = ["FEEDBACK_POLICIES", "feedback_policy", "variant", "variant_layer", "variant_stack", "student", "hub_user",
            "graded_student", "check_output_size", "check_feature_maps", "check_rf_sizes", "check_region",
            "check_design", "count_parameters", "choice_letters", "show_choices", "check_choice",
            "grade_choice", "growing_variant", "variant_transposed", "variant_growing_stack",
@@ -355,14 +358,54 @@ def _say(ok: bool, text: str) -> bool:
     return ok
 
 
-_GRADED_LATER = "the hidden tests grade the value when you submit."
+#: How the visible checks answer a value in which they recognise no common mistake; a course sets it once
+#: with the environment variable ``RFMAPS_FEEDBACK`` (see notebooks/assignments/README.md).
+#:
+#: * ``confirm`` (the default): ✔ only for the right value; otherwise ✘ "not yet" and what to check next.
+#: * ``mistakes-only``: never a ✔ (a student cannot try values until one is confirmed); a neutral
+#:   "no common mistake recognised", and the value is graded when the work is submitted.
+FEEDBACK_POLICIES = ("confirm", "mistakes-only")
+
+
+def feedback_policy() -> str:
+    """The course's feedback policy: ``RFMAPS_FEEDBACK`` if set, else ``"confirm"``.
+
+    Examples
+    --------
+    >>> import os
+    >>> feedback_policy() == (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower()
+    True
+    """
+    value = (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower()
+    if value not in FEEDBACK_POLICIES:
+        raise ValueError(f"RFMAPS_FEEDBACK must be one of {', '.join(FEEDBACK_POLICIES)}, got {value!r}")
+    return value
+
+
+def _verdict(right: bool, what: str, next_step: str, verb: str = "is") -> bool:
+    """The last word of a check that recognised no common mistake in ``what`` (e.g. "8", "Your region").
+
+    Under ``confirm``: ✔ and True for the right value, else ✘ "not yet" with ``next_step`` and False.
+    Under ``mistakes-only``: a neutral sentence (no ✔, no ✘) and True; the hidden tests grade the value.
+    """
+    lower = what[0].lower() + what[1:]
+    if feedback_policy() == "mistakes-only":
+        print(f"• No common mistake recognised in {lower}; it is graded when you submit.")
+        return True
+    if right:
+        return _say(True, f"{what} {verb} right.")
+    return _say(False, f"Not yet: {lower} {verb} not right, though none of the common mistakes. {next_step}")
 
 
 # ---------------------------------------------------------------------------------------------
 # Assignment 1
 # ---------------------------------------------------------------------------------------------
 
-def _judge_size(layer, input_size, answer, mistakes) -> bool:
+def _pixels(count: int) -> str:
+    return f"{count} zero pixel" + ("" if count == 1 else "s")
+
+
+def _judge_size(layer, input_size, answer, mistakes, next_step: str) -> bool:
     """Read ``answer`` as an output size of ``layer`` on a square input; name the first mistake it matches.
 
     ``mistakes(n, right)`` lists ``(value, why)``: the size a misconception gives, and its idea.
@@ -380,14 +423,15 @@ def _judge_size(layer, input_size, answer, mistakes) -> bool:
         # A pattern that happens to give the right number is no mistake for this layer.
         if value == given and value != right:
             return _say(False, f"{given} is not it: {why}.")
-    return _say(True, f"{given} is a whole number of neurons and none of the common mistakes; {_GRADED_LATER}")
+    return _verdict(given == right, str(given), next_step)
 
 
 def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     """Look for the common mistakes in ``answer``, the output height of ``layer`` on a square input.
 
     Returns False (with the misconception named) when ``answer`` is malformed or
-    matches a common mistake; True otherwise, without saying whether it is right.
+    matches a common mistake; otherwise what :func:`feedback_policy` says: under
+    ``confirm`` True only for the right size.
 
     Examples
     --------
@@ -395,7 +439,7 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
     ✘ 7 is not it: you forgot the + 1: the first window counts too, before any step of the stride.
     False
     >>> check_output_size(Conv2d(1, 1, 3), 10, 8.0)
-    ✔ 8 is a whole number of neurons and none of the common mistakes; the hidden tests grade the value when you submit.
+    ✔ 8 is right.
     True
     """
     def mistakes(n: int, right: int) -> list:
@@ -407,14 +451,19 @@ def check_output_size(layer: Conv2d, input_size: int, answer) -> bool:
             ((padded - span) // s,
              "you forgot the + 1: the first window counts too, before any step of the stride"),
             ((n - span) // s + 1 if n >= span else None,
-             f"you left out the padding: {before + after} zero pixels are added along each side"),
+             f"you left out the padding: {_pixels(before)} on each side add {before + after} to the "
+             f"input's width" if before == after else
+             f"you left out the padding: {_pixels(before)} before and {_pixels(after)} after add "
+             f"{before + after} to the input's width"),
             (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
             (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
             ((padded - k) // s + 1, f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
             ((n + before - span) // s + 1, "you padded one side only: padding p adds p pixels on each side"),
         ]
 
-    return _judge_size(layer, input_size, answer, mistakes)
+    return _judge_size(layer, input_size, answer, mistakes,
+                       "Next, work through the formula: n + 2p − d(k − 1) − 1, divided by the stride s and "
+                       "rounded down, then + 1.")
 
 
 def check_feature_maps(layer: Conv2d, answer) -> bool:
@@ -443,7 +492,8 @@ def check_feature_maps(layer: Conv2d, answer) -> bool:
     for value, why in mistakes:
         if value == given and value != right:
             return _say(False, why)
-    return _say(True, f"{given} is none of the common mistakes; {_GRADED_LATER}")
+    return _verdict(given == right, str(given),
+                    "Next: each kernel gives one map. How many kernels does the layer have?")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +520,7 @@ def check_rf_sizes(layers: Sequence, input_size, answers) -> bool:
 
     Each value is compared with the step the recurrence takes from the student's
     *own* previous value; a step that matches a common mistake is named with its
-    idea. No message says which values are right.
+    idea. Under ``mistakes-only`` no message says which values are right.
 
     Examples
     --------
@@ -515,7 +565,11 @@ def check_rf_sizes(layers: Sequence, input_size, answers) -> bool:
             if value == wrong and wrong != step:
                 return _say(False, f"{name}: {why}.")
         previous, jump = value, jump * stride
-    return _say(True, f"No common mistake in your {len(given)} values; {_GRADED_LATER}")
+    right = [row.rf_size[0] for row in rows]
+    first = next((i for i, (a, b) in enumerate(zip(given, right)) if a != b), None)
+    return _verdict(first is None, f"Your {len(given)} values",
+                    "Next, recompute them layer by layer from the first one that is off: r grows by "
+                    "(k − 1) × jump, and the jump is multiplied by each layer's stride after that layer.", "are")
 
 
 def _region(answer):
@@ -543,7 +597,7 @@ def check_region(layers: Sequence, position, input_size, answer) -> bool:
     ✘ Your region is one pixel too tall: the bounds are inclusive, so a field of r pixels runs from a to a + r − 1.
     False
     >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, [[2, 4], [2, 4]])
-    ✔ Your region has none of the common mistakes; the hidden tests grade the value when you submit.
+    ✔ Your region is right.
     True
     """
     rows = receptive_fields(layers, input_size)
@@ -551,7 +605,7 @@ def check_region(layers: Sequence, position, input_size, answer) -> bool:
     right = input_region(layers, position, input_size)
     if answer is None:
         if right is None:
-            return _say(True, f"None is none of the common mistakes; {_GRADED_LATER}")
+            return _verdict(True, "None", "")
         return _say(False, "You gave None, which stands for a neuron that sees only padding; "
                            "give ((top, bottom), (left, right)) otherwise.")
     given = _region(answer)
@@ -594,7 +648,9 @@ def check_region(layers: Sequence, position, input_size, answer) -> bool:
         for region, why in mistakes:
             if given == region and region != right:
                 return _say(False, f"Your region is the right size in the wrong place: {why}.")
-    return _say(True, f"Your region has none of the common mistakes; {_GRADED_LATER}")
+    return _verdict(given == right, "Your region",
+                    "Next, check its size (the rf size, in pixels) and its place: neuron p's field starts "
+                    "p jumps after neuron 0's; bounds are 0-based and inclusive, clipped to the image.")
 
 
 def _convolutions(layers) -> list:
@@ -725,7 +781,7 @@ def check_transposed_size(layer: ConvTranspose2d, input_size, answer) -> bool:
     """Look for the common mistakes in ``answer``, the output height of a transposed convolution.
 
     PyTorch's size is ``(n - 1) s - 2 p + d (k - 1) + output_padding + 1``. As the
-    other checks, this names a mistake it recognises and never confirms a value.
+    other checks, this names a mistake it recognises (see :func:`feedback_policy` for the rest).
 
     Examples
     --------
@@ -757,7 +813,8 @@ def check_transposed_size(layer: ConvTranspose2d, input_size, answer) -> bool:
             (right + op, "output_padding is added on one side only, after the last row"),
         ]
 
-    return _judge_size(layer, input_size, answer, mistakes)
+    return _judge_size(layer, input_size, answer, mistakes,
+                       "Next, work through PyTorch's formula: (n − 1) s − 2p + d (k − 1) + output_padding + 1.")
 
 
 def _changed(layer, what: str):
@@ -795,7 +852,7 @@ def check_projective_field(layers: Sequence, pixel, input_size, answer) -> bool:
     ✘ Your field is one neuron too tall: the bounds are inclusive, so a field of r neurons runs from a to a + r − 1.
     False
     >>> check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, [[1, 5], [1, 5]])
-    ✔ Your field has none of the common mistakes; the hidden tests grade the value when you submit.
+    ✔ Your field is right.
     True
     """
     layers = check_layers(layers)
@@ -804,7 +861,7 @@ def check_projective_field(layers: Sequence, pixel, input_size, answer) -> bool:
     right = projective_field(layers, pixel, input_size)
     if answer is None:
         if right is None:
-            return _say(True, f"None is none of the common mistakes; {_GRADED_LATER}")
+            return _verdict(True, "None", "")
         return _say(False, "You gave None, which stands for a pixel that reaches no neuron; "
                            "give ((top, bottom), (left, right)) otherwise.")
     given = _region(answer)
@@ -848,7 +905,9 @@ def check_projective_field(layers: Sequence, pixel, input_size, answer) -> bool:
         for field, why in mistakes:
             if field is not None and given == field and field != right:
                 return _say(False, f"Not this field: {why}.")
-    return _say(True, f"Your field has none of the common mistakes; {_GRADED_LATER}")
+    return _verdict(given == right, "Your field",
+                    "Next, follow the pixel layer by layer: which neurons of each layer have it in their "
+                    "window? Bounds are 0-based and inclusive, clipped to the last map.")
 
 
 def check_parameter_count(layers: Sequence, answer) -> bool:
@@ -892,7 +951,9 @@ def check_parameter_count(layers: Sequence, answer) -> bool:
     for value, why in mistakes:
         if value == given and value != right:
             return _say(False, f"{given} is not it: {why}.")
-    return _say(True, f"{given} is none of the common mistakes; {_GRADED_LATER}")
+    return _verdict(given == right, str(given),
+                    "Next, count each convolution on its own: out_channels kernels of "
+                    "(in_channels / groups) · k · k weights, plus one bias each.")
 
 
 def _taps_per_phase(layer: ConvTranspose2d, axis: int) -> List[int]:
@@ -1030,8 +1091,10 @@ def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 8)
     if problem:
         return _say(False, problem)
     letter = choice.strip().strip("()").lower()
-    return _say(True, f"Recorded: ({letter}) {letters[letter]!r}, with a {len(reason.split())}-word reason; "
-                      "the choice is graded when you submit.")
+    # No ✔: the check does not know the right option, and a tick reads as "right".
+    print(f"• Recorded: ({letter}) {letters[letter]!r}, with a {len(reason.split())}-word reason; "
+          "the choice is graded when you submit.")
+    return True
 
 
 def grade_choice(letters: Dict[str, str], choice, reason, right: str,
@@ -1046,7 +1109,10 @@ def grade_choice(letters: Dict[str, str], choice, reason, right: str,
     --------
     >>> grade_choice({"a": "yes", "b": "no"}, "a", "because the window of each neuron overlaps its neighbour", "yes")
     """
+    # Raised, not asserted: `python -O` drops assert statements and would pass every answer.
     problem = _choice_problem(letters, choice, reason, min_words)
-    assert problem is None, problem
+    if problem is not None:
+        raise AssertionError(problem)
     chosen = letters[choice.strip().strip("()").lower()]
-    assert chosen == right, f"Not this one: {(mistakes or {}).get(chosen, 'reread the question')}"
+    if chosen != right:
+        raise AssertionError(f"Not this one: {(mistakes or {}).get(chosen, 'reread the question')}")

@@ -1,6 +1,9 @@
-"""Student feedback: names the mistake, never confirms a graded number, takes answers in any natural form."""
+"""Student feedback: names the mistake, confirms only the right value (never one under mistakes-only), takes
+answers in any natural form."""
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -37,7 +40,8 @@ def test_output_size_mistakes_are_named_without_the_answer(capsys, layer, n, ans
 
 @pytest.mark.parametrize("layer, n", [(Conv2d(3, 8, 5, padding=1), 32), (Conv2d(3, 8, 3, stride=2), 33),
                                       (Conv2d(3, 8, 7, stride=3, padding=3), 64)])
-def test_trying_every_output_size_does_not_single_out_the_right_one(capsys, layer, n):
+def test_trying_every_output_size_does_not_single_out_the_right_one(capsys, monkeypatch, layer, n):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
     right = layer.output_size((n, n))[0]
     outcomes = {}
     for value in range(1, 100):
@@ -61,7 +65,7 @@ def test_feature_maps_mistakes_and_forms(capsys):
     assert not check.check_feature_maps(layer, 3) and "coming in" in said(capsys)
     assert not check.check_feature_maps(layer, np.int64(48)) and "one map, not one per channel" in said(capsys)
     assert not check.check_feature_maps(layer, 25.0) and "kernel's pixels" in said(capsys)
-    assert check.check_feature_maps(layer, np.float64(16.0)) and "none of the common mistakes" in said(capsys)
+    assert check.check_feature_maps(layer, np.float64(16.0)) and "✔ 16 is right" in said(capsys)
     assert not check.check_feature_maps(layer, "16") and "remove the quotes" in said(capsys)
     assert not check.check_feature_maps(layer, 0) and "at least one feature map; you gave 0" in said(capsys)
     assert not check.check_feature_maps(layer, 2.5) and "2.5, which is not a whole number" in said(capsys)
@@ -76,7 +80,7 @@ def test_rf_sizes_in_every_natural_form_pass(capsys):
     assert [r.rf_size[0] for r in receptive_fields(STACK, 32)] == [3, 3, 4, 8, 16]
     for form in ([3, 3, 4, 8, 16], (3, 3, 4, 8, 16), np.array([3, 3, 4, 8, 16]), [3.0, 3, 4, 8, np.int32(16)]):
         assert check.check_rf_sizes(STACK, 32, form)
-        assert "No common mistake" in said(capsys)
+        assert "✔ Your 5 values are right" in said(capsys)
 
 
 @pytest.mark.parametrize("answers, words", [
@@ -95,8 +99,10 @@ def test_rf_size_mistakes_are_named(capsys, answers, words):
     assert words in said(capsys)
 
 
-def test_rf_feedback_never_states_a_right_value(capsys):
-    """No message names a number the student did not write: iterating over the last value learns nothing."""
+def test_rf_feedback_never_states_a_right_value(capsys, monkeypatch):
+    """Under mistakes-only no message names a number the student did not write, and the right one reads
+    like the others: iterating over the last value learns nothing."""
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
     right = [3, 3, 4, 8, 16]
     outcomes = {}
     for last in range(8, 60):
@@ -113,7 +119,7 @@ def test_region_in_every_natural_form(capsys):
     layers = [Conv2d(1, 1, 3)]
     for form in (((2, 4), (2, 4)), [[2, 4], [2, 4]], np.array([[2, 4], [2, 4]]), [(2.0, 4.0), (np.int64(2), 4)]):
         assert check.check_region(layers, (2, 2), 16, form)
-        assert "none of the common mistakes" in said(capsys)
+        assert "✔ Your region is right" in said(capsys)
 
 
 @pytest.mark.parametrize("layers, position, answer, words", [
@@ -137,7 +143,7 @@ def test_region_mistakes_are_named(capsys, layers, position, answer, words):
 def test_region_of_a_neuron_that_sees_only_padding(capsys):
     only_padding = [Conv2d(1, 1, 1, padding=2)]
     assert check.check_region(only_padding, (0, 0), 4, None)
-    assert "none of the common mistakes" in said(capsys)
+    assert "✔ None is right" in said(capsys)
 
 
 # --- parameters and the design question -------------------------------------------------------
@@ -329,7 +335,8 @@ def test_transposed_size_mistakes_are_named_without_the_answer(capsys, layer, n,
 
 @pytest.mark.parametrize("layer, n", [(UP, 16), (ConvTranspose2d(1, 1, 5, stride=3, padding=2, output_padding=2), 10),
                                       (ConvTranspose2d(1, 1, 2, stride=2, output_padding=1), 7)])
-def test_trying_every_transposed_size_does_not_single_out_the_right_one(capsys, layer, n):
+def test_trying_every_transposed_size_does_not_single_out_the_right_one(capsys, monkeypatch, layer, n):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
     right = layer.output_size((n, n))[0]
     outcomes = {}
     for value in range(1, 100):
@@ -354,7 +361,7 @@ def test_projective_field_check_accepts_the_field_in_any_form(capsys):
     right = projective_field(GROWING, (6, 9), 16)
     for form in (right, [list(b) for b in right], np.array(right), np.array(right, dtype=float)):
         assert check.check_projective_field(GROWING, (6, 9), 16, form)
-        assert "none of the common mistakes" in said(capsys)
+        assert "✔ Your field is right" in said(capsys)
 
 
 @pytest.mark.parametrize("pixel, mistake, hint", [
@@ -407,7 +414,7 @@ def test_parameter_count_accepts_the_count_in_any_form(capsys):
     assert check.count_parameters(SEPARABLE) == 2432
     for form in (2432, 2432.0, np.int64(2432), np.array(2432)):
         assert check.check_parameter_count(SEPARABLE, form)
-        assert "none of the common mistakes" in said(capsys)
+        assert "✔ 2432 is right" in said(capsys)
     assert not check.check_parameter_count(SEPARABLE, "2432") and "remove the quotes" in said(capsys)
     assert not check.check_parameter_count(SEPARABLE, -1) and "never negative" in said(capsys)
 
@@ -458,3 +465,63 @@ def test_uneven_overlap_agrees_with_the_output_of_an_all_ones_layer(k, s, p):
     interior = grown[k + s:-(k + s), k + s:-(k + s)]
     even = len(set(check._taps_per_phase(layer, 0))) == 1
     assert even == (interior.min() == interior.max()), (k, s, p, interior)
+
+
+# --- the feedback policy (RFMAPS_FEEDBACK) ------------------------------------------------------
+
+def _all_checks_on(value_kind):
+    """(check, right answer, a wrong answer no common mistake explains) for every visible check."""
+    up = ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+    layers, position = [Conv2d(1, 1, 3), Conv2d(1, 1, 3)], (3, 3)
+    region, field = input_region(layers, position, 16), projective_field(layers, (5, 5), 12)
+    return [
+        (lambda a: check.check_output_size(Conv2d(1, 1, 3), 10, a), 8, 5),
+        (lambda a: check.check_feature_maps(Conv2d(3, 16, 5), a), 16, 17),
+        (lambda a: check.check_rf_sizes(STACK, 32, a), [3, 3, 4, 8, 16], [3, 3, 4, 8, 17]),
+        (lambda a: check.check_region(layers, position, 16, a), region,
+         ((region[0][0] + 3, region[0][1] + 3), region[1])),
+        (lambda a: check.check_transposed_size(up, 16, a), 32, 40),
+        (lambda a: check.check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, a), field,
+         ((field[0][0], field[0][1] - 2), field[1])),
+        (lambda a: check.check_parameter_count(SEPARABLE, a), 2432, 2433),
+    ]
+
+
+def test_confirm_policy_ticks_exactly_the_right_value_and_says_not_yet_otherwise(capsys, monkeypatch):
+    for policy in (None, "confirm", " Confirm "):  # the default, and how a course may write it
+        if policy is None:
+            monkeypatch.delenv("RFMAPS_FEEDBACK", raising=False)
+        else:
+            monkeypatch.setenv("RFMAPS_FEEDBACK", policy)
+        for judge, right, wrong in _all_checks_on(None):
+            assert judge(right) is True
+            assert said(capsys).startswith("✔ ")
+            assert judge(wrong) is False
+            text = said(capsys)
+            assert text.startswith("✘ Not yet:") and "✔" not in text and "Next" in text
+
+
+def test_mistakes_only_policy_never_ticks(capsys, monkeypatch):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
+    for judge, right, wrong in _all_checks_on(None):
+        assert judge(right) is True and judge(wrong) is True
+        texts = said(capsys)
+        assert "✔" not in texts and "✘" not in texts and texts.count("No common mistake recognised") == 2
+
+
+def test_an_unknown_policy_is_refused_with_the_allowed_ones(monkeypatch):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "lenient")
+    with pytest.raises(ValueError, match="RFMAPS_FEEDBACK must be one of confirm, mistakes-only, got 'lenient'"):
+        check.check_feature_maps(Conv2d(3, 16, 5), 16)
+
+
+def test_a_complete_choice_is_recorded_without_a_tick_and_grading_survives_python_O(capsys):
+    letters = {"a": "yes", "b": "no"}
+    assert check.check_choice(letters, "b", "because the windows of neighbouring neurons overlap a lot")
+    text = said(capsys)
+    assert text.startswith("• Recorded: (b)") and "✔" not in text
+    code = ("from rfmaps import check\n"
+            "try:\n    check.grade_choice({'a': 'yes', 'b': 'no'}, 'b', 'because the windows of neighbouring neurons overlap a lot', 'yes')\n"
+            "except AssertionError as error:\n    print('refused:', error)\n")
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("refused: Not this one")

@@ -1,0 +1,100 @@
+"""A simulated class: for 300 student ids, the wrong answers students really give, fed to every visible check.
+
+Under either feedback policy no wrong answer may get a ✔ and none may end in a traceback; under
+``confirm`` the right answer gets its ✔. The wrong answers are those a review of real answers found
+most often: n − k + 1, n / s, a forgotten +1 / padding / stride / output_padding, n · s for a transposed
+size, regions and fields shifted by one, 1-based, with exclusive ends, in corner order
+((top, left), (bottom, right)), with rows and columns swapped, answers as strings, and the receptive
+field where the projective field is asked.
+"""
+
+import contextlib
+import io
+
+import pytest
+
+from rfmaps import check, input_region, projective_field, receptive_fields
+
+IDS = [f"s{n:05d}" for n in range(300)]
+
+
+def _size_mistakes(n, k, s, p, right, d=1):
+    span = d * (k - 1) + 1
+    return {n - k + 1, n - span + 1, n // s, -(-n // s), (n + 2 * p - span) // s, (n - span) // s + 1,
+            n + 2 * p - span + 1, right + 1, right - 1, str(right), float(right) + 0.5}
+
+
+def _box_mistakes(right, shape):
+    (top, bottom), (left, r) = right
+    h, w = shape
+    return [((top + 1, bottom + 1), (left, r)), ((top - 1, bottom - 1), (left, r)),  # shifted by one row
+            ((top + 1, bottom + 1), (left + 1, r + 1)),  # 1-based
+            ((top, bottom + 1), (left, r + 1)),  # exclusive ends
+            ((top, left), (bottom, r)),  # corner order
+            ((left, r), (top, bottom)),  # rows and columns swapped
+            ((top, bottom), (left, r + 1)), ((0, h - 1), (0, w - 1)),  # everything
+            str(right), [top, bottom, left, r]]
+
+
+def _class_answers():
+    """(question, judge(answer) -> bool, right answer, wrong answers) for every id and visible check."""
+    for student_id in IDS:
+        v, g = check.variant(student_id), check.growing_variant(student_id)
+        layer, n = check.variant_layer(v), v["image_size"]
+        right = layer.output_size((n, n))[0]
+        yield ("ps1 q1", lambda a, layer=layer, n=n: check.check_output_size(layer, n, a), right,
+               _size_mistakes(n, v["kernel_size"], v["stride"], v["padding"], right) - {right})
+        c_in, maps = layer.in_channels, layer.out_channels
+        yield ("ps1 q2", lambda a, layer=layer: check.check_feature_maps(layer, a), maps,
+               {c_in, maps * c_in, v["kernel_size"], maps + 1, maps - 1, right} - {maps})
+        stack = check.variant_stack(v)
+        rows = receptive_fields(stack, check.RF_INPUT)
+        sizes = [row.rf_size[0] for row in rows]
+        wrong_sizes = [sizes[:-1] + [sizes[-1] + 1], [s + 1 for s in sizes], sizes[::-1] if sizes[::-1] != sizes
+                       else None, list(range(1, len(sizes) + 1))]
+        yield ("ps2 q1", lambda a, stack=stack: check.check_rf_sizes(stack, check.RF_INPUT, a), sizes,
+               [w for w in wrong_sizes if w is not None and w != sizes])
+        region = input_region(stack, v["neuron"], check.RF_INPUT)
+        yield ("ps2 q2", lambda a, stack=stack, v=v: check.check_region(stack, v["neuron"], check.RF_INPUT, a),
+               region, [w for w in _box_mistakes(region, (check.RF_INPUT, check.RF_INPUT)) if w != region])
+        t = g["transposed"]
+        up, m = check.variant_transposed(g), t["input_size"]
+        right_up = up.output_size((m, m))[0]
+        yield ("ps3 q1", lambda a, up=up, m=m: check.check_transposed_size(up, m, a), right_up,
+               {m * t["stride"], (m - 1) * t["stride"] + t["kernel_size"], right_up - t["output_padding"],
+                right_up + 1, right_up - 1, str(right_up)} - {right_up})
+        growing = check.variant_growing_stack(g)
+        last = receptive_fields(growing, check.PF_INPUT)[-1].output_size
+        field = projective_field(growing, g["pixel"], check.PF_INPUT)
+        wrong_fields = [w for w in _box_mistakes(field, last) if w != field]
+        seen = input_region(growing, g["pixel"], check.PF_INPUT) if all(
+            p < s for p, s in zip(g["pixel"], last)) else None
+        if seen is not None and seen != field:
+            wrong_fields.append(seen)  # the receptive field where the projective field is asked
+        yield ("ps3 q2", lambda a, growing=growing, g=g: check.check_projective_field(
+            growing, g["pixel"], check.PF_INPUT, a), field, wrong_fields)
+
+
+def _run(judge, answer):
+    with contextlib.redirect_stdout(io.StringIO()) as said:
+        verdict = judge(answer)
+    return verdict, said.getvalue()
+
+
+@pytest.mark.parametrize("policy", ["confirm", "mistakes-only"])
+def test_no_wrong_answer_gets_a_tick_and_none_a_traceback(monkeypatch, policy):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", policy)
+    ticked, wrong_answers = [], 0
+    for question, judge, right, wrongs in _class_answers():
+        verdict, text = _run(judge, right)
+        assert verdict is True, (question, right, text)
+        assert text.startswith("✔ " if policy == "confirm" else "• "), (question, text)
+        for wrong in wrongs:
+            wrong_answers += 1
+            verdict, text = _run(judge, wrong)
+            if "✔" in text:
+                ticked.append((question, right, wrong, text))
+            if policy == "confirm":
+                assert verdict is False and text.startswith("✘ "), (question, right, wrong, text)
+    assert wrong_answers > 10_000
+    assert not ticked, f"{len(ticked)} of {wrong_answers} wrong answers got a ✔, e.g. {ticked[:3]}"
