@@ -22,7 +22,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 
-__all__ = ["make_figure", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
+__all__ = ["make_figure", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
            "pixel_tick_positions", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
@@ -370,6 +370,41 @@ def mosaic(maps: np.ndarray, gap: Optional[int] = None):
         r, c = divmod(i, cols)
         out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = (
             one / scale if scale > 0 else one)
+    return out, cols, gap
+
+
+def kernel_mosaic(kernels: np.ndarray, gap: int = 1):
+    """Tile ``(n, channels, k, k)`` kernels into one picture; colour kernels in colour.
+
+    With 3 channels each kernel is drawn as an RGB tile, as learnt first layers are
+    usually shown: its red, green and blue weights drive the tile's red, green and
+    blue, scaled by the kernel's largest |weight| so that 0 is mid-gray, positive
+    brighter and negative darker; a gray kernel (equal channels) is a gray tile, a
+    red-green edge a red and green one. Gaps are white. Other channel counts are
+    summed over their channels and tiled by :func:`mosaic` (one colour map).
+
+    Returns
+    -------
+    image, cols, gap
+        As :func:`mosaic`; ``image`` is ``(H, W, 3)`` for 3 channels.
+
+    Examples
+    --------
+    >>> tiles, cols, gap = kernel_mosaic(np.ones((4, 3, 3, 3)))
+    >>> tiles.shape, float(tiles[0, 0, 0]), cols
+    ((7, 7, 3), 1.0, 2)
+    """
+    n, channels, kh, kw = kernels.shape
+    if channels != 3:
+        return mosaic(kernels.sum(axis=1), gap=gap)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    out = np.ones((rows * (kh + gap) - gap, cols * (kw + gap) - gap, 3), dtype=np.float32)
+    for i, one in enumerate(kernels):
+        scale = np.abs(one).max()
+        r, c = divmod(i, cols)
+        out[r * (kh + gap): r * (kh + gap) + kh, c * (kw + gap): c * (kw + gap) + kw] = (
+            0.5 + 0.5 * np.moveaxis(one, 0, -1) / (scale if scale > 0 else 1))
     return out, cols, gap
 
 

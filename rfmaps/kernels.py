@@ -1,21 +1,92 @@
 """The default kernel bank: what a layer built without ``weight`` uses.
 
-The first convolution of a stack gets kernels a student recognises, in this
-order (and cycled with new orientations beyond it):
+The first convolution of a stack gets kernels like those a CNN learns in its
+first layer (Krizhevsky et al. 2012, Fig. 3; Zeiler & Fergus 2014): edges and
+gratings at many angles, centre-surround spots and, on colour images,
+colour-opponent edges, stripes and blobs. The first ten are the classic
+teaching kernels, the same for every number of input channels:
 
 ====  ======================  =============================================
  #    name                    what it responds to
 ====  ======================  =============================================
  0    vertical edge           brightness changing from left to right
  1    horizontal edge         brightness changing from top to bottom
- 2    diagonal edge 45°       a change along the rising diagonal
- 3    diagonal edge 135°      a change along the falling diagonal
- 4    blob                    a bright spot on a dark surround (Laplacian)
+ 2    diagonal edge 45°       an edge along the rising diagonal (dark above left, bright below right)
+ 3    diagonal edge 135°      an edge along the falling diagonal (dark above right, bright below left)
+ 4    blob                    a bright spot on a dark surround (Laplacian of Gaussian)
  5    blur                    the local average (Gaussian)
  6-9  stripes 0°/45°/90°/135°  a grating of that orientation (Gabor)
 ====  ======================  =============================================
 
-Each is applied equally across the colour channels (it sees brightness).
+An angle θ is the direction (from the x axis, turning towards the lower
+rows) in which the weights change; the edge or the stripes run across it, so
+0° gives vertical ones. With three (RGB) input channels kernels 10 to 99 are:
+
+=====  ====================================================================
+ #     kernels (:func:`bank_names` names each one)
+=====  ====================================================================
+10-15  red-green edge 0°, blue-yellow edge 90°, red-green and blue-yellow
+       blobs, red centre with green surround, blue centre with yellow surround
+16-23  edges at 22.5°, 67.5°, 112.5° and 157.5°, then fine even gratings there
+24-29  red-green edges at 45°/90°/135°, blue-yellow edges at 0°/45°/135°
+30-37  fine gratings, phase 45°, at the eight angles 0°, 22.5°, ..., 157.5°
+38-45  red-cyan, green-magenta, red-blue and green-blue blobs; green centre
+       with red surround, yellow centre with blue surround; red-green and
+       blue-yellow centre-surround (narrow)
+46-53  red-green and blue-yellow edges at 22.5°, 67.5°, 112.5°, 157.5°
+54-61  fine gratings, phase 135°, at the eight angles
+62     centre-surround, narrow (gray)
+63-70  red-green and blue-yellow stripes at 0°/45°/90°/135°
+71-86  red-cyan, green-magenta, red-blue and green-blue edges at 0°/45°/90°/135°
+87-94  red-cyan and green-magenta stripes at 0°/45°/90°/135°
+95-99  red-cyan and green-magenta centre-surround (narrow); red-green,
+       blue-yellow and red-cyan centre-surround (wide)
+=====  ====================================================================
+
+Then come a green-magenta wide centre-surround; medium gratings (even, odd,
+phase 45° and 135°) and fine odd ones; red-green and blue-yellow fine
+gratings; edges at 22.5° to 157.5° in the other four colour pairs; red-blue
+and green-blue stripes and centre-surrounds; after those (189 kernels) the
+stripes and gratings again at angles in between: 11.25° past the ones before,
+then 5.625°, 16.875°, and so on. No two kernels share a name.
+
+Edges are the coarse odd kernels (a derivative of a Gaussian). Stripes are
+gratings whose period is half the kernel (at least 2 pixels); fine gratings
+have a period of 1/3.5 of it (at least 2.5 pixels), medium ones half of it (at
+least 3.5 pixels). An even grating has a bright line through the centre, an
+odd one an edge there; phases 45° and 135° lie between (learnt kernels need
+not be centred). Centre-surround kernels are differences of Gaussians. "A-B"
+kernels weigh colour A positive and colour B negative (a red-green edge at 0°
+answers red to the right of green) and add to zero over the channels at
+every pixel, so gray images leave them silent; a single-opponent kernel (one
+colour in the centre, another in the surround) also sees brightness, like a
+centre-surround.
+
+With any other number of input channels there is no colour to oppose: the
+bank is the gray kernels alone, in the same order (kernel 10 is then
+'edge 22.5°'); pass the channel count to :func:`bank_names` for the names.
+A gray kernel is copied to every channel and divided by their number, so it
+responds to brightness the same way on gray and colour images.
+
+How different they are, measured by ``tests/test_kernel_bank.py``: two
+kernels "nearly repeat" when the Pearson correlation of their weights (each
+kernel minus its mean) exceeds 0.95 in absolute value. With three channels
+65 of the first 100 kernels use colour, and at 5 × 5 and larger none of the
+first 256 nearly repeats an earlier one; at 3 × 3 one of the first 100 does
+(the gray narrow centre-surround: 9 pixels leave it no room to differ from
+the blob) and many beyond 100 do, as 27 weights leave no room for more
+frequencies or angles in between. Gray banks (other channel counts) have no
+near repeat in the first 128 kernels at 5 × 5 and larger, and in the first
+34 at 3 × 3.
+
+Every kernel but the blur adds to zero, its positive weights adding to 1 and
+its negative ones to -1 (over all channels), so feature maps of a [0, 1]
+image stay within [-1, 1]; the blur adds to 1. A kernel too small for its
+pattern (any at 1 × 1, the blob and centre-surrounds at 2 × 2, stripes of
+period 2 across an even number of pixels) falls back to a flat one: a gray
+kernel to the local average, a colour one to its colour contrast alone. The
+bank involves no randomness.
+
 Deeper convolutions get seeded random kernels with He scaling
 (standard deviation ``sqrt(2 / fan_in)``), the same on every run.
 """
@@ -24,7 +95,7 @@ from __future__ import annotations
 
 import itertools
 from functools import lru_cache
-from typing import List, Optional, Sequence
+from typing import Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -32,60 +103,185 @@ from .validation import int_at_least, pair
 
 __all__ = ["bank", "bank_names", "random_kernels", "default_weight", "layer_weights"]
 
-_BASE = [("edge", 0), ("edge", 90), ("edge", 45), ("edge", 135), ("blob", 0), ("blur", 0),
-         ("stripes", 0), ("stripes", 45), ("stripes", 90), ("stripes", 135)]
-_EXTRA_ANGLES = [22.5, 67.5, 112.5, 157.5]
+# Colour-opponent directions: weights on (red, green, blue) adding to exactly 0 in floating point
+# (halves and ones), so these kernels sum to exactly 0 over the channels at every pixel.
+_OPPONENT = {
+    "red-green": (1.0, -1.0, 0.0),
+    "blue-yellow": (-0.5, -0.5, 1.0),
+    "red-cyan": (1.0, -0.5, -0.5),
+    "green-magenta": (-0.5, 1.0, -0.5),
+    "red-blue": (1.0, 0.0, -1.0),
+    "green-blue": (0.0, 1.0, -1.0),
+}
+# Colours of single-opponent centre-surround kernels: the weights of each add to 1.
+_COLOURS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
+            "yellow": (0.5, 0.5, 0.0)}
+# Difference of Gaussians: (centre, surround) widths, in units of the kernel's Gaussian width.
+_DOG = {"narrow": (0.4, 1.0), "wide": (1.0, 2.0), "single": (0.5, 1.5)}
+_BLOB_WIDTH = 0.75  # the blob's Gaussian, in units of the blur's: a spot clearly narrower than the blur
+_TURNING = ("stripes", "grating")  # kinds repeated at angles in between (edges stay alike when turned)
 
 
-def _specs(count: int):
-    """(kind, angle) of the first ``count`` kernels: the base list, then finer angles."""
-    specs = list(_BASE)
-    for kind in ("edge", "stripes"):
-        specs += [(kind, a) for a in _EXTRA_ANGLES]
-    while len(specs) < count:  # beyond 18 kernels: blobs and blurs at growing scales
-        specs += [("blob", 0), ("blur", 0)]
-    return specs[:count]
+class _Spec(NamedTuple):
+    """One kernel. ``colour`` None is gray; an ``_OPPONENT`` key; or ``'centre/surround'`` for a
+    single-opponent kernel. ``detail``: a grating's frequency or a centre-surround's width."""
+
+    kind: str
+    angle: float = 0.0
+    colour: Optional[str] = None
+    detail: str = ""
+    phase: float = 0.0
 
 
-def _name(kind: str, angle: float) -> str:
-    if kind == "edge":
-        special = {0: "vertical edge", 90: "horizontal edge"}
-        return special.get(angle, f"diagonal edge {angle:g}°")
-    if kind == "stripes":
-        return f"stripes {angle:g}°"
-    return kind
+def _catalogue() -> tuple:
+    """Every kernel of the bank but the angles in between, in order (the first 100 as in the table)."""
+    s = _Spec
+    a4, b4 = (0.0, 45.0, 90.0, 135.0), (22.5, 67.5, 112.5, 157.5)
+    a8 = tuple(sorted(a4 + b4))
+    rg, by, rc, gm, rb, gb = _OPPONENT
+    specs = [s("edge", 0), s("edge", 90), s("edge", 45), s("edge", 135), s("blob"), s("blur"),
+             s("stripes", 0), s("stripes", 45), s("stripes", 90), s("stripes", 135)]
+    specs += [s("edge", 0, rg), s("edge", 90, by), s("colour blob", 0, rg), s("colour blob", 0, by),
+              s("single", 0, "red/green"), s("single", 0, "blue/yellow")]
+    specs += [s("edge", a) for a in b4] + [s("grating", a, None, "fine", 0) for a in b4]
+    specs += [s("edge", a, rg) for a in (45, 90, 135)] + [s("edge", a, by) for a in (0, 45, 135)]
+    specs += [s("grating", a, None, "fine", 45) for a in a8]
+    specs += [s("colour blob", 0, c) for c in (rc, gm, rb, gb)]
+    specs += [s("single", 0, "green/red"), s("single", 0, "yellow/blue"),
+              s("centre-surround", 0, rg, "narrow"), s("centre-surround", 0, by, "narrow")]
+    specs += [s("edge", a, c) for c in (rg, by) for a in b4]
+    specs += [s("grating", a, None, "fine", 135) for a in a8]
+    specs += [s("centre-surround", 0, None, "narrow")]  # late: at 3 x 3 it has no room to differ from the blob
+    specs += [s("stripes", a, c) for c in (rg, by) for a in a4]
+    specs += [s("edge", a, c) for c in (rc, gm, rb, gb) for a in a4]
+    specs += [s("stripes", a, c) for c in (rc, gm) for a in a4]
+    specs += [s("centre-surround", 0, c, "narrow") for c in (rc, gm)]
+    specs += [s("centre-surround", 0, c, "wide") for c in (rg, by, rc, gm)]  # 97 to 100
+    # Beyond the table: medium gratings, fine odd ones, colour kernels in more colours.
+    specs += [s("grating", a, None, "medium", 0) for a in b4]
+    specs += [s("grating", a, c, "fine", 0) for c in (rg, by) for a in b4]
+    specs += [s("grating", a, None, "medium", 90) for a in a8] + [s("edge", a, c) for c in (rc, gm) for a in b4]
+    specs += [s("grating", a, None, "fine", 90) for a in a8] + [s("edge", a, c) for c in (rb, gb) for a in b4]
+    specs += [s("grating", a, None, "medium", 45) for a in a8] + [s("stripes", a, c) for c in (rb, gb) for a in a4]
+    specs += [s("grating", a, None, "medium", 135) for a in a8]
+    specs += [s("centre-surround", 0, c, width) for width in ("narrow", "wide") for c in (rb, gb)]
+    specs += [s("grating", a, c, "fine", phase) for phase in (45, 135) for c in (rg, by) for a in a4]
+    return tuple(specs)
 
 
-def bank_names(count: int) -> List[str]:
-    """Names of the first ``count`` kernels of :func:`bank` (``count`` >= 0).
+_CATALOGUE = _catalogue()
+
+
+def _offsets() -> Iterator[float]:
+    """Angles in between the catalogue's multiples of 22.5°: 11.25, 5.625, 16.875, 2.8125, ..."""
+    for level in itertools.count(1):
+        for odd in range(1, 2 ** level, 2):
+            yield 22.5 * odd / 2 ** level
+
+
+def _sequence(colour: bool) -> Iterator[_Spec]:
+    first = [spec for spec in _CATALOGUE if colour or spec.colour is None]
+    yield from first
+    turning = [spec for spec in first if spec.kind in _TURNING]
+    for offset in _offsets():
+        for spec in turning:
+            yield spec._replace(angle=spec.angle + offset)
+
+
+def _specs(count: int, colour: bool) -> List[_Spec]:
+    """The first ``count`` kernels: the catalogue (gray ones only without colour), then angles in between."""
+    return list(itertools.islice(_sequence(colour), count))
+
+
+def _name(spec: _Spec) -> str:
+    angle = f"{spec.angle:g}°"
+    colour = f"{spec.colour} " if spec.colour else ""
+    if spec.kind == "edge":
+        if not colour and spec.angle in (0, 90):
+            return "vertical edge" if spec.angle == 0 else "horizontal edge"
+        if not colour and spec.angle in (45, 135):
+            return f"diagonal edge {angle}"
+        return f"{colour}edge {angle}"
+    if spec.kind == "stripes":
+        return f"{colour}stripes {angle}"
+    if spec.kind == "grating":
+        phase = {0: "even", 90: "odd"}.get(spec.phase, f"phase {spec.phase:g}°")
+        return f"{colour}grating {angle}, {spec.detail}, {phase}"
+    if spec.kind == "single":
+        centre, surround = spec.colour.split("/")
+        return f"{centre} centre, {surround} surround"
+    if spec.kind == "centre-surround":
+        return f"{colour}centre-surround, {spec.detail}"
+    if spec.kind == "colour blob":
+        return f"{colour}blob"
+    return spec.kind  # blob, blur
+
+
+def bank_names(count: int, in_channels: int = 1) -> List[str]:
+    """Names of the first ``count`` kernels of :func:`bank` (``count`` >= 0), all different.
+
+    With ``in_channels`` 3 they include the colour kernels; with any other
+    count (1 by default, as :func:`bank`) the bank is gray. The first ten are
+    the same either way.
 
     Examples
     --------
     >>> bank_names(3)
     ['vertical edge', 'horizontal edge', 'diagonal edge 45°']
+    >>> bank_names(12, in_channels=3)[10:]
+    ['red-green edge 0°', 'blue-yellow edge 90°']
+    >>> bank_names(12)[10:]
+    ['edge 22.5°', 'edge 67.5°']
     """
-    return [_name(*spec) for spec in _specs(int_at_least(count, "count", 0))]
+    count = int_at_least(count, "count", 0)
+    in_channels = int_at_least(in_channels, "in_channels", 1)
+    return [_name(spec) for spec in _specs(count, in_channels == 3)]
 
 
-def _one_kernel(kind: str, angle: float, shape, scale: int) -> np.ndarray:
+def _grid(shape):
     kh, kw = shape
     y = np.arange(kh) - (kh - 1) / 2
     x = np.arange(kw) - (kw - 1) / 2
     y, x = np.meshgrid(y, x, indexing="ij")
-    sy, sx = max(kh / 4, 0.5) * scale, max(kw / 4, 0.5) * scale
-    gauss = np.exp(-0.5 * ((y / sy) ** 2 + (x / sx) ** 2))
-    theta = np.deg2rad(angle)
+    return y, x, max(kh / 4, 0.5), max(kw / 4, 0.5)
+
+
+def _gauss(y, x, sy, sx, width=1.0):
+    return np.exp(-0.5 * ((y / (width * sy)) ** 2 + (x / (width * sx)) ** 2))
+
+
+def _dog(y, x, sy, sx, detail):
+    centre, surround = _DOG[detail]
+    inner, outer = _gauss(y, x, sy, sx, centre), _gauss(y, x, sy, sx, surround)
+    return inner / inner.sum() - outer / outer.sum()
+
+
+def _pattern(spec: _Spec, shape) -> np.ndarray:
+    """The spatial pattern of a kernel, not yet scaled."""
+    y, x, sy, sx = _grid(shape)
+    gauss = _gauss(y, x, sy, sx)
+    theta = np.deg2rad(spec.angle)
     # u runs across the feature: an edge at 0° changes along x (a vertical edge).
     u = x * np.cos(theta) + y * np.sin(theta)
-    if kind == "blur":
-        return gauss / gauss.sum()
-    if kind == "edge":
-        kernel = u * gauss
-    elif kind == "blob":
-        kernel = (1 - ((y / sy) ** 2 + (x / sx) ** 2) / 2) * gauss
-    else:  # stripes: a cosine grating under a wider Gaussian window
-        period = max(min(kh, kw) / 2, 2.0)
-        kernel = np.cos(2 * np.pi * u / period) * np.exp(-0.5 * ((y / (1.5 * sy)) ** 2 + (x / (1.5 * sx)) ** 2))
+    if spec.kind == "edge":
+        return u * gauss
+    if spec.kind in ("blur", "colour blob"):
+        return gauss
+    if spec.kind == "blob":
+        by, bx = _BLOB_WIDTH * sy, _BLOB_WIDTH * sx
+        return (1 - ((y / by) ** 2 + (x / bx) ** 2) / 2) * _gauss(y, x, by, bx)
+    if spec.kind == "centre-surround":
+        return _dog(y, x, sy, sx, spec.detail)
+    # stripes and gratings: a cosine grating under a wider Gaussian window
+    side = min(shape)
+    period = {"fine": max(side / 3.5, 2.5), "medium": max(side / 2, 3.5)}.get(spec.detail, max(side / 2, 2.0))
+    return np.cos(2 * np.pi * u / period - np.deg2rad(spec.phase)) * _gauss(y, x, sy, sx, 1.5)
+
+
+def _gray_kernel(spec: _Spec, shape) -> np.ndarray:
+    kernel = _pattern(spec, shape)
+    if spec.kind == "blur":
+        return kernel / kernel.sum()
     kernel = kernel - kernel.mean()  # no response to a flat image
     size = np.abs(kernel).sum()
     if size < 1e-12:  # a 1 x 1 (or 1 x k along the wrong axis) kernel has no edge to show
@@ -93,8 +289,28 @@ def _one_kernel(kind: str, angle: float, shape, scale: int) -> np.ndarray:
     return 2 * kernel / size  # positive and negative parts each sum to 1
 
 
+def _colour_kernel(spec: _Spec, shape) -> np.ndarray:
+    """A (3, kh, kw) kernel whose positive and negative parts each sum to 1."""
+    if spec.kind == "single":  # one colour in the centre, another in the surround
+        y, x, sy, sx = _grid(shape)
+        centre, surround = (np.array(_COLOURS[c])[:, None, None] for c in spec.colour.split("/"))
+        inner, outer = (_gauss(y, x, sy, sx, width) for width in _DOG["single"])
+        kernel = centre * (inner / inner.sum()) - surround * (outer / outer.sum())
+        return 2 * kernel / np.abs(kernel).sum()
+    opponent = np.array(_OPPONENT[spec.colour])[:, None, None]
+    pattern = _pattern(spec, shape)
+    if spec.kind != "colour blob":
+        pattern = pattern - pattern.mean()  # blind to flat colour too
+    kernel = opponent * pattern
+    size = np.abs(kernel).sum()
+    if size < 1e-12:  # no room for the pattern: the colour contrast alone
+        kernel = opponent * np.ones(shape)
+        size = np.abs(kernel).sum()
+    return 2 * kernel / size
+
+
 def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
-    """The first ``count`` kernels of the teaching bank.
+    """The first ``count`` kernels of the bank described in :mod:`rfmaps.kernels`.
 
     Parameters
     ----------
@@ -102,14 +318,17 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     count : int
         How many kernels (feature maps) to make.
     in_channels : int, default 1
-        Each kernel is copied to every channel and divided by their number,
-        so it responds to brightness the same way on gray and colour images.
+        With 3 (an RGB image) the bank includes colour-opponent kernels. Gray
+        kernels are copied to every channel and divided by their number, so
+        they respond to brightness the same way on gray and colour images.
+        With any other count every kernel is gray.
 
     Returns
     -------
     ndarray, shape (count, in_channels, kh, kw)
-        Zero-sum kernels whose positive and negative parts each add to 1 (the
-        blur adds to 1), so feature maps of a [0, 1] image stay within [-1, 1].
+        Zero-sum kernels whose positive and negative parts each add to 1 over
+        all channels (the blur adds to 1), so feature maps of a [0, 1] image
+        stay within [-1, 1]. The same numbers on every call and machine.
 
     Examples
     --------
@@ -118,16 +337,19 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     (2, 1, 3, 3)
     >>> bool(k[0, 0, :, 0].sum() < 0 < k[0, 0, :, 2].sum())  # dark left, bright right
     True
+    >>> red_green = bank(5, 11, in_channels=3)[10]  # 'red-green edge 0°': red on the right, green on the left
+    >>> bool(red_green[0, :, 4].sum() > 0 > red_green[1, :, 4].sum()), float(abs(red_green.sum(axis=0)).max())
+    (True, 0.0)
     """
     shape = pair(kernel_size, "kernel_size", 1)
     count, in_channels = int_at_least(count, "count", 1), int_at_least(in_channels, "in_channels", 1)
     kernels = []
-    seen = {}
-    for kind, angle in _specs(count):
-        repeat = seen[(kind, angle)] = seen.get((kind, angle), 0) + 1
-        kernels.append(_one_kernel(kind, angle, shape, scale=repeat))
-    stack = np.stack(kernels)[:, None] / in_channels
-    return np.repeat(stack, in_channels, axis=1)
+    for spec in _specs(count, in_channels == 3):
+        if spec.colour is None:
+            kernels.append(np.repeat(_gray_kernel(spec, shape)[None] / in_channels, in_channels, axis=0))
+        else:
+            kernels.append(_colour_kernel(spec, shape))
+    return np.stack(kernels)
 
 
 def random_kernels(kernel_size, count: int, in_channels: int, seed: int = 0) -> np.ndarray:

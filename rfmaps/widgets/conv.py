@@ -212,7 +212,7 @@ class ConvExplorer(Explorer):
         drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         channels = layer.in_channels
         drawing.title(self._ax_in, f"input {size_text(state.input_size)} × {channels}")
-        kernels, self._k_cols, self._k_gap = drawing.mosaic(state.kernels.sum(axis=1), gap=1)
+        kernels, self._k_cols, self._k_gap = drawing.kernel_mosaic(state.kernels, gap=1)
         drawing.set_image(self._kernel_art, kernels)
         k = layer.kernel_size[0]
         drawing.title(self._ax_k, f"{len(state.kernels)} kernels {k} × {k} × {channels}")
@@ -223,8 +223,12 @@ class ConvExplorer(Explorer):
         self._caption.value = (
             f"Input: {size_text(state.input_size)} pixels × {channels} channel{'s' if channels > 1 else ''}"
             + (" (zero padding hatched)" if any(layer.pads[0] + layer.pads[1]) else "")
-            + ". Kernels are shown summed over their channels; each kernel and each feature map is scaled "
-            "to its own largest |value| (orange positive, purple negative).<br>"
+            + (". Kernels are shown in colour: a kernel's weights for the red, green and blue channel drive "
+               "its tile's red, green and blue (mid-gray 0, brighter positive, darker negative), so a gray "
+               "tile weighs the channels alike and a coloured one tells colours apart. Each feature map is "
+               if channels == 3 else ". Kernels are shown summed over their channels; each kernel and each "
+               "feature map is ")
+            + "scaled to its own largest |value| (orange positive, purple negative).<br>"
             "Output size, ⌊(n + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
             f"height {output_size_formula(layer, state.input_size[0], 0)}, "
             f"width {output_size_formula(layer, state.input_size[1], 1)}.")
@@ -264,7 +268,7 @@ class ConvExplorer(Explorer):
         inside = ((ys >= 0) & (ys < state.input_size[0]) & (xs >= 0) & (xs < state.input_size[1]))
         on_padding = int((~inside).sum())
         channels = layer.in_channels
-        name = bank_names(n)[index] if layer.weight is None else f"kernel {index}"
+        name = bank_names(n, layer.in_channels)[index] if layer.weight is None else f"kernel {index}"
         span = layer.effective_kernel_size
         holes = (f" Dilation {dh} spreads its {kh} × {kw} taps (dots) over {span[0]} × {span[1]} pixels, "
                  f"skipping the pixels in between." if dh > 1 else "")
