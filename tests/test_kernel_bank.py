@@ -202,6 +202,6 @@ def test_arguments_are_checked_as_before():
 
 def test_what_notebooks_00_and_01_say_of_the_colour_kernels():
     # "The first ten kernels weigh the three colour channels alike ... past ten ... weigh them differently"
-    kernels = bank((5, 5), 100, 3)
-    alike = [bool(np.allclose(k[0], k[1]) and np.allclose(k[1], k[2])) for k in kernels]
+    bank = kernels.bank((5, 5), 100, 3)
+    alike = [bool(np.allclose(k[0], k[1]) and np.allclose(k[1], k[2])) for k in bank]
     assert alike[:10] == [True] * 10 and not any(alike[10:16])
