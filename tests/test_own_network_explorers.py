@@ -50,3 +50,16 @@ def test_a_network_that_does_not_fit_the_image_is_refused_at_construction():
         StackExplorer("photo", layers=trained.small_cnn())
     with pytest.raises(ValueError, match="layers"):
         ERFExplorer("disk", layers=[])
+
+
+def test_stack_explorer_opens_on_a_map_that_responds_and_says_why_a_map_is_silent():
+    # Map 0 of this network is -image: on a non-negative image its ReLU turns every value off.
+    weight = np.array([-1.0, 1.0]).reshape(2, 1, 1, 1)
+    layers = [Conv2d(1, 2, 1, weight=weight, bias=np.zeros(2)), ReLU()]
+    explorer = StackExplorer("disk", size=16, layers=layers)
+    try:
+        assert explorer._selection.map == 1 and "silent" not in explorer._readout.value
+        explorer.select(8, 8, map=0)
+        assert "Map 0 is 0 at every position here: the ReLU turned every value off" in explorer._readout.value
+    finally:
+        explorer.close()

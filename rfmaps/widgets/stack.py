@@ -14,7 +14,7 @@ from ..explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
 from ..residual import Residual
 from ..receptive_field import input_region, receptive_fields
-from ._base import Cache, Explorer, check_bool, check_int, frozen, image_control, slider
+from ._base import Cache, Explorer, Selection, check_bool, check_int, frozen, image_control, slider
 
 __all__ = ["StackExplorer"]
 
@@ -163,6 +163,21 @@ class StackExplorer(Explorer):
     def _map_count(self, state, layer):
         # The same map number in every panel: as many as the block with the fewest maps has.
         return min(len(maps) for maps in state.maps)
+
+    def _default_selection(self, state) -> Selection:
+        """The centre neuron of the last block, on a map that responds there.
+
+        Map 0 unless it is 0 at that neuron (a ReLU can silence a whole map of a
+        trained network on an image); then the map with the largest |value| there,
+        or, if all are 0 there, the map with the most activity in the last block.
+        """
+        centre = super()._default_selection(state)
+        last = state.maps[-1]
+        at_centre = np.abs(last[:, centre.row, centre.col])
+        if at_centre[0] > 0:
+            return centre
+        best = int(np.argmax(at_centre)) if at_centre.any() else int(np.argmax(np.abs(last).sum(axis=(1, 2))))
+        return centre._replace(map=min(best, self._map_count(state, centre.layer) - 1))
 
     def _layer_after_change(self, old_state, old_layer, state):
         block = old_state.ends.index(old_layer)  # the same block, or the last one left
@@ -328,7 +343,18 @@ class StackExplorer(Explorer):
             f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
             f"value {state.maps[block][index, row, col]:.3f}; receptive field "
             f"{size_text(rf)} pixels, of which it sees {html.escape(seen)}. "
-            f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart.")
+            f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart."
+            + self._silent_note(state, block, end, index))
+
+    @staticmethod
+    def _silent_note(state, block, end, index) -> str:
+        """A sentence when the map on show is 0 at every position of the selected layer."""
+        if state.maps[block][index].any():
+            return ""
+        if any(isinstance(layer, ReLU) for layer in state.layers[: end + 1]):
+            return (f" Map {index} is 0 at every position here: the ReLU turned every value off (all were 0 or "
+                    "below on this image), so this map is silent for this image; pick another map or image.")
+        return f" Map {index} is 0 at every position here."
 
 
 def _block_ends(layers) -> tuple:
