@@ -193,8 +193,11 @@ def _leaf(module, place: str, torch) -> list:
                                          "are supported")
         return [AvgPool2d(module.kernel_size, module.stride, module.padding)]
     if type(module) in (nn.Upsample, nn.UpsamplingNearest2d):
-        if module.size is not None or module.scale_factor is None:
+        if module.size is not None:
             raise _refuse(module, place, "size= depends on the input size; give scale_factor instead")
+        if module.scale_factor is None:  # torch keeps scale_factor=0 as None: not set
+            raise _refuse(module, place, "it has no scale_factor (torch reads scale_factor=0 as not set); give a "
+                                         "whole scale_factor >= 1")
         if module.mode != "nearest":
             raise _refuse(module, place, f"mode={module.mode!r}; rfmaps reads mode='nearest' only")
         return [Upsample(_number(module.scale_factor, "scale_factor", place, module))]

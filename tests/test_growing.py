@@ -185,3 +185,20 @@ def test_projective_field_by_hand():
     assert projective_field([Conv2d(1, 1, 1, stride=2)], (1, 2), 6) is None
     with pytest.raises(ValueError, match="pixel row must be from 0 to 5"):
         projective_field([Conv2d(1, 1, 1)], (6, 0), 6)
+
+
+def test_upsample_given_a_size_or_no_factor_says_what_to_give():
+    with pytest.raises(TypeError, match=r"Upsample takes scale_factor, not size \(got size=16\).*Upsample\(scale_factor=2\)"):
+        Upsample(size=16)
+    with pytest.raises(TypeError, match="Upsample needs scale_factor, a whole number >= 1"):
+        Upsample()
+
+
+def test_from_torch_names_a_zero_scale_factor_not_size():
+    torch = pytest.importorskip("torch")
+    from rfmaps import from_torch
+
+    with pytest.raises(ValueError, match=r"no scale_factor \(torch reads scale_factor=0 as not set\)"):
+        from_torch(torch.nn.Sequential(torch.nn.Upsample(scale_factor=0)))
+    with pytest.raises(ValueError, match="size= depends on the input size"):
+        from_torch(torch.nn.Sequential(torch.nn.Upsample(size=16)))

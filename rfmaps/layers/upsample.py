@@ -8,7 +8,7 @@ centre of a neuron's field depends on its phase ``o mod f``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 import numpy as np
@@ -35,10 +35,20 @@ class Upsample(Layer):
     Upsample(scale_factor=(2, 3))
     """
 
-    scale_factor: Any
+    scale_factor: Any = None
     mode: str = "nearest"
+    # Accepted only to answer it: torch's Upsample(size=...) fixes the output size, which has no
+    # field geometry of its own here.
+    size: InitVar[Any] = None
 
-    def __post_init__(self):
+    def __post_init__(self, size=None):
+        if size is not None:
+            raise TypeError(f"Upsample takes scale_factor, not size (got size={size!r}): the factor by which the "
+                            "map grows, e.g. Upsample(scale_factor=2) for twice the height and width. A fixed "
+                            "output size depends on the input size, so it has no field geometry of its own.")
+        if self.scale_factor is None:
+            raise TypeError("Upsample needs scale_factor, a whole number >= 1 (or an (h, w) pair), "
+                            "e.g. Upsample(2)")
         object.__setattr__(self, "scale_factor", pair(self.scale_factor, "scale_factor", 1))
         if self.mode != "nearest":
             raise ValueError(f"mode must be 'nearest' (the only mode with exact fields here), got {self.mode!r}")
