@@ -63,3 +63,17 @@ def test_stack_explorer_opens_on_a_map_that_responds_and_says_why_a_map_is_silen
         assert "Map 0 is 0 at every position here: the ReLU turned every value off" in explorer._readout.value
     finally:
         explorer.close()
+
+
+def test_on_a_long_network_layer_minus_1_is_the_last_layer_shown():
+    layers = [Conv2d(1, 2, 3, padding=1), ReLU()] + [Conv2d(2, 2, 3, padding=1), ReLU()] * 19
+    explorer = StackExplorer("disk", size=32, layers=layers)
+    try:
+        shown_last = explorer._state.ends[-1]
+        assert shown_last < len(layers) - 1  # only the first blocks are shown
+        explorer.select(3, 4)
+        assert explorer.message == "" and explorer.selected == (shown_last, 3, 4)
+        explorer.select(3, 4, layer=len(layers) - 1)
+        assert "or -1 for the last of them" in explorer.message and explorer.selected == (shown_last, 3, 4)
+    finally:
+        explorer.close()

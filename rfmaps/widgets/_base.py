@@ -483,11 +483,13 @@ class Explorer:
         if not is_int(layer) or not -count <= layer < count:
             raise ValueError(f"layer must be an int from {-count} to {count - 1} "
                              f"(an index into .layers), got {layer!r}")
-        layer = int(layer) % count
         shown = self._shown_layers(state)
+        # -1 is the last layer *shown*: with a long given network (StackExplorer shows its first blocks)
+        # that is not the network's last layer.
+        layer = shown[-1] if layer == -1 else int(layer) % count
         if layer not in shown:
             raise ValueError(f"this explorer shows the output of layers {', '.join(str(i) for i in shown)} "
-                             f"(or -1 for the last), not layer {layer} ({state.layers[layer]!r})")
+                             f"(or -1 for the last of them), not layer {layer} ({state.layers[layer]!r})")
         h, w = state.rows[layer].output_size
         for name, value, n in (("row", row, h), ("col", col, w)):
             if not is_int(value) or not 0 <= value < n:
