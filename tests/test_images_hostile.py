@@ -226,3 +226,18 @@ def test_load_image_reads_a_float_tiff_in_0_to_255_instead_of_clipping_it_to_whi
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(load_image(path), values / 255, rtol=1e-6)
+
+
+def test_explorers_answer_a_ragged_list_and_set_image_array_with_a_sentence():
+    from rfmaps.widgets import ConvExplorer
+
+    with pytest.raises(ValueError, match="image must be a rectangular array"):
+        ConvExplorer([[0, 1], [0]])
+    explorer = ConvExplorer()
+    try:
+        with pytest.raises(ValueError, match=r"build a new explorer with it: ConvExplorer\(my_array\)"):
+            explorer.set(image=np.zeros((20, 20)))
+        explorer.set(image="disk", kernel_size=np.int64(5))
+        assert explorer.controls["image"].value == "disk" and explorer.controls["kernel_size"].value == 5
+    finally:
+        explorer.close()

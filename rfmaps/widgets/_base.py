@@ -152,7 +152,11 @@ def check_image(image):
     if isinstance(image, str):
         check_choice(image, "image", image_names())
         return image, None, ""
-    array = np.asarray(image)
+    try:
+        array = np.asarray(image)
+    except ValueError:  # ragged nested lists
+        raise ValueError("image must be a rectangular array (all rows of one length), or a name of "
+                         f"{', '.join(map(repr, image_names()))}") from None
     if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
         raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {array.shape[2]}")
     if array.ndim == 3:
@@ -444,7 +448,12 @@ class Explorer:
                 check_bool(value, name)
             else:  # Dropdown, SelectionSlider: one of the option values
                 allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
-                if not any(value == a and type(value) is not bool for a in allowed):
+                if name == "image" and not isinstance(value, str):
+                    raise ValueError("image must be one of the names the image control offers "
+                                     f"({', '.join(map(repr, allowed))}); to show your own array, build a "
+                                     f"new explorer with it: {type(self).__name__}(my_array)")
+                # An array is never an option (and == on it is no bool); a bool is no option number.
+                if isinstance(value, (np.ndarray, bool)) or not any(value == a for a in allowed):
                     raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
             control.value = value
 
