@@ -411,19 +411,36 @@ def kernel_mosaic(kernels: np.ndarray, gap: int = 1):
 def tile_at(x: float, y: float, shape, count: int, cols: int, gap: int):
     """Which ``(map, row, col)`` of a :func:`mosaic` lies under data point ``(x, y)``.
 
-    Returns None on a gap or outside the tiles.
+    A point on a gap between tiles counts for the nearer tile (with 100 small maps
+    the gaps are a tenth of the picture, and a click there should still pick a
+    neuron). Returns None outside the tiles.
 
     Examples
     --------
     >>> tile_at(6.2, 1.0, (4, 4), 3, 2, 1)
     (1, 1, 1)
+    >>> tile_at(4.0, 1.0, (4, 4), 3, 2, 1)   # on the gap, nearer the first tile's last column
+    (0, 1, 3)
     """
     h, w = shape
     col, row = int(math.floor(x + 0.5)), int(math.floor(y + 0.5))
-    tile_r, r = divmod(row, h + gap)
-    tile_c, c = divmod(col, w + gap)
+    rows = math.ceil(count / cols)
+    if row < 0 or col < 0 or row > rows * (h + gap) - gap - 1 or col > cols * (w + gap) - gap - 1:
+        return None
+
+    def snap(position: int, size: int, tiles: int):
+        tile, inside = divmod(position, size + gap)
+        if inside < size:
+            return tile, inside
+        # On the gap after tile `tile`: the nearer of its last pixel and the next tile's first.
+        if inside - size < gap / 2 or tile + 1 >= tiles:
+            return tile, size - 1
+        return tile + 1, 0
+
+    tile_r, r = snap(row, h, rows)
+    tile_c, c = snap(col, w, cols)
     index = tile_r * cols + tile_c
-    if row < 0 or col < 0 or r >= h or c >= w or tile_c >= cols or index >= count:
+    if index >= count:
         return None
     return index, r, c
 

@@ -135,6 +135,7 @@ def test_notebook_in_the_browser(lab_session, page, name):
             except AssertionError:
                 continue
         else:
+            page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-no-click.png"))
             raise AssertionError(f"no click on the canvas changed the readout: {old_text}")
         assert re.search(pattern, new_text), new_text
         page.screenshot(path=str(SCREENSHOTS / f"{Path(name).stem}-explorer.png"))
