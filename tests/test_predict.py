@@ -18,7 +18,7 @@ def test_answer_is_hidden_until_the_student_checks():
 
 @pytest.mark.parametrize("typed, right", [
     ("46 x 46", True), ("46×46", True), ("(46, 46)", True), ("46", True), ("  46 ", True),
-    ("46 x 45", False), ("4646", False), ("forty-six", False), ("46 46 46", False),
+    ("46 x 45", False), ("4646", False), ("forty-six", None), ("46 46 46", None),
 ])
 def test_typed_sizes_match_in_any_natural_form(typed, right):
     q = Predict("size?", (46, 46))
@@ -50,3 +50,304 @@ def test_questions_that_cannot_be_answered_are_refused_when_written():
         Predict("?", "maybe", options=["yes", "no"])
     with pytest.raises(ValueError, match="answer must be a number"):
         Predict("?", "forty")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading typed guesses by value (rfmaps.widgets.predict's pure functions)
+# ---------------------------------------------------------------------------------------------
+
+from fractions import Fraction  # noqa: E402
+
+import numpy as np  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from rfmaps.widgets.guesses import (Unreadable, answer_values, infer_kind, judge, read_guess,  # noqa: E402
+                                    same_number, shown, wanted_values)
+
+REFUSED = None  # not judged: the student reads what to type and the guess stays open
+
+
+def verdict(text, kind, answer):
+    """True / False as the widget would judge ``text``, or REFUSED."""
+    values, _ = answer_values(answer)
+    try:
+        return judge(text, kind, wanted_values(kind, values))
+    except Unreadable:
+        return REFUSED
+
+
+NOTATIONS = [
+    # one side of a square (notebooks 04, 05, 08): a side, or the square it spans
+    ("side", 9, ["9", "9 × 9", "9x9", "9 X 9", "9 px", "9 pixels", "(9)", " 9 "], True),
+    ("side", 13, ["13 x 13", "13 X 13", "13×13", "13 by 13", "13."], True),
+    ("side", 13, ["13 × 15", "15", "12 x 12"], False),
+    ("side", 13, ["thirteen", "13, 13", "13 × 13 × 13", "13 or 15", ""], REFUSED),
+    # a size, height × width
+    ("size", (46, 46), ["46 x 46", "46×46", "46 × 46", "(46, 46)", "46, 46", "46 46", "46", "[46, 46]"], True),
+    ("size", (50, 43), ["50 × 43", "(50, 43)"], True),
+    ("size", (50, 43), ["50", "43 × 50", "50 × 44"], False),
+    # separate numbers (notebook 03): commas, spaces, "and", "then"; no ×
+    ("numbers", (3, 3), ["3, 3", "3 3", "(3, 3)", "3 and 3", "3, then 3", "3;3"], True),
+    ("numbers", (3, 3), ["3, 4", "4 3"], False),
+    ("numbers", (3, 3), ["3", "3 × 3", "3, 3, 3", "three"], REFUSED),
+    # a block as (maps, height, width) (notebooks 00, 01)
+    ("block", (100, 46, 46), ["(100, 46, 46)", "100, 46, 46", "100 46 46", "[100, 46, 46]",
+                              "100 maps of 46 × 46", "100 maps of 46x46", "100 feature maps, each 46 × 46",
+                              "100 maps of 46", "46 × 46 × 100 maps", "100, 46 × 46", "46 × 46, 100"], True),
+    ("block", (100, 46, 46), ["46, 46, 100", "100 maps of 45 × 45", "99, 46 × 46"], False),
+    ("block", (100, 46, 46), ["46 × 46 × 100", "100 × 46 × 46", "100 x 46 x 46", "46 × 46", "100 maps", "100"],
+     REFUSED),
+    ("block", (46, 46, 46), ["46 × 46 × 46"], True),
+    # a region, inclusive (notebook 02): rows 4-6 and columns 7-9
+    ("region", (4, 6, 7, 9), ["rows 4-6, columns 7-9", "rows 4–6, columns 7–9", "Rows 4 to 6 and cols 7 to 9",
+                              "columns 7-9, rows 4-6", "rows 4-6 × columns 7-9", "r 4-6, c 7-9",
+                              "4-6, 7-9", "4-6 x 7-9", "((4, 6), (7, 9))", "[[4, 6], [7, 9]]",
+                              "(4, 7) to (6, 9)", "(4,7)-(6,9)", "(4, 7) → (6, 9)", "from (4, 7) to (6, 9)",
+                              "(6, 9) to (4, 7)"], True),
+    ("region", (4, 6, 7, 9), ["rows 4-7, columns 7-9", "rows 7-9, columns 4-6", "((4, 7), (6, 9))",
+                              "(4, 6) to (7, 9)", "rows 1-3, columns 5-7"], False),
+    # ambiguous (rows, cols) or corners? never judged
+    ("region", (4, 6, 7, 9), ["(4, 6), (7, 9)", "(4, 7), (6, 9)", "(4, 6) (7, 9)", "4, 6, 7, 9", "4 6 7 9",
+                              "(4, 6, 7, 9)", "rows 4-6", "4-6"], REFUSED),
+]
+
+
+@pytest.mark.parametrize("kind, answer, texts, expected", NOTATIONS)
+def test_each_notation_is_read_by_value_or_refused(kind, answer, texts, expected):
+    for text in texts:
+        assert verdict(text, kind, answer) is expected, text
+
+
+@pytest.mark.parametrize("answer, texts, expected", [
+    (2.0, ["2", "2.0", " 2 ", "2.", "2.00", "4/2"], True),
+    (2.0, ["2.04", "2.004", "3", "-2"], False),
+    (46.5, ["46.5", "46.50", "93/2"], True),
+    (46.5, ["46", "47", "46.54", "46.4"], False),
+    (46.5, ["46, 5", "46,5", "46 5", "46 x 5"], REFUSED),   # never 46.5
+    (0.5, ["0.5", ".5", "1/2", "0.50"], True),
+    (0.5, ["0.46", "0.55", "0.5004", "5"], False),
+    (1 / 3, ["0.333", "0.3333", "1/3"], True),                # shown as 0.333: within half a unit of its last digit
+    (1 / 3, ["0.33", "0.334", "0.3"], False),
+    (np.float64(2.0), ["2"], True),
+    (np.int64(8), ["8", "8 maps"], True),
+])
+def test_numbers_compare_by_value_at_the_precision_the_answer_is_shown(answer, texts, expected):
+    for text in texts:
+        assert verdict(text, "number", answer) is expected, text
+
+
+def test_a_decimal_comma_is_explained_and_a_fraction_by_zero_refused():
+    with pytest.raises(Unreadable, match=r"46\.5, not 46,5"):
+        read_guess("46,5", "number")
+    with pytest.raises(Unreadable, match="0 below the line"):
+        read_guess("1/0", "number")
+
+
+def test_numpy_answers_are_read_as_their_values():
+    assert answer_values((np.int64(46), np.int64(46))) == ((46, 46), False)
+    assert answer_values(np.array([100, 46, 46])) == ((100, 46, 46), False)
+    assert answer_values(np.array([[4, 6], [7, 9]])) == ((4, 6, 7, 9), True)
+    assert answer_values((np.array([4, 6]), np.array([7, 9]))) == ((4, 6, 7, 9), True)
+    assert answer_values(np.float32(0.5)) == ((0.5,), False)
+    for bad in (True, "8", float("nan"), [[1, 2, 3]], [], None):
+        with pytest.raises(ValueError):
+            answer_values(bad)
+
+
+@pytest.mark.parametrize("question, answer, kind", [
+    ("How many feature maps come out, and how large is each? (for example: 12 maps of 30 × 30)", (100, 46, 46),
+     "block"),
+    ("The shape of the block, as (maps, height, width)?", (100, 46, 46), "block"),
+    ("Rows and columns that neuron (4, 7) sees (for example: rows 1-3, columns 5-7)?", (4, 6, 7, 9), "region"),
+    ("Outputs per row for the 7-pixel image, then for the 8-pixel one (two numbers)?", (3, 3), "numbers"),
+    ("The span, in pixels, of a 3 × 3 kernel with dilation 4?", 9, "side"),
+    ("The receptive field after 6 layers of 3 × 3 convolutions with stride 1?", 13, "side"),
+    ("VGG-16's receptive field after the last pool (one side, in pixels)?", 212, "side"),
+    ("How many feature maps do 8 kernels give?", 8, "number"),
+    ("How large is each map?", (46, 46), "size"),
+    ("Where does it look?", ((4, 6), (7, 9)), "region"),
+])
+def test_the_kind_is_read_from_the_question_and_the_answer(question, answer, kind):
+    assert infer_kind(question, answer) == kind
+
+
+def test_a_count_is_one_number_and_a_product_is_not_read_as_a_side():
+    assert verdict("8 × 8", "number", 8) is REFUSED   # 64? or a side of 8? not judged
+    assert verdict("8 maps", "number", 8) is True
+
+
+def test_hints_never_use_the_answer_as_their_example():
+    for kind, answer in (("block", (12, 30, 30)), ("size", (30, 30)), ("side", 30), ("number", 12),
+                         ("numbers", (5, 7)), ("region", ((1, 3), (5, 7)))):
+        values, _ = answer_values(answer)
+        wanted = wanted_values(kind, values)
+        with pytest.raises(Unreadable) as refused:
+            read_guess("no idea", kind, len(wanted), wanted)
+        message = str(refused.value)
+        assert "for example" in message or "as rows" in message
+        shown_answer = {"block": "(12, 30, 30)", "size": "30 × 30", "side": "30", "number": "12",
+                        "numbers": "5, 7", "region": "rows 1-3"}[kind]
+        assert shown_answer not in message, message
+
+
+def test_ambiguous_notations_are_refused_with_both_readings_named():
+    with pytest.raises(Unreadable, match="volume view.*PyTorch"):
+        read_guess("46 × 46 × 100", "block")
+    with pytest.raises(Unreadable, match="rows 4 to 7 and columns 6 to 9, or the corners"):
+        read_guess("(4, 7), (6, 9)", "region")
+
+
+def test_shown_answers_read_as_the_package_writes_them():
+    assert [shown(v) for v in (2.0, 46.5, 1 / 3, 0.5, Fraction(3, 1))] == ["2", "46.5", "0.333", "0.5", "3"]
+    assert same_number(Fraction("2.675"), 2.675) and same_number(Fraction("2.68"), 2.675)
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: every accepted notation of a value is accepted; any other value is not
+# ---------------------------------------------------------------------------------------------
+
+side = st.integers(0, 10 ** 6)
+
+
+def notations(kind, v):
+    """Every accepted way of typing the value ``v`` (in the order of wanted_values)."""
+    if kind == "side":
+        s = v[0]
+        return [f"{s}", f" {s} ", f"{s} × {s}", f"{s}x{s}", f"{s} X {s}", f"{s} px", f"{s}."]
+    if kind == "size":
+        h, w = v
+        forms = [f"{h} × {w}", f"{h}x{w}", f"{h}×{w}", f"{h} X {w}", f"({h}, {w})", f"{h}, {w}", f"{h} {w}",
+                 f"{h} by {w}"]
+        return forms + ([f"{h}"] if h == w else [])
+    if kind == "numbers":
+        forms = [", ".join(map(str, v)), " ".join(map(str, v)), "(" + ", ".join(map(str, v)) + ")",
+                 "[" + ",".join(map(str, v)) + "]"]
+        return forms + ([f"{v[0]} and {v[1]}", f"{v[0]}, then {v[1]}"] if len(v) == 2 else [])
+    if kind == "block":
+        m, h, w = v
+        return [f"({m}, {h}, {w})", f"{m}, {h}, {w}", f"{m} {h} {w}", f"{m} maps of {h} × {w}",
+                f"{m} feature maps, each {h}x{w}", f"{h} × {w} × {m} maps", f"{m}, {h} × {w}", f"{h} × {w}, {m}"]
+    t, b, left, r = v
+    return [f"rows {t}-{b}, columns {left}-{r}", f"columns {left}–{r}, rows {t}–{b}",
+            f"rows {t} to {b} and cols {left} to {r}", f"rows {t}-{b} × columns {left}-{r}", f"{t}-{b}, {left}-{r}",
+            f"(({t}, {b}), ({left}, {r}))", f"[[{t}, {b}], [{left}, {r}]]", f"({t}, {left}) to ({b}, {r})",
+            f"({t},{left})-({b},{r})"]
+
+
+@st.composite
+def kinds_and_values(draw):
+    kind = draw(st.sampled_from(["side", "size", "numbers", "block", "region"]))
+    if kind == "side":
+        return kind, (draw(side),)
+    if kind == "size":
+        h = draw(side)
+        return kind, (h, draw(st.one_of(st.just(h), side)))
+    if kind == "numbers":
+        return kind, tuple(draw(st.lists(st.integers(-10 ** 6, 10 ** 6), min_size=2, max_size=5)))
+    if kind == "block":
+        h = draw(side)
+        return kind, (draw(side), h, draw(st.one_of(st.just(h), side)))
+    t, b, left, r = draw(side), draw(side), draw(side), draw(side)
+    return kind, (min(t, b), max(t, b), min(left, r), max(left, r))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kinds_and_values(), st.data())
+def test_every_notation_of_the_answer_is_accepted_and_any_other_value_refused(case, data):
+    kind, values = case
+    wanted = wanted_values(kind, values)
+    for text in notations(kind, wanted):
+        assert judge(text, kind, wanted) is True, text
+    # One number off (by any amount): a wrong value, judged wrong in every notation.
+    i = data.draw(st.integers(0, len(wanted) - 1))
+    off = list(wanted)
+    off[i] += data.draw(st.integers(1, 1000))
+    if kind == "side":
+        off = [off[i]] * 2                  # a side is typed once (or as a square)
+    if kind == "region" and (off[0] > off[1] or off[2] > off[3]):
+        off = sorted(off[:2]) + sorted(off[2:])
+    for text in notations(kind, off):
+        assert judge(text, kind, wanted) is False, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(side, min_size=3, max_size=3).filter(lambda v: len(set(v)) > 1),
+       kinds_and_values().filter(lambda c: c[0] == "block"))
+def test_a_product_of_three_is_never_judged_for_a_block(numbers_, case):
+    a, b, c = numbers_
+    with pytest.raises(Unreadable):
+        judge(f"{a} × {b} × {c}", "block", case[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(side, min_size=4, max_size=4), kinds_and_values().filter(lambda c: c[0] == "region"))
+def test_two_bare_pairs_or_four_numbers_are_never_judged_for_a_region(numbers_, case):
+    a, b, c, d = numbers_
+    for text in (f"({a}, {b}), ({c}, {d})", f"{a}, {b}, {c}, {d}", f"{a} {b} {c} {d}"):
+        with pytest.raises(Unreadable):
+            judge(text, "region", case[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=1e-3, max_value=1e6).filter(lambda x: not x.is_integer()))
+def test_a_float_answer_accepts_itself_and_its_display_and_refuses_a_unit_off(x):
+    assert judge(repr(x), "number", (x,)) and judge(shown(x), "number", (x,))
+    decimals = len(shown(x).split(".")[1]) if "." in shown(x) else 0
+    unit = Fraction(1, 10 ** max(decimals, 1))
+    exact = Fraction(repr(x))
+    for off in (exact + unit, exact - unit):
+        assert not same_number(off, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# The widget: typing, clicking, and what the student reads
+# ---------------------------------------------------------------------------------------------
+
+def type_and_click(q, text):
+    q.guess.value = text
+    q.button.click()
+    return q.correct
+
+
+def test_typing_2_for_the_answer_2_0_is_right():
+    q = Predict("The span of a 2 × 1 kernel?", 2.0, explanation="k = 2.")
+    assert type_and_click(q, "2") is True
+    assert "✔ Right." in q.result.value and "Answer: <b>2</b>" in q.result.value and "k = 2." in q.result.value
+    assert q.guess.disabled and q.button.disabled
+
+
+def test_typing_46_x_46_for_a_numpy_size_is_right():
+    q = Predict("How large is each map?", (np.int64(46), np.int64(46)), explanation="50 − 5 + 1.")
+    assert type_and_click(q, "46 x 46") is True
+    assert "✔ Right." in q.result.value and "46 × 46" in q.result.value and "np.int64" not in q.result.value
+
+
+def test_a_guess_that_is_not_read_is_explained_and_stays_open_then_the_next_one_counts():
+    q = Predict("The shape of the block, as (maps, height, width)?", (100, 46, 46), explanation="One map per kernel.")
+    assert type_and_click(q, "46 × 46 × 100") is None
+    assert "can be read two ways" in q.result.value and "✔" not in q.result.value and "✘" not in q.result.value
+    assert "One map per kernel" not in q.result.value and not q.guess.disabled and not q.button.disabled
+    assert type_and_click(q, "100 maps of 46 × 46") is True
+    assert "100 maps of 46 × 46" in q.result.value and "One map per kernel" in q.result.value
+
+
+def test_a_wrong_value_never_shows_the_success_mark_and_reveals_the_answer():
+    q = Predict("The span?", 46.5, explanation="Half a pixel.", kind="number")
+    assert type_and_click(q, "46, 5") is None and "✔" not in q.result.value   # two numbers: not judged
+    assert type_and_click(q, "46") is False
+    assert "✘ Not quite." in q.result.value and "✔" not in q.result.value
+    assert "Answer: <b>46.5</b>" in q.result.value and "Half a pixel." in q.result.value
+    assert q.guess.disabled
+
+
+def test_a_region_answer_shows_rows_and_columns_and_accepts_corners():
+    q = Predict("Rows and columns that neuron (4, 7) sees?", (4, 6, 7, 9))
+    assert type_and_click(q, "(4, 7) to (6, 9)") is True
+    assert "rows 4–6, columns 7–9" in q.result.value
+
+
+def test_an_unknown_kind_or_a_wrong_count_is_refused_when_written():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Predict("?", 3, kind="volume")
+    with pytest.raises(ValueError, match="a block answer has 3"):
+        Predict("?", (46, 46), kind="block")
