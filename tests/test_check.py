@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Residual, Upsample, architectures, check, feature_maps,
-                    input_region, path_counts, projective_field, receptive_fields)
+from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, GELU, MaxPool2d, ReLU, Residual, Upsample,
+                    ZeroPad2d, architectures, check, feature_maps, input_region, path_counts, projective_field,
+                    receptive_fields)
 
 
 def said(capsys) -> str:
@@ -43,13 +44,17 @@ def test_output_size_mistakes_are_named_without_the_answer(capsys, layer, n, ans
 def test_trying_every_output_size_does_not_single_out_the_right_one(capsys, monkeypatch, layer, n):
     monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
     right = layer.output_size((n, n))[0]
+    padded = n + sum(layer.pads[0])
     outcomes = {}
     for value in range(1, 100):
         ok = check.check_output_size(layer, n, value)
         outcomes[value] = (ok, said(capsys).replace(str(value), "N"))
     assert outcomes[right][0]
-    alike = [v for v in outcomes if outcomes[v] == outcomes[right]]
-    assert len(alike) >= 90  # the right answer reads like nearly every other number
+    # Above the padded input's width every value gets one sentence, from numbers the student has.
+    assert len({outcomes[v] for v in range(padded + 1, 100)}) == 1 and "padded input" in outcomes[99][1]
+    alike = [v for v in range(1, padded + 1) if outcomes[v] == outcomes[right]]
+    assert len(alike) >= padded - 10  # the right answer reads like nearly every other possible number
+    assert max(v for v in range(1, padded + 1) if outcomes[v] == outcomes[right]) > right  # not the largest
 
 
 @pytest.mark.parametrize("answer, words", [("13", "remove the quotes"), (12.5, "not a whole number"),
@@ -85,7 +90,9 @@ def test_rf_sizes_in_every_natural_form_pass(capsys):
 
 @pytest.mark.parametrize("answers, words", [
     ([3, 3, 4, 6, 8], "Layer 3 (Conv2d(4, 4, kernel_size=3, stride=2)): you added k − 1 without multiplying"),
-    ([3, 3, 4, 12, 24], "Layer 3 (Conv2d(4, 4, kernel_size=3, stride=2)): you multiplied by this layer's own stride"),
+    ([3, 3, 4, 12, 24], "Layer 3 (Conv2d(4, 4, kernel_size=3, stride=2)). Two common mistakes give 12"),
+    ([3, 3, 4, 12, 24], "you multiplied by this layer's own stride"),
+    ([3, 3, 4, 12, 24], "you multiplied the sizes"),  # 4 · 3 is 12 too: both are named
     ([3, 4, 5, 9, 17], "Layer 1 (ReLU()): this layer looks at one neuron"),
     ([3, 3, 3, 7, 15], "Layer 2 (MaxPool2d(kernel_size=2, stride=2)): a pooling window combines"),
     ([3, 3, 4, 2, 6], "never shrinks from one layer to the next, but yours goes from 4 to 2"),
@@ -200,32 +207,113 @@ def test_design_that_keeps_every_rule(capsys):
     assert check.check_design(pooled, 18, 2000, min_output=8)
 
 
+def torch_all_ones(layers, size):
+    """The one-channel, all-ones version of ``layers`` in torch on a positive image: (input, output).
+
+    No weight is negative and ReLU is the identity, so an input pixel has a nonzero gradient exactly when it
+    has a path to the neuron.
+    """
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = torch.ones((1, 1, size, size), dtype=torch.float64, requires_grad=True)
+    y = x
+    for layer in layers:
+        ones = torch.ones((1, 1) + tuple(getattr(layer, "kernel_size", (1, 1))), dtype=torch.float64)
+        if isinstance(layer, Conv2d):
+            y = F.conv2d(y, ones, None, layer.stride, layer.padding, layer.dilation)
+        elif isinstance(layer, ConvTranspose2d):
+            y = F.conv_transpose2d(y, ones, None, layer.stride, layer.padding, layer.output_padding, 1, layer.dilation)
+        elif isinstance(layer, Upsample):
+            y = F.interpolate(y, scale_factor=layer.scale_factor, mode="nearest")
+        elif isinstance(layer, MaxPool2d):
+            y = F.avg_pool2d(y, layer.kernel_size, layer.stride, layer.padding)  # same wiring, every tap counts
+        else:
+            assert isinstance(layer, ReLU)
+    return torch, x, y
+
+
+def fields_of_middle_neurons(reached):
+    """(smallest field, most holes) over the neurons whose reached pixels (2-D booleans) are given."""
+    smallest, holes = None, 0
+    for seen in reached:
+        rows, cols = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
+        box = seen[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        smallest = min(box.shape) if smallest is None else min(smallest, *box.shape)
+        holes = max(holes, int((~box).sum()))
+    return smallest, holes
+
+
+def torch_fields(layers, size=64, block=6):
+    """(smallest field, most holes) of a block of neurons in the middle of the last map, by autograd."""
+    torch, x, y = torch_all_ones(layers, size)
+    middle = [n // 2 - block // 2 for n in y.shape[2:]]
+    reached = []
+    for dr in range(block):
+        for dc in range(block):
+            (grad,) = torch.autograd.grad(y[0, 0, middle[0] + dr, middle[1] + dc], x, retain_graph=True)
+            reached.append(grad[0, 0].numpy() != 0)
+    return fields_of_middle_neurons(reached)
+
+
 layer_kinds = st.one_of(
     st.builds(lambda k, s, d: Conv2d(1, 1, k, stride=s, dilation=d), st.integers(1, 4), st.integers(1, 3),
               st.integers(1, 3)),
     st.builds(lambda k: MaxPool2d(k), st.integers(2, 3)),
     st.builds(lambda k, s: MaxPool2d(k, stride=s), st.integers(1, 3), st.integers(1, 3)),
+    st.builds(lambda k, s, p: ConvTranspose2d(1, 1, k, stride=s, padding=min(p, k - 1)), st.integers(1, 4),
+              st.integers(1, 3), st.integers(0, 1)),
+    st.builds(Upsample, st.integers(2, 3)),
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(layer_kinds, min_size=1, max_size=4))
-def test_holes_in_a_receptive_field_agree_with_the_path_counts(layers):
-    """Brute force: the input rows with at least one path to the neuron, from the arrays layer."""
+@settings(max_examples=120, deadline=None)
+@given(st.lists(layer_kinds, min_size=1, max_size=3))
+def test_holes_in_a_receptive_field_agree_with_the_path_counts_for_every_kind(layers):
+    """Brute force: the input pixels with at least one path to each neuron of a block in the middle of the
+    last map, from the arrays layer (convolutions, pools, transposed convolutions, upsampling)."""
+    assume(sum(isinstance(layer, (ConvTranspose2d, Upsample)) for layer in layers) <= 1)  # a period of at most 3
     try:
-        receptive_fields(layers, 128)
+        rows = receptive_fields(layers, 128)
     except ValueError:  # the stack does not fit the input
         assume(False)
-    counts = path_counts(layers, (0, 0), 128)
-    reached = np.flatnonzero(counts.any(axis=1))
-    assert [int(r) - int(reached[0]) for r in reached] == check._support(layers)
+    out = rows[-1].output_size
+    assume(min(out) >= 12 and max(rows[-1].rf_size) <= 40)
+    middle = [n // 2 - 3 for n in out]
+    positions = [(middle[0] + dr, middle[1] + dc) for dr in range(6) for dc in range(6)]
+    assume(all(input_region(layers, p, 128) is not None for p in positions))
+    reached = [path_counts(layers, p, 128) > 0 for p in positions]
+    assert check._fields(layers, 128) == fields_of_middle_neurons(reached)
 
 
 def test_holes_through_a_residual_block_are_the_union_of_its_paths():
     block = Residual([Conv2d(1, 1, 3, padding=1), Conv2d(1, 1, 3, dilation=3, padding=3)])  # span 9, identity
-    assert check._support([block]) == [0, 1, 2, 3, 4, 5, 6, 7, 8]  # identity fills the centre hole
+    assert check._fields([block], 32) == (9, 0)  # identity fills the centre hole
     sparse = Residual([Conv2d(1, 1, 3, dilation=4, padding=4)])
-    assert check._support([sparse]) == [0, 4, 8]
+    assert check._fields([sparse], 32) == (9, 81 - 9)  # taps 0, 4, 8 along each axis: 9 of 81 pixels
+
+
+TRANSPOSED_HOLES = [Conv2d(1, 8, 3, dilation=2), ConvTranspose2d(8, 8, 2, stride=2), Conv2d(8, 8, 2)]
+UPSAMPLED = [Conv2d(1, 8, 3), Upsample(2), Conv2d(8, 8, 3), ReLU(), Conv2d(8, 8, 3)]
+
+
+@pytest.mark.parametrize("design", [TRANSPOSED_HOLES, UPSAMPLED, GOOD, [Conv2d(1, 8, 3, dilation=12)] + GOOD[1:3]])
+def test_design_fields_and_holes_agree_with_torch_autograd(capsys, design):
+    """A transposed convolution divides the jump (its taps land 1/s input pixels apart); an upsampling too."""
+    rf, holes = check._fields(design, 64)
+    assert (rf, holes) == torch_fields(design, 64)
+    check.check_design(design, 3, 10 ** 6)
+    text = said(capsys)
+    assert ("has holes" in text) == (holes > 0) and ("✔" in text) == (holes == 0)
+
+
+def test_design_with_a_transposed_convolution_finds_the_holes_its_taps_leave(capsys):
+    # Dilation 2 reads every other pixel; a kernel-2, stride-2 transposed convolution hands each output one
+    # input, so the last 2-tap convolution reads the same one twice for one phase: pixels 0, 2, 4 only.
+    assert not check.check_design(TRANSPOSED_HOLES, 5, 5000)
+    assert "has holes" in said(capsys)
+    assert check.check_design(UPSAMPLED, 5, 5000)  # an Upsample took a traceback before
+    assert "rf 5 ≥ 5, no holes" in said(capsys)
+
 
 
 # --- multiple choice --------------------------------------------------------------------------
@@ -338,11 +426,15 @@ def test_transposed_size_mistakes_are_named_without_the_answer(capsys, layer, n,
 def test_trying_every_transposed_size_does_not_single_out_the_right_one(capsys, monkeypatch, layer, n):
     monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
     right = layer.output_size((n, n))[0]
+    k, s, d, op = layer.kernel_size[0], layer.stride[0], layer.dilation[0], layer.output_padding[0]
+    most = s * (n + d * (k - 1) + 1) + op
     outcomes = {}
     for value in range(1, 100):
         outcomes[value] = (check.check_transposed_size(layer, n, value), said(capsys).replace(str(value), "N"))
     assert outcomes[right][0]
-    assert sum(outcomes[v] == outcomes[right] for v in outcomes) >= 90
+    assert len({outcomes[v] for v in range(most + 1, 100)}) == 1 and "even before its padding" in outcomes[99][1]
+    alike = [v for v in range(1, most + 1) if outcomes[v] == outcomes[right]]
+    assert len(alike) >= most - 12 and max(alike) > right
 
 
 @pytest.mark.parametrize("answer, words", [("32", "remove the quotes"), (31.5, "not a whole number"),
@@ -480,7 +572,7 @@ def _all_checks_on(value_kind):
         (lambda a: check.check_rf_sizes(STACK, 32, a), [3, 3, 4, 8, 16], [3, 3, 4, 8, 17]),
         (lambda a: check.check_region(layers, position, 16, a), region,
          ((region[0][0] + 3, region[0][1] + 3), region[1])),
-        (lambda a: check.check_transposed_size(up, 16, a), 32, 40),
+        (lambda a: check.check_transposed_size(up, 16, a), 32, 37),
         (lambda a: check.check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, a), field,
          ((field[0][0], field[0][1] - 2), field[1])),
         (lambda a: check.check_parameter_count(SEPARABLE, a), 2432, 2433),
@@ -525,3 +617,222 @@ def test_a_complete_choice_is_recorded_without_a_tick_and_grading_survives_pytho
             "except AssertionError as error:\n    print('refused:', error)\n")
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("refused: Not this one")
+
+
+# --- every layer kind, and arguments a check cannot use -------------------------------------------
+
+KINDS = [Conv2d(1, 1, 3, padding=1), ConvTranspose2d(1, 1, 3, stride=2), MaxPool2d(2), AvgPool2d(2), ReLU(),
+         ZeroPad2d(1), BatchNorm2d(1), GELU(), Upsample(2), Residual([Conv2d(1, 1, 3, padding=1)])]
+NOT_LAYERS = [[Conv2d(1, 1, 3)], "Conv2d(1, 1, 3)", None, 3]
+
+
+def one_sentence(capsys, verdict):
+    text = said(capsys)
+    assert isinstance(verdict, bool) and text.count("\n") == 1 and text[0] in "✔✘•", text
+    return text
+
+
+@pytest.mark.parametrize("layer", KINDS + NOT_LAYERS, ids=repr)
+def test_single_layer_checks_judge_every_kind_or_refuse_in_one_sentence(capsys, layer):
+    for judge in (lambda a: check.check_output_size(layer, 12, a), lambda a: check.check_transposed_size(layer, 12, a),
+                  lambda a: check.check_feature_maps(layer, a), lambda a: check.check_feature_maps(layer, a, 12)):
+        for answer in (1, 12, 24, "12", 10 ** 100):
+            text = one_sentence(capsys, judge(answer))
+            if layer in NOT_LAYERS:
+                assert text.startswith("✘ layer must be")
+    if layer not in NOT_LAYERS:  # the right size is the layer's own, which tests/test_torch.py holds to torch
+        right = layer.output_size((12, 12))[0]
+        assert check.check_output_size(layer, 12, right) and check.check_transposed_size(layer, 12, right)
+        assert said(capsys) == f"✔ {right} is right.\n" * 2
+
+
+@pytest.mark.parametrize("layer", KINDS + NOT_LAYERS[1:], ids=repr)
+def test_stack_checks_judge_every_kind_or_refuse_in_one_sentence(capsys, layer):
+    for layers in ([layer], [Conv2d(1, 1, 3), layer], [Residual([layer]) if isinstance(layer, (Conv2d, ReLU))
+                                                       else layer, Conv2d(1, 1, 1)]):
+        for judge, answers in [
+            (lambda a: check.check_rf_sizes(layers, 16, a), ([3, 4], [1] * len(layers), "3")),
+            (lambda a: check.check_region(layers, (0, 0), 16, a), (((0, 2), (0, 2)), None, [1, 2])),
+            (lambda a: check.check_region(layers, (40, 0), 16, a), (((0, 2), (0, 2)),)),
+            (lambda a: check.check_projective_field(layers, (3, 3), 16, a), (((0, 2), (0, 2)), None)),
+            (lambda a: check.check_parameter_count(layers, a), (0, 10, 10 ** 100)),
+            (lambda a: check.check_design(layers, a, 2000), (3, "3", 2.5)),
+            (lambda a: check.check_decoder(layers, a, 2000, in_channels=1), (32, "32")),
+        ]:
+            for answer in answers:
+                one_sentence(capsys, judge(answer))
+
+
+@pytest.mark.parametrize("judge, words", [
+    (lambda: check.check_region([Conv2d(1, 1, 3)], (40, 0), 16, ((0, 2), (0, 2))), "position row must be from 0 to 13"),
+    (lambda: check.check_region([Conv2d(1, 1, 3)], "(1, 1)", 16, ((0, 2), (0, 2))), "position must be (row, col)"),
+    (lambda: check.check_projective_field([Conv2d(1, 1, 3)], (1, 1), "16", ((0, 2), (0, 2))), "input_size must be"),
+    (lambda: check.check_rf_sizes([Conv2d(1, 1, 30)], 16, [30]), "do not run on an input of 16"),
+    (lambda: check.check_output_size(Conv2d(1, 1, 30), 16, 1), "too small"),
+    (lambda: check.check_output_size(Conv2d(1, 1, 3), 16.5, 14), "input_size must be a whole number"),
+    (lambda: check.check_feature_maps(MaxPool2d(2), 4), "keeps the channels it is given"),
+    (lambda: check.check_design(GOOD, "21", 2000), "target_rf must be a whole number, like 21; you gave the text '21'"),
+    (lambda: check.check_design(GOOD, 21, 2000.5), "budget must be a whole number"),
+    (lambda: check.check_decoder(DECODER, "30", 1600),
+     "target_size must be a whole number, like 32; you gave the text '30'"),
+    (lambda: check.check_decoder(DECODER, 32, None), "budget must be a whole number"),
+    (lambda: check.check_decoder(DECODER, 0, 1600), "target_size must be at least 1; you gave 0"),
+    (lambda: check.check_choice(["a", "b"], "a", "because the windows of neighbouring neurons overlap a lot"),
+     "letters must be the options as show_choices returned them"),
+])
+def test_arguments_a_check_cannot_use_get_one_sentence_that_names_them(capsys, judge, words):
+    assert judge() is False
+    text = said(capsys)
+    assert text.startswith("✘ ") and text.count("\n") == 1 and words in text, text
+
+
+def test_targets_and_budgets_are_read_as_whole_numbers_in_every_natural_form(capsys):
+    for target, budget in ((32.0, 1600.0), (np.int64(32), np.float64(1600)), (np.array(32), 1600)):
+        assert check.check_decoder(DECODER, target, budget)
+        assert "32 × 32 × 1" in said(capsys)
+    assert check.check_design(GOOD, 21.0, np.int32(2000), min_output=8.0)
+    assert "rf 31 ≥ 21" in said(capsys)
+
+
+def test_choice_letters_refuse_what_is_not_an_id_a_question_or_options():
+    with pytest.raises(TypeError, match="student_id must be a student id as text"):
+        check.choice_letters(12345, "q", OPTIONS)
+    with pytest.raises(ValueError, match="student_id must be a"):
+        check.show_choices("  ", "q", OPTIONS)
+    with pytest.raises(TypeError, match="options must be a list of 2 to 26 texts"):
+        check.choice_letters("jdoe42", "q", "abc")
+    with pytest.raises(TypeError, match="question must be"):
+        check.choice_letters("jdoe42", None, OPTIONS)
+
+
+def test_decoder_channels_are_asked_of_each_layer_as_feature_maps_asks_them(capsys):
+    normed = [Upsample(2), Conv2d(16, 8, 3, padding=1), BatchNorm2d(4), Upsample(2), Conv2d(8, 1, 3, padding=1)]
+    with pytest.raises(ValueError, match="num_features=4"):
+        feature_maps(normed, np.zeros((8, 8, 16)))
+    assert not check.check_decoder(normed, 32, 1600)
+    assert "layer 2 (BatchNorm2d(4)) expects num_features=4, but the layer before has 8 channels" in said(capsys)
+    fine = normed[:2] + [BatchNorm2d(8)] + normed[3:]
+    feature_maps(fine, np.zeros((8, 8, 16)))
+    assert check.check_decoder(fine, 32, 1600)
+    said(capsys)
+    split = Residual([Conv2d(8, 8, 3, padding=1)], [Conv2d(8, 4, 1)])  # the paths give 8 and 4 channels
+    assert not check.check_design([Conv2d(1, 8, 3), split, Conv2d(8, 8, 3)], 5, 5000)
+    assert "the body gives 8 channels but the shortcut gives 4" in said(capsys)
+
+
+def test_a_huge_output_size_is_named_not_accepted(capsys, monkeypatch):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", "mistakes-only")
+    assert not check.check_output_size(Conv2d(3, 8, 5, padding=1), 32, 10 ** 100)
+    assert "more neurons than the padded input has pixels (34)" in said(capsys)
+    assert not check.check_transposed_size(UP, 16, 10 ** 100)
+    assert "even before its padding cuts rows" in said(capsys)
+
+
+# --- misconceptions students really have -------------------------------------------------------------
+
+@pytest.mark.parametrize("layer, n, answer, hint", [
+    (Conv2d(3, 8, 5, stride=2, padding=1), 33, 29, "left out both the padding and the stride"),  # n − k + 1
+    (Conv2d(3, 8, 5, stride=2, padding=1), 33, 17, "divided n by the stride and left out the window"),  # ⌈n / s⌉
+    (Conv2d(3, 8, 7, stride=3, padding=1), 33, 11, "divided n by the stride and left out the window"),  # n / s
+    (Conv2d(3, 8, 5, padding=1), 32, 32, "the size stays n only when"),
+    (ConvTranspose2d(1, 1, 4, stride=3, output_padding=2), 10, 30, "how Upsample(3) grows a map"),  # n · s
+    (ConvTranspose2d(1, 1, 3, stride=2, padding=2, output_padding=1), 10, 22, "left out the padding"),
+    (ConvTranspose2d(1, 1, 3, stride=2, padding=2, output_padding=1), 10, 21, "left out both the padding"),
+])
+def test_more_misconceptions_are_named_each_with_a_true_idea(capsys, layer, n, answer, hint):
+    right = layer.output_size((n, n))[0]
+    assert answer != right
+    assert not check.check_output_size(layer, n, answer)
+    assert hint in said(capsys)
+
+
+@pytest.mark.parametrize("layer, n", [(Conv2d(3, 8, 3), 32), (Conv2d(3, 8, 2, stride=2), 32),
+                                      (Conv2d(3, 8, 3, padding=1), 32), (UP, 16)])
+def test_a_misconception_that_happens_to_give_the_right_value_is_no_mistake(capsys, layer, n):
+    # n − k + 1, n / s, n, and n · s are right for these layers
+    right = layer.output_size((n, n))[0]
+    assert right in (n - 2, n // 2, n, 2 * n)
+    assert check.check_output_size(layer, n, right) and said(capsys) == f"✔ {right} is right.\n"
+
+
+def test_two_mistakes_that_give_the_same_size_are_both_named(capsys):
+    # With output_padding 1, leaving it out and forgetting the + 1 both give 31: either may be the student's.
+    assert not check.check_transposed_size(UP, 16, 31)
+    text = said(capsys)
+    assert "Two common mistakes give it" in text and "left out output_padding" in text and "forgot the + 1" in text
+    # With output_padding 2 they differ: each is named alone.
+    other = ConvTranspose2d(1, 1, 4, stride=3, output_padding=2)  # 10 -> 33
+    assert not check.check_transposed_size(other, 10, 31)
+    assert "left out output_padding" in (text := said(capsys)) and "+ 1" not in text
+
+
+def test_a_count_of_maps_that_is_also_the_width_is_named_as_a_size(capsys):
+    layer = Conv2d(3, 8, 3)  # 8 × 3 = 24, and 24 wide on a 26-wide input
+    assert not check.check_feature_maps(layer, 24, input_size=26)
+    text = said(capsys)
+    assert "each map's width, a size, not a count" in text and "one map, not one per channel" in text
+    assert not check.check_feature_maps(layer, 24, input_size=32)  # 30 wide: only the count is it
+    text = said(capsys)
+    assert "width" not in text and "it is 8 × 3, one map per kernel and input channel" in text
+    assert not check.check_feature_maps(layer, 30, input_size=32)
+    assert "each map's width" in said(capsys)
+
+
+STRIDED = [Conv2d(1, 1, 3), MaxPool2d(2), Conv2d(1, 1, 3)]
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    (lambda t, b, l, r: ((t + 1, b + 1), (l + 1, r + 1)), "indices start at 0"),
+    (lambda t, b, l, r: ((t, b + 1), (l, r + 1)), "not exclusive as in range() and slices"),
+    (lambda t, b, l, r: ((t, l), (b, r)), "you gave two corners, ((top, left), (bottom, right))"),
+    (lambda t, b, l, r: ((l, r), (t, b)), "swapped rows and columns"),
+    (lambda t, b, l, r: ((t + 1, b + 1), (l, r)), "right size but lies one row too low"),
+    (lambda t, b, l, r: ((t, b), (l - 1, r - 1)), "right size but lies one column too far left"),
+    (lambda t, b, l, r: ((t - 1, b - 1), (l - 1, r - 1)), "one row too high and one column too far left"),
+])
+def test_regions_and_fields_written_the_usual_wrong_ways_are_named(capsys, mistake, hint):
+    (t, b), (l, r) = right = input_region(STRIDED, (3, 9), 32)
+    assert not check.check_region(STRIDED, (3, 9), 32, mistake(t, b, l, r))
+    assert hint in said(capsys)
+    (t, b), (l, r) = field = projective_field(GROWING, (6, 9), 16)
+    wrong = mistake(t, b, l, r)
+    assert wrong != field
+    assert not check.check_projective_field(GROWING, (6, 9), 16, wrong)
+    assert hint in said(capsys)
+    assert right != field
+
+
+def test_a_wrong_way_of_writing_that_gives_the_right_box_is_no_mistake(capsys):
+    square = input_region(STRIDED, (3, 3), 32)  # rows and columns alike: swapped or as corners, still right
+    assert square[0] == square[1]
+    assert check.check_region(STRIDED, (3, 3), 32, square) and said(capsys) == "✔ Your region is right.\n"
+
+
+# --- checkerboards: equal tap counts are not equal tap sums ------------------------------------------
+
+def test_even_overlap_with_other_than_equal_weights_still_makes_a_checkerboard_and_upsampling_does_not():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    up = torch.nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1)  # default initialisation: even overlap
+    flat = torch.ones((1, 1, 8, 8))
+    inner = up(flat).detach()[0, 0, 2:-2, 2:-2]
+    assert len(torch.unique(inner.round(decimals=5))) == 4  # one value per phase: a checkerboard
+    assert check._uneven(ConvTranspose2d(1, 1, 4, stride=2, padding=1)) is None  # what rfmaps checks holds
+    resize = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(1, 1, 3, padding=1))
+    assert len(torch.unique(resize(flat).detach()[0, 0, 2:-2, 2:-2].round(decimals=5))) == 1  # flat for any weights
+
+
+def test_decoder_messages_speak_of_uneven_overlap_not_of_no_checkerboard(capsys):
+    uneven = [ConvTranspose2d(16, 4, 3, stride=2, padding=1, output_padding=1), ReLU(),
+              ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1)]
+    assert not check.check_decoder(uneven, 32, 1600)
+    assert ("reached by 1 and 2 kernel taps (its kernel size 3 is not a multiple of its stride 2): a checkerboard "
+            "even when every weight is the same") in said(capsys)
+    even = [ConvTranspose2d(16, 4, (4, 2), stride=2, padding=(1, 0)), ReLU(),
+            ConvTranspose2d(4, 1, (4, 2), stride=2, padding=(1, 0))]  # even along each axis on its own
+    assert check.check_decoder(even, 32, 1600)
+    assert "no uneven overlap" in said(capsys) and "checkerboard" not in check.check_decoder.__doc__.split("\n")[0]
+    dilated = [ConvTranspose2d(16, 4, 2, stride=2, dilation=2, output_padding=1), ReLU(),
+               ConvTranspose2d(4, 1, 4, stride=2, padding=1)]  # taps 0 and 2 land on one phase
+    check.check_decoder(dilated, 32, 1600)
+    assert "its dilation lands the taps unevenly" in said(capsys)
