@@ -10,7 +10,7 @@ values one after another reveals nothing:
 
 >>> from rfmaps import Conv2d
 >>> check_output_size(Conv2d(3, 8, 5, padding=1), 32, 28)
-✘ 28 is not it: you left out the padding: 1 zero pixel on each side add 2 to the input's width.
+✘ 28 is not it: you left out the padding: padding puts 1 zero pixel on each side, so the padded input is 2 pixels taller and wider.
 False
 
 Answers may come in any natural form: ints, whole floats, numpy scalars,
@@ -484,10 +484,10 @@ def feedback_policy() -> str:
     Examples
     --------
     >>> import os
-    >>> feedback_policy() == (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower()
+    >>> feedback_policy() == (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower().replace("_", "-")
     True
     """
-    value = (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower()
+    value = (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower().replace("_", "-")
     if value not in FEEDBACK_POLICIES:
         raise ValueError(f"RFMAPS_FEEDBACK must be one of {', '.join(FEEDBACK_POLICIES)}, got {value!r}")
     return value
@@ -499,7 +499,7 @@ def _verdict(right: bool, what: str, next_step: str, verb: str = "is") -> bool:
     Under ``confirm``: ✔ and True for the right value, else ✘ "not yet" with ``next_step`` and False.
     Under ``mistakes-only``: a neutral sentence (no ✔, no ✘) and True; the hidden tests grade the value.
     """
-    lower = what[0].lower() + what[1:]
+    lower = what if what == "None" else what[0].lower() + what[1:]
     if feedback_policy() == "mistakes-only":
         print(f"• No common mistake recognised in {lower}; it is graded when you submit.")
         return True
@@ -526,10 +526,10 @@ def _window_mistakes(layer: SlidingWindow, n: int) -> list:
         ((padded - span) // s,
          "you forgot the + 1: the first window counts too, before any step of the stride"),
         ((n - span) // s + 1 if n >= span else None,
-         f"you left out the padding: {_pixels(before)} on each side add {before + after} to the "
-         f"input's width" if before == after else
-         f"you left out the padding: {_pixels(before)} before and {_pixels(after)} after add "
-         f"{before + after} to the input's width"),
+         f"you left out the padding: padding puts {_pixels(before)} on each side, so the padded input is "
+         f"{before + after} pixels taller and wider" if before == after else
+         f"you left out the padding: padding puts {_pixels(before)} before and {_pixels(after)} after, so the "
+         f"padded input is {before + after} pixels taller and wider"),
         (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
         (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
         ((padded - k) // s + 1 if d > 1 else None,
@@ -930,6 +930,8 @@ def check_region(layers, position, input_size, answer) -> bool:
             return _say(False, f"Your region is one pixel {which}: the bounds are inclusive, "
                                "so a field of r pixels runs from a to a + r − 1.")
     return _verdict(given == right, "Your region",
+                    "Next, check whether this neuron's window reaches the image at all: a neuron that sees "
+                    "only padding has the region None." if right is None else
                     "Next, check its size (the rf size, in pixels) and its place: neuron p's field starts "
                     "p jumps after neuron 0's; bounds are 0-based and inclusive, clipped to the image.")
 
@@ -1245,6 +1247,8 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
             return _say(False, f"Your field is one neuron {which}: the bounds are inclusive, so a field of r "
                                "neurons runs from a to a + r − 1.")
     return _verdict(given == right, "Your field",
+                    "Next, check whether any neuron of the last map reads this pixel at all: a pixel that "
+                    "reaches none has the field None." if right is None else
                     "Next, follow the pixel layer by layer: which neurons of each layer have it in their "
                     "window? Bounds are 0-based and inclusive, clipped to the last map.")
 
@@ -1342,7 +1346,7 @@ def check_decoder(layers, target_size: int, budget: int, *, input_size: int = DE
     Even overlap removes the checkerboard's cause that does not depend on the
     weights, the one rfmaps can check; it does not make every output flat: equal
     tap *counts* are not equal tap *sums*, and a kernel-4, stride-2 transposed
-    convolution with other than equal weights gives four different values on a
+    convolution with other than equal weights can give four different values on a
     flat input. Upsampling, then convolving (Odena et al., 2016) is flat for any weights.
 
     Examples

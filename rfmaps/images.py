@@ -100,17 +100,22 @@ def float_pixel_scale(image, name: str = "image"):
     an image is nearly all white and every value too large. So:
 
     * floats in [0, 1] are brightness: scale 1 and no sentence;
-    * non-negative floats up to 255 are 8-bit pixel values: scale 255;
+    * floats a little outside it (from -0.5 to 2: noise added, a contrast
+      raised, a resampling overshoot) are brightness too: scale 1, and the
+      sentence says they are clipped to [0, 1];
+    * non-negative floats above 2, up to 255, are 8-bit pixel values: scale 255;
     * non-negative floats up to 65535 are 16-bit pixel values: scale 65535;
-    * anything else (negative values, larger ones) is refused with a sentence.
+    * anything else (more negative values, larger ones) is refused with a sentence.
 
-    The explorers and :func:`load_image` use it; :func:`as_float_image` does not
-    (the engine takes any finite floats, as a layer does).
+    A caller with a sentence divides by the scale and clips to [0, 1]. The
+    explorers and :func:`load_image` use it; :func:`as_float_image` does not (the
+    engine takes any finite floats, as a layer does).
 
     Raises
     ------
     ValueError
-        If the floats are negative or above 65535, or not finite.
+        If the floats are below -0.5, above 65535 (or negative with a maximum
+        above 2), or not finite.
 
     Examples
     --------
@@ -118,6 +123,8 @@ def float_pixel_scale(image, name: str = "image"):
     (1.0, '')
     >>> float_pixel_scale(np.array([[0.0, 200.0]]))[0]
     255.0
+    >>> float_pixel_scale(np.array([[0.0, 1.01]]))[0]   # an overshoot: clipped, not divided
+    1.0
     """
     array = np.asarray(image)  # not converted: a float32 photo stays float32 (no copy)
     if array.size == 0 or not np.all(np.isfinite(array)):
@@ -125,6 +132,9 @@ def float_pixel_scale(image, name: str = "image"):
     low, high = float(array.min()), float(array.max())
     if low >= 0 and high <= 1:
         return 1.0, ""
+    if low >= -0.5 and high <= 2:
+        return 1.0, (f"Your {name} holds floats from {low:g} to {high:g}, a little outside brightness in "
+                     f"[0, 1]: values outside were clipped to 0 and 1.")
     if low >= 0 and high <= 65535:
         scale, kind = (255.0, "8-bit pixel values (0 to 255)") if high <= 255 else \
             (65535.0, "16-bit pixel values (0 to 65535)")
@@ -254,7 +264,8 @@ def _pixels(picture) -> np.ndarray:
         scale, notice = float_pixel_scale(array, "file")
         if notice:
             warnings.warn(notice, stacklevel=3)
-        return array / scale
+            return np.clip(array / scale, 0.0, 1.0)
+        return array
     if mode == "P" and picture.palette is not None and picture.palette.mode in ("L", "LA"):
         return np.asarray(picture.convert("L"), dtype=float) / 255.0
     return np.asarray(picture.convert("RGB"), dtype=float) / 255.0

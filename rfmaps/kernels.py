@@ -328,7 +328,8 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     ndarray, shape (count, in_channels, kh, kw)
         Zero-sum kernels whose positive and negative parts each add to 1 over
         all channels (the blur adds to 1), so feature maps of a [0, 1] image
-        stay within [-1, 1]. The same numbers on every call and machine.
+        stay within [-1, 1]. The same numbers on every call (on another CPU they may differ in
+        the last bit: numpy's exp is vectorised differently).
 
     Examples
     --------

@@ -3,7 +3,7 @@
 Three convolutions (5 x 5, then two 3 x 3, eight kernels each) with ReLU and
 two 2 x 2 max pools, trained to tell four kinds of synthetic 32 x 32 images
 apart (a disk, stripes, a checkerboard, an edge; see
-:func:`training_image`). ```tools/train_small_cnn.py`` in the repository
+:func:`training_image`). ``tools/train_small_cnn.py`` in the repository
 trains it again and, on any x86-64 computer, gives these weights to within
 1e-6 (its docstring says how); the file ``rfmaps/data/small_cnn.npz`` (a few
 kB) holds them, read here with numpy.

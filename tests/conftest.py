@@ -16,6 +16,12 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
+def default_feedback_policy(monkeypatch):
+    """Each test starts with rfmaps.check's default feedback policy, whatever the developer's shell sets."""
+    monkeypatch.delenv("RFMAPS_FEEDBACK", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def agg_backend():
     """Each test starts under Agg; an import or a test that switched away is undone first."""
     if matplotlib.get_backend().lower() != "agg":

@@ -191,7 +191,9 @@ def test_float_pixel_scale_reads_0_to_255_and_16_bit_floats_and_refuses_the_rest
     scale, said = float_pixel_scale(np.array([[0.0, 203.5]]))
     assert scale == 255.0 and "from 0 to 203.5" in said and "divided by 255" in said
     assert float_pixel_scale(np.array([[3.0, 4000.0]], dtype=np.float32))[0] == 65535.0
-    for bad in ([[-0.5, 0.5]], [[0.0, 70000.0]], [[np.nan, 0.5]]):
+    scale, said = float_pixel_scale(np.array([[-0.02, 1.01]]))  # noise or an overshoot: brightness, clipped
+    assert scale == 1.0 and "clipped to 0 and 1" in said
+    for bad in ([[-0.6, 0.5]], [[0.0, 70000.0]], [[-1.0, 200.0]], [[np.nan, 0.5]]):
         with pytest.raises(ValueError, match="image holds"):
             float_pixel_scale(np.array(bad))
 
@@ -209,6 +211,12 @@ def test_an_explorer_given_floats_in_0_to_255_shows_them_as_brightness_and_says_
         explorer.close()
     with pytest.raises(ValueError, match="image holds floats from -1 to 1"):
         ConvExplorer(np.linspace(-1, 1, 400).reshape(20, 20))
+    explorer = ConvExplorer(np.linspace(0, 1.2, 400).reshape(20, 20))  # contrast raised a little
+    try:
+        assert explorer._own_image.max() == 1.0 and "clipped" in explorer.notice
+        np.testing.assert_allclose(explorer._own_image[0, :5], np.linspace(0, 1.2, 400)[:5])  # not divided
+    finally:
+        explorer.close()
 
 
 def test_load_image_reads_a_float_tiff_in_0_to_255_instead_of_clipping_it_to_white(tmp_path):

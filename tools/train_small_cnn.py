@@ -143,11 +143,18 @@ def compare(shipped, weights: dict) -> bool:
     return same
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing")
     parser.add_argument("--seed", type=int, default=SEED, help=f"seed of data and weights (default {SEED})")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the data (default {EPOCHS})")
+    parser.add_argument("--epochs", type=_positive, default=EPOCHS, help=f"passes over the data (default {EPOCHS})")
     parser.add_argument("--lr", type=float, default=LEARNING_RATE, help=f"Adam's step (default {LEARNING_RATE})")
     options = parser.parse_args()
     weights = train(options.seed, options.epochs, options.lr)

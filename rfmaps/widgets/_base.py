@@ -165,6 +165,7 @@ def check_image(image):
     if array.dtype.kind == "f" and array.ndim in (2, 3) and array.size:
         # Floats in 0..255 (np.asarray(Image.open(f)).astype(float)) would show nearly all white.
         scale, notice = float_pixel_scale(array, "image")
+    scaled = bool(notice)
     if array.ndim in (2, 3) and max(array.shape[:2]) > MAX_IMAGE_SIDE:
         before = array.shape[:2]
         array = shrink(array, MAX_IMAGE_SIDE)
@@ -173,8 +174,8 @@ def check_image(image):
                    f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
     else:
         array = as_float_image(array, name="image")  # a private copy: the caller may change theirs
-    if scale != 1.0:
-        array = array / scale
+    if scaled:  # float_pixel_scale said what it did: divide by the scale, clip to [0, 1]
+        array = np.clip(array / scale, 0.0, 1.0)
     notice = notice.strip()
     array.setflags(write=False)
     return "your image", array, notice

@@ -172,12 +172,13 @@ class StackExplorer(Explorer):
         or, if all are 0 there, the map with the most activity in the last block.
         """
         centre = super()._default_selection(state)
-        last = state.maps[-1]
+        count = self._map_count(state, centre.layer)  # map numbers every block has
+        last = state.maps[-1][:count]
         at_centre = np.abs(last[:, centre.row, centre.col])
         if at_centre[0] > 0:
             return centre
         best = int(np.argmax(at_centre)) if at_centre.any() else int(np.argmax(np.abs(last).sum(axis=(1, 2))))
-        return centre._replace(map=min(best, self._map_count(state, centre.layer) - 1))
+        return centre._replace(map=best)
 
     def _layer_after_change(self, old_state, old_layer, state):
         block = old_state.ends.index(old_layer)  # the same block, or the last one left
@@ -351,7 +352,9 @@ class StackExplorer(Explorer):
         """A sentence when the map on show is 0 at every position of the selected layer."""
         if state.maps[block][index].any():
             return ""
-        if any(isinstance(layer, ReLU) for layer in state.layers[: end + 1]):
+        # The block's last layer that is not a pool: a ReLU there zeroed the map.
+        last = next((layer for layer in reversed(state.layers[: end + 1]) if not isinstance(layer, MaxPool2d)), None)
+        if isinstance(last, ReLU):
             return (f" Map {index} is 0 at every position here: the ReLU turned every value off (all were 0 or "
                     "below on this image), so this map is silent for this image; pick another map or image.")
         return f" Map {index} is 0 at every position here."
