@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
+import os
 import re
 import weakref
 from collections import OrderedDict
@@ -281,6 +282,7 @@ class Explorer:
         self._interactive = _interactive_backend()
         self._blit = self._interactive if blit is None else blit
         self._background = None
+        self._saving = False  # True while save() renders to a file: its draw event is not the screen's
         self.figure = make_figure(self.figsize, self._interactive)
         self._overlays = []  # artists moved by a selection (blitted when possible)
         self._message_box = widgets.HTML()
@@ -457,6 +459,40 @@ class Explorer:
                 if isinstance(value, (np.ndarray, bool)) or not any(value == a for a in allowed):
                     raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
             control.value = value
+
+    def save(self, path, *, dpi: int = 150) -> None:
+        """Save the picture on show, outlines included, for slides: ``.png``, ``.svg`` or ``.pdf``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file; its suffix picks the format.
+        dpi : int, default 150
+            Pixels per inch of a PNG (150 is sharp on a projector).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from rfmaps.widgets import ConvExplorer
+        >>> explorer = ConvExplorer("disk", kernels=2)
+        >>> explorer.save(pathlib.Path(tempfile.mkdtemp()) / "conv.svg")
+        """
+        suffix = os.path.splitext(os.fspath(path))[1].lower() if isinstance(path, (str, os.PathLike)) else None
+        if suffix not in (".png", ".svg", ".pdf"):
+            raise ValueError(f"path must be a file name ending in .png, .svg or .pdf, got {path!r}")
+        check_int(dpi, "dpi", 20, 1200)
+        # Blitted outlines are "animated": a plain savefig would leave them out. The file's render fires a
+        # draw event on another canvas; it must not become the background that blitting restores.
+        for artist in self._overlays:
+            artist.set_animated(False)
+        self._saving = True
+        try:
+            self.figure.savefig(path, dpi=dpi, bbox_inches="tight")
+        finally:
+            self._saving = False
+            for artist in self._overlays:
+                artist.set_animated(self._blit)
+            self._show(full=True)  # draw the screen's picture again (and keep its background)
 
     def close(self) -> None:
         """Close the figure and every widget (a re-run of the cell does this too)."""
@@ -672,7 +708,7 @@ class Explorer:
 
     def _on_draw(self, event) -> None:
         """After a full draw: keep the background and paint the overlays on it."""
-        if not self._blit:
+        if not self._blit or self._saving:
             return
         canvas = self.figure.canvas
         self._background = canvas.copy_from_bbox(self.figure.bbox)
