@@ -18,8 +18,8 @@ inside the function only) and :mod:`rfmaps.trained` (a small trained network
 read from package data with numpy).
 """
 
-from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU,
-                     Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU,
+                     MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
 from .receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .residual import Residual
 from .connectivity import forward_path_counts, path_counts
@@ -32,7 +32,8 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
-    "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "from_torch", "trained",
+    "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
+    "from_torch", "trained",
     "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",
     "forward_path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",

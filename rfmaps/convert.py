@@ -8,7 +8,10 @@ A student's network is read from its real graph: ``torch.fx`` traces
 Only what rfmaps computes exactly is read, with the weights and statistics
 the model holds, as the model computes in ``eval()`` mode (dropout off, batch
 normalisation with its running statistics). Anything else is refused by the
-class and place of the module in the model: nothing is guessed.
+class and place of the module in the model: nothing is guessed. What would
+still be random in ``eval()`` mode (``F.dropout`` with its default
+``training=True``) or is random now (a torchvision ``StochasticDepth`` in
+training mode) is refused too, never read as the identity.
 
 torch is imported inside :func:`from_torch` only, so ``import rfmaps`` works
 without it.
@@ -19,8 +22,8 @@ from __future__ import annotations
 import operator
 from typing import List
 
-from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Layer, LeakyReLU, MaxPool2d,
-                     ReLU, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Hardsigmoid, Hardswish, Layer,
+                     LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
 from .residual import Residual
 
 __all__ = ["from_torch"]
@@ -42,12 +45,17 @@ def from_torch(model) -> List[Layer]:
         dilation, groups, bias), ``ConvTranspose2d``, nearest ``Upsample`` by a
         whole factor, ``MaxPool2d``, ``AvgPool2d``, ``ZeroPad2d``,
         ``BatchNorm2d`` (its running statistics), ``ReLU``, ``LeakyReLU``,
-        ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``, ``Dropout`` and
-        ``Identity`` (both left out: they do nothing in ``eval()`` mode), and
-        modules whose own ``forward`` chains those, adds two branches
-        (``x + f(x)``: a :class:`~rfmaps.Residual`) or calls the functional
-        forms (``F.relu``, ``F.max_pool2d``, ...). torchvision's ResNet
-        ``BasicBlock`` and ``Bottleneck`` are read the same way.
+        ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``, ``ReLU6``,
+        ``Hardswish``, ``Hardsigmoid``, ``Dropout`` and ``Identity`` (both
+        left out: they do nothing in ``eval()`` mode), and modules whose own
+        ``forward`` chains those, adds two branches (``x + f(x)``: a
+        :class:`~rfmaps.Residual`) or calls the functional forms
+        (``F.relu``, ``F.relu6``, ``F.max_pool2d``, ...; ``F.dropout`` only
+        with ``training=False``, or ``p=0``). torchvision's ResNet
+        ``BasicBlock`` and ``Bottleneck`` are read the same way, its
+        ``FrozenBatchNorm2d`` as a ``BatchNorm2d``, and its
+        ``StochasticDepth`` is left out when the model is in ``eval()`` mode
+        (or its ``p`` is 0).
 
     Returns
     -------
@@ -63,7 +71,9 @@ def from_torch(model) -> List[Layer]:
     ValueError
         For a module or operation rfmaps cannot compute exactly: the message
         names its class and its place in the model (``layer1.0.conv1``) and
-        suggests a ``Sequential`` of known parts.
+        suggests a ``Sequential`` of known parts. Also for a
+        ``StochasticDepth`` in training mode (call ``model.eval()`` first) and
+        for ``F.dropout`` called with ``training=True``, its default.
 
     Examples
     --------
@@ -90,13 +100,14 @@ def _where(place: str) -> str:
     return f"model.{place}" if place else "model"
 
 
-def _refuse(module_or_name, place: str, reason: str = "") -> ValueError:
+def _refuse(module_or_name, place: str, reason: str = "", hint: bool = True) -> ValueError:
+    """The error for what cannot be read; ``hint=False`` when ``reason`` already says what to do."""
     name = module_or_name if isinstance(module_or_name, str) else type(module_or_name).__name__
-    hint = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
-            "model.features, or a Sequential of the layers up to the last pooling)." if name in _HEADS else
-            " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead.")
+    advice = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
+              "model.features, or a Sequential of the layers up to the last pooling)." if name in _HEADS else
+              " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead.")
     return ValueError(f"from_torch cannot read {name} at {_where(place)}{': ' + reason if reason else ''}."
-                      + hint)
+                      + (advice if hint else ""))
 
 
 def _join(place: str, name: str) -> str:
@@ -114,10 +125,12 @@ def _read(module, place: str, torch) -> list:
         return layers
     if _is_torch_module(module):
         return _leaf(module, place, torch)
+    if _is_torchvision_leaf(module):
+        return _torchvision_leaf(module, place)
     if _is_torchvision_block(module):
         return _torchvision_block(module, place, torch)
     try:
-        graph_module = torch.fx.symbolic_trace(module)
+        graph_module = _trace(module, torch)
     except Exception as error:  # tracing fails on data-dependent Python (if, loops over values, ...)
         raise _refuse(module, place, f"torch.fx could not trace its forward ({type(error).__name__}: "
                                      f"{str(error).splitlines()[0] if str(error) else 'no message'})") from None
@@ -126,6 +139,63 @@ def _read(module, place: str, torch) -> list:
 
 def _is_torch_module(module) -> bool:
     return type(module).__module__.startswith(("torch.nn", "torch.ao.nn"))
+
+
+def _trace(module, torch):
+    """``torch.fx.symbolic_trace``, but torchvision's leaf modules stay calls (their forward reads buffers)."""
+
+    class Tracer(torch.fx.Tracer):
+        def is_leaf_module(self, m, module_qualified_name):
+            return _is_torchvision_leaf(m) or super().is_leaf_module(m, module_qualified_name)
+
+    tracer = Tracer()
+    graph = tracer.trace(module)
+    return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+# torchvision's modules read as one rfmaps layer (or none), recognised by their class, not a look-alike name.
+_TORCHVISION_LEAVES = {("torchvision.ops.misc", "FrozenBatchNorm2d"),
+                       ("torchvision.ops.stochastic_depth", "StochasticDepth")}
+
+
+def _is_torchvision_leaf(module) -> bool:
+    cls = type(module)
+    return (cls.__module__, cls.__name__) in _TORCHVISION_LEAVES
+
+
+def _torchvision_leaf(module, place: str) -> list:
+    """torchvision's ``FrozenBatchNorm2d`` (a BatchNorm2d) or ``StochasticDepth`` (nothing in eval mode)."""
+    if type(module).__name__ == "StochasticDepth":
+        return _stochastic_depth(module.p, module.mode, module.training, type(module).__name__, place,
+                                 "it is in training mode")
+    if not hasattr(module, "eps"):  # torchvision before 0.8 had none (and no eps in its formula)
+        raise _refuse(module, place, "it has no eps attribute to read")
+    try:
+        return [BatchNorm2d(module.weight.shape[0], float(module.eps), weight=module.weight, bias=module.bias,
+                            running_mean=module.running_mean, running_var=module.running_var)]
+    except (TypeError, ValueError) as error:
+        raise _refuse(module, place, str(error)) from None
+
+
+def _stochastic_depth(p, mode, training, name: str, place: str, why: str, advice: str = "call") -> list:
+    """torchvision's stochastic depth: the identity when not training or when ``p == 0``, else refused.
+
+    ``why`` says what makes it train (the module's mode, or the call's ``training`` argument) and
+    ``advice`` starts the sentence that says how to make it fixed.
+    """
+    if not isinstance(p, (int, float)) or not 0 <= p <= 1 or mode not in ("batch", "row"):
+        raise _refuse(name, place, f"p={p!r} and mode={mode!r}: torchvision takes 0 <= p <= 1 and mode 'batch' "
+                                   "or 'row' only", hint=False)
+    if training and p > 0:
+        raise _refuse(name, place, f"{why}, and p={p}: it drops its input at random; {advice} model.eval() "
+                                   "before from_torch (rfmaps reads a model as it computes in eval() mode, where "
+                                   "stochastic depth passes its input on unchanged)", hint=False)
+    return []
+
+
+def _is_torchvision_function(target, name: str) -> bool:
+    return getattr(target, "__module__", None) == "torchvision.ops.stochastic_depth" and \
+        getattr(target, "__name__", None) == name
 
 
 def _is_torchvision_block(module) -> bool:
@@ -209,7 +279,8 @@ def _leaf(module, place: str, torch) -> list:
                                          "with each batch's statistics, so it is no fixed map")
         return [BatchNorm2d(module.num_features, module.eps, weight=module.weight, bias=module.bias,
                             running_mean=module.running_mean, running_var=module.running_var)]
-    simple = {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.SiLU: SiLU}
+    simple = {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.SiLU: SiLU, nn.ReLU6: ReLU6,
+              nn.Hardswish: Hardswish, nn.Hardsigmoid: Hardsigmoid}
     if type(module) in simple:
         return [simple[type(module)]()]
     if type(module) is nn.LeakyReLU:
@@ -228,7 +299,9 @@ def _functions(torch) -> dict:
         F.relu: nn.ReLU, torch.relu: nn.ReLU, torch.relu_: nn.ReLU, F.relu_: nn.ReLU,
         torch.sigmoid: nn.Sigmoid, F.sigmoid: nn.Sigmoid, torch.tanh: nn.Tanh, F.tanh: nn.Tanh,
         F.silu: nn.SiLU, F.gelu: nn.GELU, F.leaky_relu: nn.LeakyReLU, F.elu: nn.ELU,
-        F.max_pool2d: nn.MaxPool2d, F.avg_pool2d: nn.AvgPool2d, F.dropout: nn.Dropout, F.dropout2d: nn.Dropout,
+        F.relu6: nn.ReLU6, F.hardswish: nn.Hardswish, F.hardsigmoid: nn.Hardsigmoid,
+        F.max_pool2d: nn.MaxPool2d, F.avg_pool2d: nn.AvgPool2d,
+        F.dropout: nn.Dropout, F.dropout1d: nn.Dropout, F.dropout2d: nn.Dropout, F.dropout3d: nn.Dropout,
     }
 
 
@@ -237,8 +310,9 @@ _METHODS = {"relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh
 _POSITIONAL = {
     "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
     "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-    "LeakyReLU": ("negative_slope", "inplace"), "ELU": ("alpha", "inplace"), "Dropout": ("p", "training"),
-    "ReLU": ("inplace",),
+    "LeakyReLU": ("negative_slope", "inplace"), "ELU": ("alpha", "inplace"),
+    "Dropout": ("p", "training", "inplace"),
+    "ReLU": ("inplace",), "ReLU6": ("inplace",), "Hardswish": ("inplace",), "Hardsigmoid": ("inplace",),
 }
 _ADDS = {operator.add, operator.iadd}
 
@@ -286,6 +360,12 @@ def _from_graph(graph_module, place: str, torch) -> list:
         elif node.op == "call_function" and node.target in functions:
             module = _module_of_call(functions[node.target], node, label, place)
             layers = _leaf(module, where, torch)
+        elif node.op == "call_function" and _is_torchvision_function(node.target, "stochastic_depth"):
+            options = dict(zip(("p", "mode", "training"), node.args[1:]), **node.kwargs)
+            default = " (its default)" if "training" not in options else ""
+            layers = _stochastic_depth(options.get("p"), options.get("mode"), options.get("training", True), label,
+                                       place, f"it is called with training=True{default}",
+                                       "pass training=self.training and call")
         else:
             raise _refuse(label, place, "rfmaps has no layer kind for it")
         names, before = chains[inputs[0]]
@@ -326,6 +406,14 @@ def _module_of_call(module_class, node, label: str, place: str):
     options.update(node.kwargs)
     options.pop("inplace", None)
     if module_class.__name__ == "Dropout":
+        # Unlike nn.Dropout, F.dropout does not follow model.eval(): it drops values whenever training=True,
+        # its default. Reading that as the identity would show maps the model does not compute.
+        if options.get("training", True) is not False and options.get("p", 0.5) != 0:
+            # (fx records the defaults too: training=True written or not looks the same.)
+            raise _refuse(label, place, "it is called with training=True (the default, and what "
+                                        "training=self.training gives until model.eval()), so it drops values "
+                                        "at random; pass training=self.training and call model.eval() before "
+                                        "from_torch, or use nn.Dropout", hint=False)
         return module_class()
     try:
         return module_class(**options)

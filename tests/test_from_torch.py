@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import rfmaps
-from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU, Residual, SiLU, Sigmoid,
-                    Tanh, effective_receptive_field, feature_maps, from_torch, receptive_fields)
+from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, MaxPool2d, ReLU,
+                    ReLU6, Residual, SiLU, Sigmoid, Tanh, effective_receptive_field, feature_maps, from_torch,
+                    receptive_fields)
 
 torch = pytest.importorskip("torch")
 nn, F = torch.nn, torch.nn.functional
@@ -47,7 +48,7 @@ def randomise_statistics(model, seed=0):
 
 
 ACTIVATIONS = [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.GELU(), nn.GELU(approximate="tanh"), nn.SiLU(),
-               nn.Sigmoid(), nn.Tanh()]
+               nn.Sigmoid(), nn.Tanh(), nn.ReLU6(), nn.Hardswish(), nn.Hardsigmoid()]
 
 
 @st.composite
@@ -352,13 +353,19 @@ def torch_of(layer):
     return {"LeakyReLU": lambda x: F.leaky_relu(x, layer.negative_slope),
             "ELU": lambda x: F.elu(x, getattr(layer, "alpha", 1.0)),
             "GELU": lambda x: F.gelu(x, approximate=getattr(layer, "approximate", "none")),
-            "SiLU": F.silu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh}[kind]
+            "SiLU": F.silu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh, "ReLU6": F.relu6,
+            "Hardswish": F.hardswish, "Hardsigmoid": F.hardsigmoid}[kind]
 
 
 rng = np.random.default_rng(7)
 NEW_KINDS = [BatchNorm2d(3, eps=1e-3, weight=rng.normal(size=3), bias=rng.normal(size=3),
                          running_mean=rng.normal(size=3), running_var=rng.uniform(0.2, 2, size=3)),
-             LeakyReLU(0.3), ELU(0.5), GELU(), GELU(approximate="tanh"), SiLU(), Sigmoid(), Tanh()]
+             LeakyReLU(0.3), ELU(0.5), GELU(), GELU(approximate="tanh"), SiLU(), Sigmoid(), Tanh(), ReLU6(),
+             Hardswish(), Hardsigmoid()]
+
+# torch's Hardsigmoid gradient multiplies by 1/6 rounded to float32 (1.0f / 6.0f in ATen), even for float64
+# tensors; rfmaps' slope is 1/6. Through two Hardsigmoids that is a relative 6e-8, everywhere alike.
+HARDSIGMOID_RTOL = 2e-7
 
 
 @pytest.mark.parametrize("kind", NEW_KINDS, ids=repr)
@@ -386,7 +393,8 @@ def test_new_kinds_keep_the_geometry_and_match_torch_in_feature_maps_and_autogra
     np.testing.assert_allclose(feature_maps(layers, image)[-1], want, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(want).max()))
     y[0, :, 3, 4].sum().backward()
     expected = x.grad[0].abs().sum(0).numpy()
-    np.testing.assert_allclose(effective_receptive_field(layers, (3, 4), image), expected, rtol=1e-9, atol=1e-12)
+    rtol = HARDSIGMOID_RTOL if isinstance(kind, Hardsigmoid) else 1e-9
+    np.testing.assert_allclose(effective_receptive_field(layers, (3, 4), image), expected, rtol=rtol, atol=1e-12)
 
 
 def test_a_smooth_activation_lets_paths_through_where_relu_blocks_them_all():
@@ -413,8 +421,10 @@ def test_batchnorm_and_activation_arguments_are_checked():
 
 
 def test_all_names_are_exported():
-    for name in ("BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "from_torch"):
+    for name in ("BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish",
+                 "Hardsigmoid", "from_torch"):
         assert name in rfmaps.__all__ and hasattr(rfmaps, name)
+        assert name == "from_torch" or name in rfmaps.layers.__all__
 
 
 def test_the_your_own_network_notebook_reads_a_torch_model_where_torch_is_installed(tmp_path):
@@ -437,3 +447,346 @@ def test_the_your_own_network_notebook_reads_a_torch_model_where_torch_is_instal
     assert "PyTorch is not installed" not in text
     assert "BatchNorm2d(8" in text and "Residual([Conv2d(8, 8" in text  # MyNet, read from its graph
     assert "cannot read Flatten at model.2" in text
+
+
+# -- ReLU6, Hardswish, Hardsigmoid: torch's values and autograd's one-sided slopes at the kinks ------------
+
+HARD_KINDS = {"ReLU6": (ReLU6(), F.relu6, nn.ReLU6(), (0.0, 6.0)),
+              "Hardswish": (Hardswish(), F.hardswish, nn.Hardswish(), (-3.0, 3.0)),
+              "Hardsigmoid": (Hardsigmoid(), F.hardsigmoid, nn.Hardsigmoid(), (-3.0, 3.0))}
+
+
+@pytest.mark.parametrize("name", HARD_KINDS)
+def test_hard_activations_equal_torch_in_value_and_slope_at_and_beside_every_kink(name):
+    layer, function, _, kinks = HARD_KINDS[name]
+    points = [-9.0, -6.0, -4.5, -3.0, -1.5, -0.0, 0.0, 1.5, 3.0, 4.5, 6.0, 7.5]
+    points += [np.nextafter(k, d) for k in (-3.0, 0.0, 3.0, 6.0) for d in (-np.inf, np.inf)]
+    points += list(np.random.default_rng(0).uniform(-8, 8, 200))
+    x = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    y = function(x)
+    y.sum().backward()
+    # The values are torch's to the last bit (the same formula in float64).
+    np.testing.assert_array_equal(layer.value(np.array(points)), y.detach().numpy())
+    slope, grad = layer.slope(np.array(points)), x.grad.numpy()
+    if name == "Hardsigmoid":  # torch's 1/6 is float32's (see HARDSIGMOID_RTOL); 0 where torch gives 0
+        np.testing.assert_array_equal(slope == 0, grad == 0)
+        np.testing.assert_allclose(slope, grad, rtol=1e-7, atol=0)
+    else:
+        np.testing.assert_array_equal(slope, grad)
+    at = {k: float(layer.slope(np.array([k]))[0]) for k in kinks}
+    assert at == {k: float(g) for k, g in zip(kinks, grad[[points.index(k) for k in kinks]])}
+
+
+@pytest.mark.parametrize("name", HARD_KINDS)
+def test_hard_activations_match_torch_in_a_stack_whose_activations_sit_exactly_on_their_kinks(name):
+    layer, function, _, kinks = HARD_KINDS[name]
+    # Multiples of 1.5 and weights in {-1, 0, 1}: every activation's input is a short binary fraction, exact in
+    # float32 and float64 alike, so inputs land exactly on the kinks (counted below), where only the one-sided
+    # slope decides the effective receptive field.
+    rng = np.random.default_rng(0)
+    image = rng.choice(np.arange(-5, 6) * 1.5, size=(12, 12, 2))
+    conv1 = Conv2d(2, 3, 3, weight=rng.integers(-1, 2, size=(3, 2, 3, 3)), bias=rng.integers(-2, 3, size=3) * 1.5)
+    conv2 = Conv2d(3, 2, 3, stride=2, weight=rng.normal(size=(2, 3, 3, 3)))
+    layers = [layer, conv1, layer, conv2]
+    maps = feature_maps(layers, image)
+    for before in (np.moveaxis(image, -1, 0), maps[1]):
+        assert any(np.sum(before == k) for k in kinks)
+    assert all(np.sum(np.moveaxis(image, -1, 0) == k) for k in kinks)
+    x = torch.tensor(np.moveaxis(image, -1, 0)[None], requires_grad=True)
+    y = function(F.conv2d(function(x), torch.tensor(conv1.weight), torch.tensor(conv1.bias)))
+    y = F.conv2d(y, torch.tensor(conv2.weight), stride=2)
+    want = y[0].detach().numpy()
+    np.testing.assert_allclose(maps[-1], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    rtol = HARDSIGMOID_RTOL if name == "Hardsigmoid" else 1e-12
+    for position in [(0, 0), (1, 2), (3, 3)]:
+        x.grad = None
+        y[0, :, position[0], position[1]].sum().backward(retain_graph=True)
+        np.testing.assert_allclose(effective_receptive_field(layers, position, image),
+                                   x.grad[0].abs().sum(0).numpy(), rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", HARD_KINDS)
+def test_hard_activation_modules_and_functional_calls_are_read(name):
+    layer, function, module, _ = HARD_KINDS[name]
+
+    class Calls(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return function(self.conv(x), inplace=False)
+
+    assert from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), module))[1:] == [layer]
+    assert from_torch(Calls())[1:] == [layer]
+
+
+def torch_erf(model, image, position):
+    """torch's own effective receptive field of a model (float64 autograd), as rfmaps defines it."""
+    x = np.moveaxis(image, -1, 0) if image.ndim == 3 else image[None]
+    x = torch.tensor(x[None], dtype=torch.float64, requires_grad=True)
+    model.double().eval()(x)[0, :, position[0], position[1]].sum().backward()
+    return x.grad[0].abs().sum(0).numpy()
+
+
+def assert_matches_torch(model, image, positions):
+    """The converted model's feature maps and effective receptive fields are torch's."""
+    layers = from_torch(model)
+    want = run_torch(model, image)
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], want, rtol=1e-4,
+                               atol=1e-5 * max(1.0, np.abs(want).max()))
+    for position in positions:
+        np.testing.assert_allclose(effective_receptive_field(layers, position, image),
+                                   torch_erf(model, image, position), rtol=1e-9, atol=1e-12)
+    return layers
+
+
+# MobileNetV2's inverted residual, written as torchvision.models.mobilenetv2 defines it (Conv2dNormActivation is
+# a Sequential of Conv2d, BatchNorm2d and the activation, like torchvision.ops.misc's).
+class Conv2dNormActivation(nn.Sequential):
+    def __init__(self, cin, cout, kernel_size=3, stride=1, groups=1, activation_layer=nn.ReLU6):
+        layers = [nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
+                  nn.BatchNorm2d(cout)]
+        if activation_layer is not None:
+            layers.append(activation_layer(inplace=True))
+        super().__init__(*layers)
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp, oup, stride, expand_ratio):
+        super().__init__()
+        hidden_dim = int(round(inp * expand_ratio))
+        self.use_res_connect = stride == 1 and inp == oup
+        layers = []
+        if expand_ratio != 1:
+            layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1))
+        layers.extend([Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim),
+                       nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup)])
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        if self.use_res_connect:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+Conv2dNormActivation.__module__ = "torchvision.ops.misc"
+InvertedResidual.__module__ = "torchvision.models.mobilenetv2"
+
+
+def test_a_mobilenet_v2_stack_with_relu6_and_inverted_residuals_matches_torch():
+    torch.manual_seed(5)
+    model = randomise_statistics(nn.Sequential(
+        Conv2dNormActivation(3, 8, stride=2), InvertedResidual(8, 8, 1, 1), InvertedResidual(8, 12, 2, 6),
+        InvertedResidual(12, 12, 1, 6)))
+    layers = assert_matches_torch(model, np.random.default_rng(3).normal(size=(21, 21, 3)) * 3,
+                                  [(0, 0), (2, 3), (5, 5)])
+    assert [type(layer).__name__ for layer in layers] == \
+           ["Conv2d", "BatchNorm2d", "ReLU6", "Residual"] + ["Conv2d", "BatchNorm2d", "ReLU6"] * 2 + \
+           ["Conv2d", "BatchNorm2d", "Residual"]
+    expanded = layers[-1].body  # 1 x 1 expansion, 3 x 3 depthwise, 1 x 1 projection
+    assert [(type(b).__name__, getattr(b, "groups", None)) for b in expanded] == \
+           [("Conv2d", 1), ("BatchNorm2d", None), ("ReLU6", None), ("Conv2d", 72), ("BatchNorm2d", None),
+            ("ReLU6", None), ("Conv2d", 1), ("BatchNorm2d", None)]
+    # Stem 3 (jump 2), then 3 x 3 depthwise at jump 2 (+4), at jump 2 with stride 2 (+4), at jump 4 (+8).
+    assert receptive_fields(layers, 21)[-1].rf_size == (19, 19)
+
+
+# torchvision.ops.misc.FrozenBatchNorm2d and torchvision.ops.stochastic_depth, as torchvision defines them, with
+# torchvision's module names (see the ResNet blocks above).
+class FrozenBatchNorm2d(nn.Module):
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.ones(num_features))
+        self.register_buffer("bias", torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        w = self.weight.reshape(1, -1, 1, 1)
+        b = self.bias.reshape(1, -1, 1, 1)
+        rv = self.running_var.reshape(1, -1, 1, 1)
+        rm = self.running_mean.reshape(1, -1, 1, 1)
+        scale = w * (rv + self.eps).rsqrt()
+        bias = b - rm * scale
+        return x * scale + bias
+
+
+def stochastic_depth(input, p, mode, training=True):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"drop probability has to be between 0 and 1, but got {p}")
+    if mode not in ["batch", "row"]:
+        raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode}")
+    if not training or p == 0.0:
+        return input
+    survival_rate = 1.0 - p
+    size = [input.shape[0]] + [1] * (input.ndim - 1) if mode == "row" else [1] * input.ndim
+    noise = torch.empty(size, dtype=input.dtype, device=input.device).bernoulli_(survival_rate)
+    if survival_rate > 0.0:
+        noise.div_(survival_rate)
+    return input * noise
+
+
+torch.fx.wrap("stochastic_depth")
+
+
+class StochasticDepth(nn.Module):
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, input):
+        return stochastic_depth(input, self.p, self.mode, self.training)
+
+
+FrozenBatchNorm2d.__module__ = "torchvision.ops.misc"
+stochastic_depth.__module__ = StochasticDepth.__module__ = "torchvision.ops.stochastic_depth"
+
+
+def frozen(n, eps=1e-5, seed=0):
+    """A FrozenBatchNorm2d with statistics and an affine map that are not the defaults."""
+    bn, generator = FrozenBatchNorm2d(n, eps), torch.Generator().manual_seed(seed)
+    for name, low in (("weight", None), ("bias", None), ("running_mean", None), ("running_var", 0.2)):
+        values = torch.rand(n, generator=generator) + low if low else torch.randn(n, generator=generator)
+        getattr(bn, name).copy_(values)
+    return bn
+
+
+class FrozenInForward(nn.Module):
+    """A FrozenBatchNorm2d called inside a traced forward (fx would read its buffers if it traced into it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = frozen(4, eps=1e-3, seed=1)
+
+    def forward(self, x):
+        return x + F.hardswish(self.bn(self.conv(x)))
+
+
+def test_frozen_batchnorm_becomes_a_batchnorm2d_with_its_buffers_and_matches_torch():
+    torch.manual_seed(6)
+    bn = frozen(4)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3), bn, nn.ReLU6(), FrozenInForward())
+    layers = assert_matches_torch(model, np.random.default_rng(4).normal(size=(11, 11, 2)) * 2, [(0, 0), (4, 5)])
+    values = {name: getattr(bn, name).numpy() for name in ("weight", "bias", "running_mean", "running_var")}
+    assert layers[1] == BatchNorm2d(4, 1e-5, **values)
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "BatchNorm2d", "ReLU6", "Residual"]
+    assert [type(layer).__name__ for layer in layers[3].body] == ["Conv2d", "BatchNorm2d", "Hardswish"]
+    assert layers[3].body[1].eps == 1e-3
+    assert from_torch(bn) == [layers[1]]
+
+
+def test_a_frozen_batchnorm_look_alike_is_not_taken_for_torchvisions():
+    class FrozenBatchNorm2d(nn.Module):  # the same name, another module: traced, and its buffer reads refused
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("weight", torch.ones(2))
+
+        def forward(self, x):
+            return x * self.weight.reshape(1, -1, 1, 1)
+
+    with pytest.raises(ValueError, match="FrozenBatchNorm2d.forward at model.1: forward reads the tensor"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), FrozenBatchNorm2d()))
+
+
+class MBConv(nn.Module):
+    """The residual part of torchvision's EfficientNet MBConv block (squeeze-excitation left out)."""
+
+    def __init__(self, channels, p):
+        super().__init__()
+        self.block = nn.Sequential(Conv2dNormActivation(channels, 2 * channels, 1, activation_layer=nn.Hardswish),
+                                   Conv2dNormActivation(2 * channels, 2 * channels, groups=2 * channels,
+                                                        activation_layer=nn.Hardswish),
+                                   Conv2dNormActivation(2 * channels, channels, 1, activation_layer=None))
+        self.stochastic_depth = StochasticDepth(p, "row")
+
+    def forward(self, input):
+        result = self.block(input)
+        result = self.stochastic_depth(result)
+        result += input
+        return result
+
+
+class CallsStochasticDepth(nn.Module):
+    def __init__(self, **options):
+        super().__init__()
+        self.conv, self.options = nn.Conv2d(1, 2, 3), options
+
+    def forward(self, x):
+        return torch.relu(stochastic_depth(self.conv(x), **self.options))
+
+
+def test_stochastic_depth_is_left_out_in_eval_mode_and_with_p_0():
+    torch.manual_seed(7)
+    model = randomise_statistics(nn.Sequential(nn.Conv2d(2, 4, 3), StochasticDepth(0.3, "row"), MBConv(4, 0.2)))
+    layers = assert_matches_torch(model.eval(), np.random.default_rng(5).normal(size=(12, 12, 2)), [(1, 1), (5, 6)])
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "Residual"]
+    assert layers[1].shortcut == () and len(layers[1].body) == 8
+    # p = 0: nothing to drop, even in training mode.
+    kept = from_torch(nn.Sequential(conv := nn.Conv2d(1, 1, 3), StochasticDepth(0.0, "batch")).train())
+    assert kept == from_torch(conv)
+    assert [type(layer).__name__ for layer in from_torch(CallsStochasticDepth(p=0.5, mode="row", training=False))] \
+           == ["Conv2d", "ReLU"]
+
+
+def test_dropout_called_with_training_false_or_p_0_is_left_out():
+    class Drops(nn.Module):
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+            self.conv, self.args, self.kwargs = nn.Conv2d(1, 2, 3), args, kwargs
+
+        def forward(self, x):
+            return F.dropout(self.conv(x), *self.args, **self.kwargs)
+
+    for args, kwargs in [((0.5, False), {}), ((), {"p": 0.5, "training": False}), ((0.0,), {}),
+                         ((0.5, False, False), {})]:
+        assert [type(layer).__name__ for layer in from_torch(Drops(*args, **kwargs))] == ["Conv2d"], (args, kwargs)
+
+
+class DropsAsInTraining(nn.Module):
+    """F.dropout(x, p, training=self.training): random while the model is in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+
+    def forward(self, x):
+        return F.dropout2d(self.conv(x), 0.2, self.training)
+
+
+class DropsAlways(nn.Module):
+    """F.dropout(x, 0.5): training=True by default, so it drops values even after model.eval()."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+
+    def forward(self, x):
+        return F.dropout(self.conv(x), 0.5)
+
+
+def test_dropout_called_with_training_self_training_is_left_out_in_eval_mode():
+    assert [type(layer).__name__ for layer in from_torch(DropsAsInTraining().eval())] == ["Conv2d"]
+
+
+@pytest.mark.parametrize("model, words", [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), StochasticDepth(0.2, "row")).train(),
+     ["StochasticDepth at model.1", "training mode", "p=0.2", "call model.eval()"]),
+    (MBConv(2, 0.1).train(), ["StochasticDepth at model.stochastic_depth", "call model.eval()"]),
+    (nn.Sequential(StochasticDepth(1.5, "row")).eval(), ["StochasticDepth at model.0", "0 <= p <= 1"]),
+    (CallsStochasticDepth(p=0.5, mode="row"), ["stochastic_depth in CallsStochasticDepth.forward",
+                                               "training=True (its default), and p=0.5",
+                                               "pass training=self.training and call model.eval()"]),
+    (DropsAlways().eval(), ["dropout in DropsAlways.forward", "training=True (the default",
+                            "pass training=self.training and call model.eval()"]),
+    (DropsAsInTraining().train(), ["dropout2d in DropsAsInTraining.forward", "training=self.training",
+                                   "call model.eval()"]),
+], ids=["StochasticDepth", "MBConv", "bad-p", "stochastic_depth", "F.dropout", "F.dropout2d"])
+def test_what_is_random_is_refused_with_how_to_make_it_fixed(model, words):
+    with pytest.raises(ValueError) as error:
+        from_torch(model)
+    for word in words:
+        assert word in str(error.value), (word, str(error.value))
+    assert "Sequential of known parts" not in str(error.value)

@@ -94,3 +94,26 @@ def test_bad_arguments_name_the_argument(call, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+def test_relu6_hardswish_and_hardsigmoid_are_per_pixel_values_with_pytorch_reprs():
+    import pickle
+
+    from rfmaps import Hardsigmoid, Hardswish, ReLU6, receptive_fields
+
+    for kind in (ReLU6, Hardswish, Hardsigmoid):
+        layer = kind()
+        assert repr(layer) == f"{kind.__name__}()"
+        assert layer == kind() and hash(layer) == hash(kind()) and layer != ReLU()
+        assert pickle.loads(pickle.dumps(layer)) == layer
+        assert layer.output_size((4, 9)) == (4, 9)
+        assert layer.kernel_size == layer.stride == (1, 1)
+        with pytest.raises(AttributeError):
+            layer.stride = (2, 2)
+        # A per-pixel activation changes no receptive field.
+        fields = receptive_fields([Conv2d(1, 2, 3), layer, Conv2d(2, 1, 3, stride=2)], 11)
+        assert [f.rf_size for f in fields] == [(3, 3), (3, 3), (5, 5)]
+    x = np.array([-4.0, -3.0, 0.0, 3.0, 6.0, 7.0])
+    assert ReLU6().value(x).tolist() == [0.0, 0.0, 0.0, 3.0, 6.0, 6.0]
+    assert Hardswish().value(x).tolist() == [-0.0, -0.0, 0.0, 3.0, 6.0, 7.0]
+    assert Hardsigmoid().value(x).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0, 1.0]

@@ -13,7 +13,7 @@ The normalised pairs are stored, so ``Conv2d(1, 1, 3).kernel_size == (3, 3)``.
 
 
 from ..validation import IntOrPair, Pair
-from .activations import ELU, GELU, LeakyReLU, SiLU, Sigmoid, Tanh
+from .activations import ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU6, SiLU, Sigmoid, Tanh
 from .base import Layer, SlidingWindow, check_layers
 from .batchnorm import BatchNorm2d
 from .conv import Conv2d
@@ -23,5 +23,6 @@ from .transposed import ConvTranspose2d
 from .upsample import Upsample
 
 __all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "BatchNorm2d",
-           "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Layer", "SlidingWindow",
+           "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
+           "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]

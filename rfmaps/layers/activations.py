@@ -1,4 +1,5 @@
-"""Element-wise activations other than ReLU: ``LeakyReLU``, ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``.
+"""Element-wise activations other than ReLU: ``LeakyReLU``, ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``,
+``ReLU6``, ``Hardswish``, ``Hardsigmoid``.
 
 Each applies one function ``f`` to every pixel of every map, as its namesake
 in ``torch.nn`` does. For the arithmetic each is a 1 x 1 window with stride 1:
@@ -6,6 +7,10 @@ it never changes which input pixels a neuron sees, only how strongly. The
 backward pass multiplies the gradient by ``f'(x)``, so a smooth activation
 lets every path through (a little), where ReLU blocks the paths of negative
 inputs.
+
+At a kink (ReLU6 at 0 and 6, Hardswish and Hardsigmoid at -3 and 3) the
+slope is the one-sided value PyTorch's autograd gives there, so the
+effective receptive field equals torch's even for inputs exactly at a kink.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import numpy as np
 from ..validation import finite_number
 from .base import SlidingWindow
 
-__all__ = ["LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Activation"]
+__all__ = ["LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid", "Activation"]
 
 _ONE = (1, 1)
 
@@ -206,3 +211,74 @@ class Tanh(Activation):
 
     def slope(self, x):
         return 1 - np.tanh(x) ** 2
+
+
+def _relu6(x):
+    return np.minimum(np.maximum(x, 0), 6)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ReLU6(Activation):
+    """``min(max(x, 0), 6)``, as ``torch.nn.ReLU6`` (MobileNetV2's activation).
+
+    The slope is 1 strictly between 0 and 6 and 0 elsewhere: at both kinks
+    PyTorch's gradient is 0.
+
+    Examples
+    --------
+    >>> ReLU6().value(np.array([-1.0, 3.0, 8.0])).tolist()
+    [0.0, 3.0, 6.0]
+    >>> ReLU6().slope(np.array([0.0, 3.0, 6.0])).tolist()
+    [0.0, 1.0, 0.0]
+    """
+
+    def value(self, x):
+        return _relu6(x)
+
+    def slope(self, x):
+        return np.where((x > 0) & (x < 6), 1.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Hardswish(Activation):
+    """``x relu6(x + 3) / 6``, as ``torch.nn.Hardswish`` (MobileNetV3's activation).
+
+    The slope is 0 up to -3 (included), ``x / 3 + 1/2`` strictly between -3
+    and 3, and 1 from 3 on (included), as PyTorch's gradient.
+
+    Examples
+    --------
+    >>> Hardswish().value(np.array([-4.0, 0.0, 1.5, 4.0])).tolist()
+    [-0.0, 0.0, 1.125, 4.0]
+    >>> Hardswish().slope(np.array([-3.0, 0.0, 3.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+
+    def value(self, x):
+        return x * _relu6(x + 3) / 6
+
+    def slope(self, x):
+        return np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0))
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Hardsigmoid(Activation):
+    """``relu6(x + 3) / 6``, as ``torch.nn.Hardsigmoid``: 0 up to -3, 1 from 3, a line between.
+
+    The slope is 1/6 strictly between -3 and 3 and 0 elsewhere (at both kinks
+    too, as PyTorch's gradient). PyTorch's gradient uses 1/6 rounded to
+    float32 even for float64 tensors; rfmaps uses 1/6 (they differ by 3e-8).
+
+    Examples
+    --------
+    >>> Hardsigmoid().value(np.array([-4.0, 0.0, 1.5, 4.0])).tolist()
+    [0.0, 0.5, 0.75, 1.0]
+    >>> (6 * Hardsigmoid().slope(np.array([-3.0, 0.0, 3.0]))).tolist()
+    [0.0, 1.0, 0.0]
+    """
+
+    def value(self, x):
+        return _relu6(x + 3) / 6
+
+    def slope(self, x):
+        return np.where((x > -3) & (x < 3), 1 / 6, 0.0)
