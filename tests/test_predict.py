@@ -351,3 +351,19 @@ def test_an_unknown_kind_or_a_wrong_count_is_refused_when_written():
         Predict("?", 3, kind="volume")
     with pytest.raises(ValueError, match="a block answer has 3"):
         Predict("?", (46, 46), kind="block")
+
+
+def test_the_pooling_predictions_of_notebook_06_are_what_the_layers_compute():
+    import json
+    from pathlib import Path
+
+    from rfmaps import AvgPool2d, MaxPool2d, feature_maps
+
+    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "06_pooling.ipynb").read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    grid = np.arange(16.0).reshape(4, 4)
+    for layer, words in ((MaxPool2d(2), "Max pooling"), (AvgPool2d(2), "Average pooling")):
+        computed = feature_maps([layer], grid)[0][0].ravel()
+        written = "(" + ", ".join(f"{v:g}" for v in computed) + ")"  # (5, 7, 13, 15) and (2.5, 4.5, 10.5, 12.5)
+        cell = next(s for s in sources if s.startswith(f'Predict("{words}'))
+        assert written in cell, (written, cell)
