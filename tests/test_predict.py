@@ -367,3 +367,15 @@ def test_the_pooling_predictions_of_notebook_06_are_what_the_layers_compute():
         written = "(" + ", ".join(f"{v:g}" for v in computed) + ")"  # (5, 7, 13, 15) and (2.5, 4.5, 10.5, 12.5)
         cell = next(s for s in sources if s.startswith(f'Predict("{words}'))
         assert written in cell, (written, cell)
+
+
+def test_the_transposed_size_prediction_of_notebook_09_is_what_torch_computes():
+    import json
+    from pathlib import Path
+
+    torch = pytest.importorskip("torch")
+    up = torch.nn.ConvTranspose2d(8, 4, kernel_size=3, stride=2, padding=1, output_padding=1)
+    h, w = up(torch.zeros(1, 8, 16, 16)).shape[2:]
+    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "09_growing_maps.ipynb").read_text())["cells"]
+    cell = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith('Predict("ConvTranspose2d'))
+    assert f"({h}, {w})" in cell and f"= {h} on each side" in cell
