@@ -853,6 +853,16 @@ def _box_mistakes(right, unit: str, swapped: str, start: str) -> list:
     return mistakes
 
 
+def _one_too_long(given, sizes, what: str, unit: str) -> Optional[str]:
+    """The sentence for a box one ``unit`` too tall, too wide or both (an exclusive end); else None."""
+    tall, wide = (high - low + 1 for low, high in given)
+    if (tall, wide) not in ((sizes[0] + 1, sizes[1]), (sizes[0], sizes[1] + 1), (sizes[0] + 1, sizes[1] + 1)):
+        return None
+    which = "too tall" if tall > sizes[0] else "too wide"
+    return (f"Your {what} is one {unit} {which}: the bounds are inclusive, so a field of r {unit}s runs "
+            f"from a to a + r − 1.")
+
+
 @_refusing
 def check_region(layers, position, input_size, answer) -> bool:
     """Look for the common mistakes in ``((top, bottom), (left, right))``, a neuron's input region.
@@ -923,12 +933,9 @@ def check_region(layers, position, input_size, answer) -> bool:
         if low < 0 or high > side - 1:
             return _say(False, f"Pixel indices run from 0 to {side - 1}: a region is clipped to the image.")
     if uniform and input_region(layers, position, size, clip=False) == right:  # no border in the way
-        rf = rows[-1].rf_size
-        tall, wide = bottom - top + 1, last - left + 1
-        if (tall, wide) in ((rf[0] + 1, rf[1]), (rf[0], rf[1] + 1), (rf[0] + 1, rf[1] + 1)):
-            which = "too tall" if tall > rf[0] else "too wide"
-            return _say(False, f"Your region is one pixel {which}: the bounds are inclusive, "
-                               "so a field of r pixels runs from a to a + r − 1.")
+        too_long = _one_too_long(given, rows[-1].rf_size, "region", "pixel")
+        if too_long:
+            return _say(False, too_long)
     return _verdict(given == right, "Your region",
                     "Next, check whether this neuron's window reaches the image at all: a neuron that sees "
                     "only padding has the region None." if right is None else
@@ -1237,15 +1244,10 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
         if low < 0 or high > side - 1:
             return _say(False, f"Neurons of the last map run from 0 to {side - 1}: a projective field is "
                                "clipped to the map, as a receptive field is clipped to the image.")
-    if right is not None:
-        (top, bottom), (left, r) = given
-        tall, wide = bottom - top + 1, r - left + 1
-        sizes = tuple(high - low + 1 for low, high in right)
-        if given[0][0] == right[0][0] and given[1][0] == right[1][0] and \
-                (tall, wide) in ((sizes[0] + 1, sizes[1]), (sizes[0], sizes[1] + 1), (sizes[0] + 1, sizes[1] + 1)):
-            which = "too tall" if tall > sizes[0] else "too wide"
-            return _say(False, f"Your field is one neuron {which}: the bounds are inclusive, so a field of r "
-                               "neurons runs from a to a + r − 1.")
+    if right is not None and given[0][0] == right[0][0] and given[1][0] == right[1][0]:
+        too_long = _one_too_long(given, tuple(high - low + 1 for low, high in right), "field", "neuron")
+        if too_long:
+            return _say(False, too_long)
     return _verdict(given == right, "Your field",
                     "Next, check whether any neuron of the last map reads this pixel at all: a pixel that "
                     "reaches none has the field None." if right is None else
