@@ -48,6 +48,18 @@ def test_layers_are_immutable_values():
         a.weight[0, 0, 0, 0] = 2
 
 
+def test_layers_differing_in_one_weight_bit_are_different():
+    # Equality and hash go through a digest kept per array: one changed bit must still count,
+    # also after the first layer's digest was computed and kept.
+    w = np.random.default_rng(0).normal(size=(4, 3, 3, 3))
+    a = Conv2d(3, 4, 3, weight=w)
+    hash(a)
+    w[3, 2, 2, 2] = np.nextafter(w[3, 2, 2, 2], np.inf)
+    b = Conv2d(3, 4, 3, weight=w)
+    assert a != b and hash(a) != hash(b)
+    assert Conv2d(3, 4, 3, weight=w) == b
+
+
 @pytest.mark.parametrize("build, name", [
     (lambda: Conv2d(0, 1, 3), "in_channels"),
     (lambda: Conv2d(1, -2, 3), "out_channels"),
