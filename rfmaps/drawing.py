@@ -3,8 +3,16 @@
 The explorers build their figure once with these helpers and afterwards
 only change artists in place (``set_data``, ``set_bounds``...).
 Colours are colour-blind safe: maps use the diverging ``PuOr_r`` (purple for
-negative, orange for positive), heat maps ``viridis``, and outlines are
-vermilion with a white halo so they stay visible on any image.
+negative, orange for positive), heat maps ``viridis``. Outlines are a
+vermilion line edged in near-black inside a white halo (:func:`halo`): the
+dark edge shows on bright and orange pixels, the halo on dark ones, so an
+outline stands out on every colour map. Outlines that mean different things
+also differ in line style or shape (:data:`STYLES`), never in colour alone.
+
+Every text of a figure is at least :data:`TEXT_PT` points (readable from the
+back of a lecture hall at 100% zoom), black on the white figure: a contrast
+of 21:1. :func:`text_boxes` lists every text of a figure with its size and
+place, the bitmap texts included, so a test can hold them to that.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import math
 import weakref
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 from matplotlib import patheffects
@@ -21,15 +29,44 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox
 
-__all__ = ["make_figure", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
-           "pixel_tick_positions", "outline", "set_region", "show_input", "set_image", "set_padding", "mosaic",
+__all__ = ["make_figure", "halo", "STYLES", "key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
+           "pixel_tick_positions", "outline", "ring", "set_colour_bar", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"
 HIGHLIGHT = "#D55E00"  # vermilion (Okabe-Ito palette)
-HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
+DARK = "#1A1A1A"  # the edge of every outline and the colour of markers
+TEXT_PT = 10  # the smallest text in any figure, in points
+
+
+def halo(linewidth: float = 2.0) -> list:
+    """Path effects that make a line of ``linewidth`` points visible on any colour.
+
+    A white halo (1.75 points each side), then a near-black edge (0.75 points
+    each side), then the line itself: on white or orange pixels the dark edge
+    contrasts, on black or purple ones the halo does.
+
+    Examples
+    --------
+    >>> [type(effect).__name__ for effect in halo(2)]
+    ['Stroke', 'Stroke', 'Normal']
+    """
+    return [patheffects.Stroke(linewidth=linewidth + 3.5, foreground="white"),
+            patheffects.Stroke(linewidth=linewidth + 1.5, foreground=DARK), patheffects.Normal()]
+
+
+HALO = halo(2.0)
+
+# What each kind of mark means, and how it looks: a different line style or shape for each
+# meaning, so none is told apart by colour alone. ``key`` draws them with these words.
+STYLES = {
+    "field": dict(edgecolor=HIGHLIGHT, linestyle="-", linewidth=2),  # the pixels a neuron reads
+    "selected map": dict(edgecolor=DARK, linestyle=(0, (4, 2)), linewidth=1.5),  # a frame around a map or kernel
+    "neuron": dict(edgecolor=DARK, linestyle=(0, (1, 1)), linewidth=1.5),  # the one-pixel box of a neuron
+}
 
 
 def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
@@ -51,13 +88,70 @@ def make_figure(figsize: Tuple[float, float], interactive: bool) -> Figure:
     return fig
 
 
-def outline(ax, animated: bool = False, **kwargs) -> Rectangle:
-    """An (initially hidden) rectangle outline that shows on dark and bright images."""
-    style = dict(fill=False, edgecolor=HIGHLIGHT, linewidth=2, path_effects=HALO, zorder=5)
+def outline(ax, animated: bool = False, meaning: str = "field", **kwargs) -> Rectangle:
+    """An (initially hidden) rectangle outline that shows on dark and bright images.
+
+    ``meaning`` (a key of :data:`STYLES`) picks its colour and line style;
+    ``kwargs`` change any of them.
+    """
+    style = dict(fill=False, zorder=5, **STYLES[meaning])
     style.update(kwargs)
+    style.setdefault("path_effects", halo(style["linewidth"]))
     rect = Rectangle((0, 0), 1, 1, visible=False, animated=animated, **style)
     ax.add_patch(rect)
     return rect
+
+
+# Marks that are not rectangles, as key() draws them: kernel taps (dots) and the ring around
+# a selected neuron (a circle of fixed size, so the eye finds a one-pixel neuron).
+TAPS = dict(s=14, c=HIGHLIGHT, edgecolors="white", linewidths=0.8, zorder=6)
+RING = dict(s=160, facecolors="none", edgecolors=DARK, linewidths=1.5, zorder=6)
+
+
+def ring(ax):
+    """An (initially empty) circle of fixed size around a neuron: move it with ``set_offsets``."""
+    return ax.scatter([], [], path_effects=halo(RING["linewidths"]), **RING)
+
+
+def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] = None):
+    """A legend in ``fig`` that says in words what each kind of mark means.
+
+    Parameters
+    ----------
+    entries : list of (str, str)
+        ``(mark, words)``: ``mark`` is a key of :data:`STYLES` (a rectangle in
+        that style), ``'taps'`` (dots) or ``'ring'`` (a circle); ``words`` say
+        what it marks in this figure.
+    x, y : float
+        Where the legend's bottom centre goes, in figure fractions.
+    columns : int, optional
+        Entries per row (default: all in one row).
+
+    Examples
+    --------
+    >>> fig = make_figure((6, 2), interactive=False)
+    >>> legend = key(fig, [("field", "receptive field"), ("ring", "selected neuron")])
+    >>> [text.get_text() for text in legend.get_texts()]
+    ['receptive field', 'selected neuron']
+    """
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for mark, _ in entries:
+        if mark in STYLES:
+            style = STYLES[mark]
+            handles.append(Rectangle((0, 0), 1, 1, fill=False, path_effects=halo(style["linewidth"]), **style))
+        elif mark == "taps":
+            handles.append(Line2D([], [], linestyle="", marker="o", markersize=4.5, markerfacecolor=HIGHLIGHT,
+                                  markeredgecolor="white", markeredgewidth=0.8))
+        elif mark == "ring":
+            handles.append(Line2D([], [], linestyle="", marker="o", markersize=12, markerfacecolor="none",
+                                  markeredgecolor=DARK, markeredgewidth=1.5, path_effects=halo(1.5)))
+        else:
+            raise ValueError(f"mark must be one of {', '.join(map(repr, [*STYLES, 'taps', 'ring']))}, got {mark!r}")
+    return fig.legend(handles, [words for _, words in entries], loc="lower center", bbox_to_anchor=(x, y),
+                      ncol=columns or len(entries), frameon=False, fontsize=TEXT_PT, handlelength=1.6,
+                      handleheight=1.0, columnspacing=1.4, borderaxespad=0.2, borderpad=0.2)
 
 
 def set_region(rect: Rectangle, region, offset=(0, 0)) -> None:
@@ -150,31 +244,21 @@ def pixel_tick_positions(ax) -> tuple:
 class _TickLabels(Artist):
     """Row numbers left of an axes and column numbers below it, each a cached bitmap."""
 
-    def __init__(self, fontsize: float = 7):
+    def __init__(self, fontsize: float = TEXT_PT):
         super().__init__()
         self.rows, self.cols, self.fontsize = [], [], fontsize
+        self.set_clip_on(False)  # drawn outside the axes: a tight bounding box must count it
         # Agg draws only from writeable arrays, and _text_pixels shares read-only ones.
         # Key: (text, dpi), both decide the pixels; bound: a few dozen numbers of ~0.5 kB.
         self._pixels = {}
 
-    def draw(self, renderer):
-        if not self.get_visible():
-            return
+    def _placed(self, renderer):
+        """``(text, x, y, pixels)`` of every label (lower-left corner in display pixels), then the marks."""
         ax, dpi = self.axes, renderer.dpi
         gap = 4 * dpi / 72  # 4 points between the axes and a label
-        gc = renderer.new_gc()
-        length, width = max(2, round(3 * dpi / 72)), max(1, round(0.8 * dpi / 72))
-        marks = (np.zeros((width, length, 4), np.uint8), np.zeros((length, width, 4), np.uint8))
-        for mark in marks:
-            mark[..., 3] = 255  # opaque black
+        labels = []
         for axis, values in ((0, self.rows), (1, self.cols)):
             for value in values:
-                if axis == 0:  # a mark left of the axes, pointing out
-                    _, y = ax.transData.transform((0, value))
-                    renderer.draw_image(gc, round(ax.bbox.x0 - length), round(y - width / 2), marks[0])
-                else:
-                    x, _ = ax.transData.transform((value, 0))
-                    renderer.draw_image(gc, round(x - width / 2), round(ax.bbox.y0 - length), marks[1])
                 key = (value, dpi)
                 if key not in self._pixels:
                     # flipped: draw_image counts rows from the bottom
@@ -187,7 +271,37 @@ class _TickLabels(Artist):
                 else:
                     x, _ = ax.transData.transform((value, 0))
                     x, y = x - w / 2, ax.bbox.y0 - gap - h
-                renderer.draw_image(gc, round(x), round(y), pixels)
+                labels.append((str(value), round(x), round(y), pixels))
+        return labels
+
+    def text_boxes(self, renderer) -> list:
+        """Every label as ``(text, font size, Bbox in display pixels)``."""
+        if not self.get_visible():
+            return []
+        return [(text, self.fontsize, Bbox.from_bounds(x, y, pixels.shape[1], pixels.shape[0]))
+                for text, x, y, pixels in self._placed(renderer)]
+
+    def get_window_extent(self, renderer=None):
+        boxes = [box for _, _, box in self.text_boxes(renderer or self.figure.canvas.get_renderer())]
+        return Bbox.union(boxes) if boxes else Bbox.null()
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        ax, dpi = self.axes, renderer.dpi
+        gc = renderer.new_gc()
+        length, width = max(2, round(3 * dpi / 72)), max(1, round(0.8 * dpi / 72))
+        marks = (np.zeros((width, length, 4), np.uint8), np.zeros((length, width, 4), np.uint8))
+        for mark in marks:
+            mark[..., 3] = 255  # opaque black
+        for value in self.rows:  # a mark left of the axes, pointing out
+            _, y = ax.transData.transform((0, value))
+            renderer.draw_image(gc, round(ax.bbox.x0 - length), round(y - width / 2), marks[0])
+        for value in self.cols:
+            x, _ = ax.transData.transform((value, 0))
+            renderer.draw_image(gc, round(x - width / 2), round(ax.bbox.y0 - length), marks[1])
+        for _, x, y, pixels in self._placed(renderer):
+            renderer.draw_image(gc, x, y, pixels)
         gc.restore()
         self.stale = False
 
@@ -199,28 +313,62 @@ def colour_bar(ax, cmap: str, low: str, high: str, heading: str, width: float = 
     ``width`` is the bar's share of the axes' width (centred), ``below`` the
     gap in points between the axes' bottom edge and the bar. The whole bar
     is one cached bitmap, drawn by one artist: as an axes with tick labels it
-    cost about 4 ms of every redraw.
+    cost about 4 ms of every redraw. :func:`set_colour_bar` changes its texts.
+
+    Examples
+    --------
+    >>> fig = make_figure((3, 2), interactive=False)
+    >>> ax = fig.add_axes([0.1, 0.5, 0.8, 0.4])
+    >>> bar = colour_bar(ax, HEAT_CMAP, "0", "12", "paths")
+    >>> [text for text, size, box in bar.text_boxes(fig.canvas.get_renderer())]
+    ['0', '12', 'paths']
     """
     bar = _ColourBar(cmap, low, high, heading, width, below)
     ax.add_artist(bar)
     return bar
 
 
+def set_colour_bar(bar, low: str, high: str, heading: Optional[str] = None) -> None:
+    """Change the end labels (and the heading) of a :func:`colour_bar`."""
+    bar.texts = (low, high, bar.texts[2] if heading is None else heading)
+    bar.stale = True
+
+
 class _ColourBar(Artist):
     def __init__(self, cmap, low, high, heading, width, below):
         super().__init__()
         self.texts, self.cmap, self.width, self.below = (low, high, heading), cmap, width, below
+        self.set_clip_on(False)  # drawn outside the axes: a tight bounding box must count it
+
+    def _placed(self, renderer):
+        box, dpi = self.axes.bbox, renderer.dpi
+        bar_width = max(2, round(self.width * box.width))
+        pixels, left, bar_top, places = _bar_pixels(self.cmap, *self.texts, bar_width, dpi)
+        x = box.x0 + (box.width - bar_width) / 2 - left
+        y_top = box.y0 - self.below * dpi / 72 + bar_top  # display y grows upwards
+        return pixels, round(x), round(y_top - pixels.shape[0]), places
+
+    def text_boxes(self, renderer) -> list:
+        """Its texts as ``(text, font size, Bbox in display pixels)``."""
+        if not self.get_visible():
+            return []
+        pixels, x, y, places = self._placed(renderer)
+        top = y + pixels.shape[0]
+        return [(text, TEXT_PT, Bbox.from_bounds(x + col, top - row - h, w, h))
+                for text, (row, col, h, w) in zip(self.texts, places) if text]
+
+    def get_window_extent(self, renderer=None):
+        if not self.get_visible() or self.axes is None:
+            return Bbox.null()
+        pixels, x, y, _ = self._placed(renderer or self.figure.canvas.get_renderer())
+        return Bbox.from_bounds(x, y, pixels.shape[1], pixels.shape[0])
 
     def draw(self, renderer):
         if not self.get_visible():
             return
-        box, dpi = self.axes.bbox, renderer.dpi
-        bar_width = max(2, round(self.width * box.width))
-        pixels, left, bar_top = _bar_pixels(self.cmap, *self.texts, bar_width, dpi)
-        x = box.x0 + (box.width - bar_width) / 2 - left
-        y_top = box.y0 - self.below * dpi / 72 + bar_top  # display y grows upwards
+        pixels, x, y, _ = self._placed(renderer)
         gc = renderer.new_gc()
-        renderer.draw_image(gc, round(x), round(y_top - pixels.shape[0]), pixels)
+        renderer.draw_image(gc, x, y, pixels)
         gc.restore()
         self.stale = False
 
@@ -230,29 +378,32 @@ class _ColourBar(Artist):
 @lru_cache(maxsize=32)
 def _bar_pixels(cmap: str, low: str, high: str, heading: str, width: int, dpi: float):
     """RGBA pixels (rows from the bottom, as draw_image takes them) of a colour bar with its texts;
-    also the column where the bar starts and the row (from the top) where it starts."""
+    also the column where the bar starts, the row (from the top) where it starts, and where each
+    text lies: ``(row from the top, column, height, width)`` for low, high and heading."""
     from matplotlib import colormaps
 
-    height, gap = max(3, round(7 * dpi / 72)), round(3 * dpi / 72)
+    height, gap = max(3, round(8 * dpi / 72)), round(3 * dpi / 72)
     bar = np.repeat((colormaps[cmap](np.linspace(0, 1, width)) * 255).astype(np.uint8)[None], height, axis=0)
     bar[[0, -1], :, :3] = 0  # a thin black frame
     bar[:, [0, -1], :3] = 0
-    lo, hi, head = (_text_pixels(text, 8, dpi) for text in (low, high, heading))
+    lo, hi, head = (_text_pixels(text, TEXT_PT, dpi) for text in (low, high, heading))
     row_height = max(height, lo.shape[0], hi.shape[0])
     start = lo.shape[1] + gap  # the bar's first column, before any shift for a wide heading
     shift = max(0, head.shape[1] // 2 - (start + width // 2))
     total_width = max(shift + start + width + gap + hi.shape[1], shift + start + width // 2 + head.shape[1] // 2 + 1)
     out = np.zeros((row_height + gap + head.shape[0], total_width, 4), np.uint8)
+    places = []
 
     def paste(image, row, col):
         out[row: row + image.shape[0], col: col + image.shape[1]] = image
+        places.append((row, col) + image.shape[:2])
 
     bar_row = (row_height - height) // 2
-    paste(bar, bar_row, shift + start)
     paste(lo, (row_height - lo.shape[0]) // 2, shift)
     paste(hi, (row_height - hi.shape[0]) // 2, shift + start + width + gap)
     paste(head, row_height + gap, shift + start + width // 2 - head.shape[1] // 2)
-    return out[::-1].copy(), shift + start, bar_row
+    out[bar_row: bar_row + height, shift + start: shift + start + width] = bar
+    return out[::-1].copy(), shift + start, bar_row, tuple(places)
 
 
 def title_text(ax) -> str:
@@ -451,6 +602,71 @@ def tile_offset(index: int, shape, cols: int, gap: int):
     return r * (shape[0] + gap), c * (shape[1] + gap)
 
 
+class TextBox(NamedTuple):
+    """One text drawn in a figure: its words, size in points, place and colour."""
+
+    text: str
+    fontsize: float
+    box: Bbox  # display pixels, origin at the lower left of the figure
+    colour: tuple  # RGBA, 0 to 1
+
+
+def text_boxes(figure: Figure) -> list:
+    """Every text the figure draws, as :class:`TextBox` values, after drawing it once.
+
+    Counts matplotlib's texts (titles, tick labels, legends...) and the
+    package's bitmap texts (:func:`title`, :func:`label`, :func:`pixel_ticks`,
+    :func:`colour_bar`); a text inside a hidden artist or axes is not drawn
+    and not listed.
+
+    Examples
+    --------
+    >>> fig = make_figure((3, 2), interactive=False)
+    >>> ax = fig.add_subplot()
+    >>> title(ax, "input")
+    >>> _ = ax.set_xlabel("column")
+    >>> sorted((box.text, box.fontsize) for box in text_boxes(fig) if box.text.isalpha())
+    [('column', 10.0), ('input', 10)]
+    """
+    from matplotlib.axis import Axis
+    from matplotlib.colors import to_rgba
+    from matplotlib.text import Text
+
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    found = []
+
+    def walk(artist):
+        if not artist.get_visible():
+            return
+        if isinstance(artist, Axis):  # only the ticks drawn, not those outside the view
+            for tick in artist._update_ticks():
+                for text in (tick.label1, tick.label2):
+                    walk(text)
+            walk(artist.label)
+            walk(artist.offsetText)
+            return
+        if isinstance(artist, Text):
+            if artist.get_text().strip():
+                found.append(TextBox(artist.get_text(), artist.get_fontsize(), artist.get_window_extent(renderer),
+                                     to_rgba(artist.get_color())))
+            return
+        if isinstance(artist, AnnotationBbox) and isinstance(artist.offsetbox, _TitleImage):
+            if artist.offsetbox.text:
+                found.append(TextBox(artist.offsetbox.text, artist.offsetbox.fontsize,
+                                     artist.get_window_extent(renderer), (0.0, 0.0, 0.0, 1.0)))
+            return
+        if isinstance(artist, (_TickLabels, _ColourBar)):
+            found.extend(TextBox(text, size, box, (0.0, 0.0, 0.0, 1.0))
+                         for text, size, box in artist.text_boxes(renderer))
+            return
+        for child in artist.get_children():
+            walk(child)
+
+    walk(figure)
+    return found
+
+
 class Picture:
     """A finished figure that a notebook shows as a PNG (no widget, any front end).
 
@@ -468,8 +684,12 @@ class Picture:
         return buffer.getvalue()
 
 
-def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float = 9.5) -> Picture:
+def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float = 9.5,
+            quantity: str = "value") -> Picture:
     """Panels side by side, titled by their keys: the way to show *before* and *after*.
+
+    Each panel has a colour bar beneath it that gives its own range and says
+    what the colour measures (``quantity``).
 
     Parameters
     ----------
@@ -479,35 +699,65 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
     heading : str
         A title above all panels.
     heat : bool, default False
-        Draw with the heat-map colours from 0 (for effective fields); otherwise
-        with the diverging map colours around 0 (for kernels and feature maps).
+        Draw with the heat-map colours from 0 to the panel's largest value (for
+        effective fields and path counts); otherwise with the diverging map
+        colours around 0 (for kernels and feature maps).
+    quantity : str, default 'value'
+        What the colour stands for, under each colour bar (``'paths'``,
+        ``'|gradient|'``...).
 
     Examples
     --------
     >>> picture = compare({"a": np.eye(3), "b": np.ones((2, 3, 3))}, "two panels")
     >>> picture._repr_png_()[:4]
     b'\\x89PNG'
+    >>> picture = compare({"paths": np.array([[1, 2], [2, 4]])}, heat=True, quantity="paths")
+    >>> [box.text for box in text_boxes(picture.figure)]
+    ['0', '4', 'paths', 'paths']
     """
     if not isinstance(panels, dict) or not panels:
         raise ValueError("panels must be a non-empty dict of title -> array")
-    fig = make_figure((width, width / len(panels) * 0.9 + 0.4), interactive=False)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    if not isinstance(quantity, str):
+        raise ValueError(f"quantity must be a str (what the colour stands for), got {quantity!r}")
+    count = len(panels)
+    side = width / count * 0.9
+    # Below each panel: its colour bar with its numbers and heading (about 0.6 inch).
+    fig = make_figure((width, side + 0.45 + 0.65 + (0.35 if heading else 0)), interactive=False)
+    fig.set_layout_engine("constrained", h_pad=0.04, w_pad=0.04)
+    axes = fig.subplots(1, count, squeeze=False)[0]
     for ax, (name, array) in zip(axes, panels.items()):
         array = np.asarray(array, dtype=float)
-        if array.ndim == 3:
+        scaled = array.ndim == 3
+        if scaled:
             array = mosaic(array)[0]
         elif array.ndim != 2:
             raise ValueError(f"panel {name!r} must be a 2-D array or a stack of them, got shape {array.shape}")
+        what = f"{quantity} ÷ each map's largest |value|" if scaled else quantity
         if heat:
             top = np.nanmax(array)
-            ax.imshow(array, cmap=HEAT_CMAP, vmin=0, vmax=top if top > 0 else 1, interpolation="nearest")
+            top = top if top > 0 else 1
+            ax.imshow(array, cmap=HEAT_CMAP, vmin=0, vmax=top, interpolation="nearest")
+            ends = ("0", _number(top))
         else:
             top = np.nanmax(np.abs(array))
             top = top if top > 0 else 1
             ax.imshow(array, cmap=MAP_CMAP, vmin=-top, vmax=top, interpolation="nearest")
+            ends = ("−" + _number(top), "+" + _number(top))
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=TEXT_PT + 1)
+        colour_bar(ax, HEAT_CMAP if heat else MAP_CMAP, *ends, what, width=0.6)
     if heading:
-        fig.suptitle(heading, fontsize=11)
+        fig.suptitle(heading, fontsize=TEXT_PT + 2)
     return Picture(fig)
+
+
+def _number(value: float) -> str:
+    """A colour bar's end value: a whole number as it is, others to three significant digits.
+
+    >>> _number(16.0), _number(0.123456), _number(1234.0), _number(1234.5)
+    ('16', '0.123', '1234', '1.23e+03')
+    """
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.3g}"
