@@ -15,6 +15,11 @@ centre of a neuron (:meth:`Geometry.centre`), the box its field covers
 (:meth:`Geometry.bounds`), the neuron centred nearest to an input pixel
 (:meth:`Geometry.nearest_neuron`), and where each kernel tap of a layer
 reads (:func:`tap_positions`).
+
+Every "nearest" question of the package (which pixel a click falls on, which
+neuron is centred nearest a pixel, which input row holds a half-pixel centre)
+is answered by :func:`nearest_index`, whose docstring states the one tie rule:
+a value exactly halfway between two indices goes to the lower one.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Tuple
 
 from .validation import Pair
 
-__all__ = ["Geometry", "tap_positions", "exact_number"]
+__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_index", "square_around"]
 
 
 def exact_number(value: Fraction):
@@ -39,6 +44,52 @@ def exact_number(value: Fraction):
     """
     value = Fraction(value)
     return int(value) if value.denominator == 1 else value
+
+
+def nearest_index(value, count: int) -> int:
+    """The index from 0 to ``count - 1`` nearest to ``value``: the package's one tie rule.
+
+    A value exactly halfway between two indices goes to the **lower** one
+    (round half down); a value outside the range goes to the nearer end.
+    The value may be an int, an exact :class:`~fractions.Fraction` or a float
+    (a click's data coordinate), compared exactly: a float is converted to the
+    fraction it stands for, never rounded first.
+
+    Examples
+    --------
+    >>> nearest_index(1.5, 4), nearest_index(1.51, 4), nearest_index(Fraction(-1, 2), 4), nearest_index(9, 4)
+    (1, 2, 0, 3)
+    """
+    if count < 1:
+        raise ValueError(f"count must be an int >= 1, got {count!r}")
+    # ceil(v - 1/2) is v rounded to the nearest int with halves going down.
+    index = math.ceil(Fraction(value) - Fraction(1, 2))
+    return min(max(index, 0), count - 1)
+
+
+def square_around(box, side: int) -> Tuple[Pair, Pair]:
+    """The inclusive box of a ``side x side`` square centred on ``box``'s centre.
+
+    ``box`` is ``((top, bottom), (left, right))``, inclusive. When ``side``
+    and the box's height (or width) differ in parity, no whole-pixel square
+    has exactly that centre: the square then sits half a pixel towards the
+    lower index, the tie rule of :func:`nearest_index`. Squares of growing
+    side are nested, and the square of side ``max(height, width)`` holds the
+    whole box.
+
+    Examples
+    --------
+    >>> square_around(((6, 7), (6, 7)), 1), square_around(((6, 7), (6, 7)), 3)
+    (((6, 6), (6, 6)), ((5, 7), (5, 7)))
+    >>> square_around(((2, 4), (0, 5)), 6)
+    ((0, 5), (0, 5))
+    """
+    out = []
+    for low, high in box:
+        extra = side - (high - low + 1)
+        first = low - math.ceil(Fraction(extra, 2))  # an odd extra puts the half pixel below
+        out.append((first, first + side - 1))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +133,9 @@ class Geometry:
         return tuple(box)
 
     def nearest_neuron(self, pixel, output_size: Pair) -> Pair:
-        """The neuron whose field is centred nearest to input ``pixel`` (ties go to the lower index)."""
-        out = []
-        for axis in (0, 1):
-            step = (Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis]
-            index = math.ceil(step - Fraction(1, 2))  # round half down
-            out.append(min(max(index, 0), output_size[axis] - 1))
-        return tuple(out)
+        """The neuron whose field is centred nearest to input point ``pixel`` (ties: :func:`nearest_index`)."""
+        return tuple(nearest_index((Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis], output_size[axis])
+                     for axis in (0, 1))
 
 
 def tap_positions(layer, position) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
-from .geometry import Geometry, exact_number
+from .geometry import Geometry, exact_number, nearest_index
 from .layers.base import Layer, channels_back, check_layers
 from .validation import Pair, check_channel, check_position, is_int, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
-           "projective_field",
+           "projective_field", "NeuronField", "neuron_field", "nearest_neuron", "corresponding_neuron",
            "layer_index", "check_position", "Geometry"]
 
 Region = Tuple[Pair, Pair]
@@ -448,3 +448,188 @@ def input_channels(layers: Sequence[Layer], channel: int, layer: int = -1) -> Tu
     elif not is_int(channel) or channel < 0:
         raise ValueError(f"channel must be an int >= 0, got {channel!r}")
     return tuple(sorted(channels_back(path, {int(channel)})))
+
+
+@dataclass(frozen=True, slots=True)
+class NeuronField:
+    """One neuron's own receptive field: the numbers every explorer readout quotes.
+
+    Attributes
+    ----------
+    layer : int
+        Index (>= 0) of the layer whose output holds the neuron.
+    position : (int, int)
+        The neuron's ``(row, col)``.
+    box : ((top, bottom), (left, right)) or None
+        The theoretical field, padding included (``input_region(...,
+        clip=False)``): exact for this neuron also after a transposed
+        convolution or an upsampling, where the layer's ``rf_size`` is only
+        the largest field. None when the neuron reads no input at all.
+    seen : ((top, bottom), (left, right)) or None
+        The input pixels with a path to the neuron (``input_region(...,
+        clip=True)``); None when it sees nothing but padding.
+    """
+
+    layer: int
+    position: Pair
+    box: Optional[Region]
+    seen: Optional[Region]
+
+    @property
+    def size(self) -> Pair:
+        """Height and width of ``box`` ((0, 0) when the neuron reads nothing)."""
+        return (0, 0) if self.box is None else tuple(high - low + 1 for low, high in self.box)
+
+    @property
+    def centre(self) -> Optional[tuple]:
+        """Exact input coordinate of ``box``'s centre (a half pixel for an even side), or None."""
+        return None if self.box is None else tuple(exact_number(Fraction(low + high, 2)) for low, high in self.box)
+
+    @property
+    def clipped(self) -> bool:
+        """True when the image holds only part of the field (the rest is padding or dilation's holes)."""
+        return self.seen != self.box
+
+
+def _own_box(layers: tuple, rows, last: int, position) -> Optional[Region]:
+    """The theoretical box of one neuron of ``rows[last]``: the row's geometry when it places every
+    neuron, else the walk through each layer's sources."""
+    if rows[last].uniform:
+        return rows[last].geometry.bounds(position)
+    return _ExactFields(layers[: last + 1]).box(last, position)
+
+
+def neuron_field(layers: Sequence[Layer], position, input_size, layer: int = -1) -> NeuronField:
+    """The selected neuron's own receptive field: exact box, size, centre, what the image holds of it.
+
+    What every explorer readout says about one neuron comes from here, so
+    the numbers agree with each other and hold after transposed
+    convolutions and upsampling, where fields depend on the neuron's phase.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    position : (int, int)
+        ``(row, col)`` of the neuron in the output of ``layers[layer]``.
+    input_size : int or (int, int)
+    layer : int, default -1
+        Which layer's output (negative counts from the end); later layers need not fit.
+
+    Returns
+    -------
+    NeuronField
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ConvTranspose2d
+    >>> stack = [Conv2d(1, 1, 3, padding=1), ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)]
+    >>> receptive_fields(stack, 16)[-1].rf_size         # the largest field of the layer
+    (4, 4)
+    >>> field = neuron_field(stack, (16, 16), 16)       # an even neuron reads one input of the ConvTranspose2d
+    >>> field.size, field.seen, field.clipped
+    ((3, 3), ((7, 9), (7, 9)), False)
+    >>> neuron_field(stack, (0, 0), 16).box, neuron_field(stack, (0, 0), 16).clipped
+    (((-1, 1), (-1, 1)), True)
+    """
+    checked = check_layers(layers)
+    last = layer_index(layer, len(checked))
+    rows = receptive_fields(checked[: last + 1], input_size)
+    position = check_position(position, rows[last].output_size)
+    box = _own_box(checked, rows, last, position)
+    seen = input_region(checked, position, rows.input_size, layer=last)
+    return NeuronField(last, position, box, seen)
+
+
+def nearest_neuron(layers: Sequence[Layer], point, input_size, layer: int = -1) -> Pair:
+    """The neuron of ``layers[layer]`` whose own field is centred nearest to input ``point``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    point : (number, number)
+        ``(row, col)`` on the input: whole pixels, exact fractions (a half-pixel
+        centre) or floats (a click), compared exactly.
+    input_size : int or (int, int)
+    layer : int, default -1
+
+    Returns
+    -------
+    (int, int)
+        Per axis the neuron whose field centre (:attr:`NeuronField.centre`) is
+        nearest; a tie goes to the lower index, the rule of
+        :func:`rfmaps.geometry.nearest_index`. Neurons that read no input are
+        never chosen (unless none reads any: then the row's mean spacing
+        places them).
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, Upsample
+    >>> nearest_neuron([Conv2d(1, 1, 2, stride=2)], (1.5, 3.6), 8)   # centres 1/2, 5/2, 9/2: 3/2 lies halfway
+    (0, 2)
+    >>> nearest_neuron([Conv2d(1, 1, 3), Upsample(2)], (3, 3.7), 8)  # neurons 4 and 5 share centre 3
+    (4, 6)
+    """
+    checked = check_layers(layers)
+    last = layer_index(layer, len(checked))
+    rows = receptive_fields(checked[: last + 1], input_size)
+    row = rows[last]
+    if row.uniform:
+        return row.geometry.nearest_neuron(point, row.output_size)
+    fields = _ExactFields(checked[: last + 1])
+    out = []
+    for axis in (0, 1):
+        target = Fraction(point[axis])
+        best, best_distance = None, None
+        for o in range(row.output_size[axis]):  # increasing, and only a strictly nearer one replaces: ties go low
+            span = fields.axis(last, o, axis)
+            if span is None:
+                continue
+            distance = abs(Fraction(span[0] + span[1], 2) - target)
+            if best_distance is None or distance < best_distance:
+                best, best_distance = o, distance
+        if best is None:
+            best = nearest_index((target - row.start[axis]) / Fraction(row.jump[axis]), row.output_size[axis])
+        out.append(best)
+    return tuple(out)
+
+
+def corresponding_neuron(old_layers: Sequence[Layer], old_position, old_input_size,
+                         new_layers: Sequence[Layer], new_input_size, old_layer: int = -1,
+                         new_layer: int = -1) -> Pair:
+    """The neuron of ``new_layers[new_layer]`` that looks where neuron ``old_position`` of
+    ``old_layers[old_layer]`` did: the one whose field is centred nearest to the old field's centre.
+
+    The same position is kept when the neuron there has exactly the old
+    neuron's field (a change that leaves the geometry alone, such as another
+    image of the same size, keeps the selection even where several neurons
+    share one centre, as after an upsampling).
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, Upsample
+    >>> corresponding_neuron([Conv2d(1, 1, 3)], (10, 12), 32, [Conv2d(1, 1, 3, stride=4)], 32)
+    (2, 3)
+
+    Centre (11, 13) on the input; the new neurons are centred at 1, 5, 9, 13, ...: row 11 lies
+    halfway between 9 and 13, so the lower neuron, 2, is chosen.
+    >>> corresponding_neuron([Upsample(2)], (5, 5), 8, [Upsample(2)], 8)   # neuron 4 shares its centre
+    (5, 5)
+    """
+    old = check_layers(old_layers)
+    old_last = layer_index(old_layer, len(old))
+    old_rows = receptive_fields(old[: old_last + 1], old_input_size)
+    old_position = check_position(old_position, old_rows[old_last].output_size, "old_position")
+    old_box = _own_box(old, old_rows, old_last, old_position)
+    new = check_layers(new_layers)
+    new_last = layer_index(new_layer, len(new))
+    new_rows = receptive_fields(new[: new_last + 1], new_input_size)
+    size = new_rows[new_last].output_size
+    if all(p < n for p, n in zip(old_position, size)) and old_box is not None \
+            and _own_box(new, new_rows, new_last, old_position) == old_box:
+        return tuple(old_position)
+    if old_box is None:  # it reads nothing: where the layer's mean spacing puts it
+        row = old_rows[old_last]
+        centre = tuple(row.start[a] + old_position[a] * Fraction(row.jump[a]) for a in (0, 1))
+    else:
+        centre = tuple(Fraction(low + high, 2) for low, high in old_box)
+    return nearest_neuron(new, centre, new_input_size, layer=new_last)
