@@ -429,13 +429,13 @@ def test_all_names_are_exported():
 
 def test_the_your_own_network_notebook_reads_a_torch_model_where_torch_is_installed(tmp_path):
     # test_notebooks runs every notebook where torch is not installed (as on Binder); this runs
-    # notebook 10 in this environment, which has torch, so its from_torch path runs too.
+    # notebook 11 in this environment, which has torch, so its from_torch path runs too.
     import pathlib
 
     import nbformat
     from nbclient import NotebookClient
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "10_your_own_network.ipynb"
+    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "11_your_own_network.ipynb"
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()

@@ -376,6 +376,251 @@ def test_the_transposed_size_prediction_of_notebook_09_is_what_torch_computes():
     torch = pytest.importorskip("torch")
     up = torch.nn.ConvTranspose2d(8, 4, kernel_size=3, stride=2, padding=1, output_padding=1)
     h, w = up(torch.zeros(1, 8, 16, 16)).shape[2:]
-    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "09_growing_maps.ipynb").read_text())["cells"]
+    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "09_transposed_convolution.ipynb").read_text())["cells"]
     cell = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith('Predict("ConvTranspose2d'))
     assert f"({h}, {w})" in cell and f"= {h} on each side" in cell
+
+
+# ---------------------------------------------------------------------------------------------
+# Every Predict of the series: its answer is what PyTorch computes (real modules, autograd)
+# ---------------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from notebook_predictions import prediction, predictions  # noqa: E402
+
+
+def _support(output, x):
+    """Rows and columns (inclusive bounds) of the input pixels with a nonzero gradient of ``output``."""
+    torch = pytest.importorskip("torch")
+    (grad,) = torch.autograd.grad(output, x)
+    rows, cols = grad.abs().sum(dim=(0, 1)).nonzero(as_tuple=True)
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+def _positive(module):
+    """Positive weights, so that no sum of paths cancels and the gradient reaches every pixel that can matter."""
+    torch = pytest.importorskip("torch")
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            p.copy_(torch.rand_like(p) + 0.1 if "weight" in name else torch.zeros_like(p))
+    return module
+
+
+def _field(stack, size, neuron):
+    """The input box one neuron of a torch stack depends on, by autograd (positive weights, no ReLU)."""
+    torch = pytest.importorskip("torch")
+    net = _positive(torch.nn.Sequential(*stack)).double()
+    x = torch.ones(1, net[0].in_channels, size, size, dtype=torch.float64, requires_grad=True)
+    return _support(net(x)[0, :, neuron[0], neuron[1]].sum(), x)
+
+
+def test_every_prediction_is_readable_and_every_notebook_asks_one():
+    found = predictions()
+    assert len({p.question for p in found}) == len(found)  # no question asked twice
+    for p in found:
+        assert p.question and (p.answer is not None or p.notebook == "11_your_own_network"), p
+        if p.options:
+            assert p.answer in p.options, p
+    with_predictions = {p.notebook for p in found}
+    from notebook_predictions import NOTEBOOKS
+    assert with_predictions == {path.stem for path in NOTEBOOKS.glob("*.ipynb")}
+
+
+def test_sizes_and_regions_of_00_to_05_are_what_torch_computes():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    block = nn.Conv2d(3, 100, 5)(torch.zeros(1, 3, 50, 50)).shape[1:]
+    assert prediction("00_start_here", "How many feature maps").answer == tuple(block)
+    assert prediction("01_feature_maps", "The shape of the block").answer == tuple(block)
+    (top, bottom), (left, right) = _field([nn.Conv2d(3, 100, 5)], 50, (10, 20))
+    assert prediction("01_feature_maps", "Rows and columns that neuron (10, 20)").answer == (top, bottom, left, right)
+    (top, bottom), (left, right) = _field([nn.Conv2d(1, 4, 3)], 64, (4, 7))
+    assert prediction("02_receptive_fields", "Rows and columns that neuron (4, 7)").answer == (top, bottom, left, right)
+    outs = tuple(nn.Conv2d(1, 1, 3, stride=2)(torch.zeros(1, 1, n, n)).shape[-1] for n in (7, 8))
+    assert prediction("03_padding_and_stride", "Outputs per row").answer == outs
+    rows, _ = _field([nn.Conv2d(1, 1, 3, dilation=4)], 20, (0, 0))
+    assert prediction("04_dilation", "The span").answer == rows[1] - rows[0] + 1
+    rows, _ = _field([nn.Conv2d(1, 1, 3) for _ in range(6)], 30, (8, 8))
+    assert prediction("05_depth", "The receptive field after 6 layers").answer == rows[1] - rows[0] + 1
+
+
+def test_pooled_fields_of_05_and_06_are_what_torch_computes():
+    # Average pooling has max pooling's geometry, and autograd reaches every pixel of its window
+    # (max pooling's gradient reaches only the largest one).
+    nn = pytest.importorskip("torch").nn
+    stack = []
+    for i in range(4):
+        stack += [nn.Conv2d(1, 1, 3, padding=1), nn.AvgPool2d(2)]
+    rows, cols = _field(stack, 64, (1, 1))      # a neuron whose field lies inside the image
+    assert prediction("05_depth", "The receptive field after four blocks").answer == rows[1] - rows[0] + 1
+    assert rows[0] > 0 and rows[1] < 63
+    rows, _ = _field([nn.Conv2d(1, 8, 3), nn.AvgPool2d(2), nn.Conv2d(8, 8, 3)], 32, (5, 5))
+    assert prediction("06_pooling", "The receptive field after Conv 3 × 3, MaxPool").answer == rows[1] - rows[0] + 1
+
+
+def test_the_transposed_convolution_predictions_of_09_are_what_torch_computes():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    # output_padding 0 returns the smaller of the two sizes a strided convolution maps to 16.
+    down = nn.Conv2d(4, 8, 3, stride=2, padding=1)
+    assert {down(torch.zeros(1, 4, n, n)).shape[-1] for n in (31, 32)} == {16}
+    back = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1)(torch.zeros(1, 8, 16, 16)).shape[2:]
+    q = prediction("09_transposed_convolution", "ConvTranspose2d with kernel 3, stride 2 and padding 1 (output_padding")
+    assert q.answer == tuple(back) and f"= {back[0]} on each side" in q.explanation
+    # Phases: output 4 reads one input pixel per side, output 5 two.
+    up = [nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)]
+    widths = tuple(b - a + 1 for (a, b), _ in (_field(up, 8, (o, o)) for o in (4, 5)))
+    assert prediction("09_transposed_convolution", "Kernel 3, stride 2, padding 1: along one side").answer == widths
+    assert _field(up, 8, (4, 4))[0] == (2, 2) and _field(up, 8, (5, 5))[0] == (2, 3)  # the taps the explanation names
+
+
+def test_random_weights_give_a_checkerboard_with_even_counts_and_resize_then_convolve_does_not():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    q = prediction("09_transposed_convolution", "Kernel 4, stride 2, padding 1 with random weights")
+    assert q.answer.startswith("no: a pattern that repeats every 2 pixels")
+    tol = 1e-9  # float64 sums of 4 numbers of size ~1; measured differences are ~1e-16
+    for seed in range(20):
+        up = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False).double()
+        with torch.no_grad():
+            if seed == 0:  # the notebook's weights
+                up.weight.copy_(torch.from_numpy(np.random.default_rng(0).normal(size=(1, 1, 4, 4))))
+            else:
+                up.weight.normal_(generator=torch.Generator().manual_seed(seed))
+            middle = up(torch.ones(1, 1, 6, 6, dtype=torch.float64))[0, 0, 2:-2, 2:-2]
+        assert torch.allclose(middle[2:], middle[:-2], atol=tol) and torch.allclose(middle[:, 2:], middle[:, :-2], atol=tol)
+        phases = sorted(float(middle[r, c]) for r in (0, 1) for c in (0, 1))
+        assert min(np.diff(phases)) > 1e-3, phases  # four phases, four different sums
+        # Odena et al.'s remedy: resize, then convolve: flat for these weights too.
+        conv = nn.Conv2d(1, 1, 4, padding=1, bias=False).double()
+        with torch.no_grad():
+            conv.weight.copy_(up.weight)
+            flat = conv(nn.Upsample(scale_factor=2)(torch.ones(1, 1, 6, 6, dtype=torch.float64)))[0, 0, 2:-2, 2:-2]
+        assert float(flat.max() - flat.min()) < tol
+
+
+def test_two_non_overlapping_transposed_convolutions_give_one_path_each_and_taps_still_show():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    assert prediction("09_transposed_convolution", "Two transposed convolutions with kernel 2").answer == \
+        "a 4 × 4 block of ones"
+    ones = [nn.ConvTranspose2d(1, 1, 2, stride=2, bias=False) for _ in range(2)]
+    for layer in ones:
+        torch.nn.init.ones_(layer.weight)
+    delta = torch.zeros(1, 1, 3, 3)
+    delta[0, 0, 1, 1] = 1
+    counts = nn.Sequential(*ones)(delta)[0, 0]
+    assert counts.sum() == 16 and counts.max() == 1 and counts[4:8, 4:8].eq(1).all()
+    # "with taps that differ a flat input gives a pattern that repeats every 2 pixels"
+    up = nn.ConvTranspose2d(1, 1, 2, stride=2, bias=False)
+    with torch.no_grad():
+        out = up(torch.ones(1, 1, 4, 4))[0, 0]
+    assert torch.equal(out[2:], out[:-2]) and torch.equal(out[:, 2:], out[:, :-2]) and out.unique().numel() == 4
+
+
+def _torch_unet(nn):
+    # The notebook's U-Net with max pools as average pools (same geometry) and no ReLU (no field change).
+    return [nn.Conv2d(1, 8, 3, padding=1), nn.AvgPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.AvgPool2d(2),
+            nn.Conv2d(16, 16, 3, padding=1), nn.ConvTranspose2d(16, 8, 2, stride=2), nn.Conv2d(8, 8, 3, padding=1),
+            nn.ConvTranspose2d(8, 4, 2, stride=2), nn.Conv2d(4, 1, 3, padding=1)]
+
+
+def test_the_encoder_decoder_predictions_of_10_are_what_torch_computes():
+    nn = pytest.importorskip("torch").nn
+    unet = _torch_unet(nn)
+    # A transposed convolution with kernel 2 and stride 2 passes on the field of the one neuron it reads.
+    assert prediction("10_blocks_of_modern_networks", "Does a transposed convolution").answer == "no"
+    for before, after, neuron in ((5, 6, (9, 9)), (7, 8, (17, 17))):
+        reads = (neuron[0] // 2, neuron[1] // 2)
+        assert _field(unet[:after], 32, neuron) == _field(unet[:before], 32, reads)
+    # Neighbouring outputs: (16, 16) sees 5 to 26, (17, 17) sees 5 to 30.
+    small, large = _field(unet, 32, (16, 16)), _field(unet, 32, (17, 17))
+    assert small == ((5, 26), (5, 26)) and large == ((5, 30), (5, 30))
+    q = prediction("10_blocks_of_modern_networks", "Output neurons (16, 16) and (17, 17)")
+    assert q.answer == "no: (16, 16) sees less than (17, 17)"
+    assert "5 to 26, a 22 × 22 block" in q.explanation and "5 to 30, 26 × 26" in q.explanation
+    assert "26 × 26" in q.options[0]  # the table's rf size, which the first option quotes
+    import rfmaps
+    from rfmaps import Conv2d, ConvTranspose2d, MaxPool2d, ReLU
+    table = rfmaps.receptive_fields([Conv2d(1, 8, 3, padding=1), ReLU(), MaxPool2d(2), Conv2d(8, 16, 3, padding=1),
+                                     ReLU(), MaxPool2d(2), Conv2d(16, 16, 3, padding=1), ReLU(),
+                                     ConvTranspose2d(16, 8, 2, stride=2), Conv2d(8, 8, 3, padding=1), ReLU(),
+                                     ConvTranspose2d(8, 4, 2, stride=2), Conv2d(4, 1, 3, padding=1)], 32)
+    assert table[-1].rf_size == (26, 26)
+
+
+def test_the_channel_field_of_a_separable_convolution_is_what_autograd_says():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    depthwise, pointwise = nn.Conv2d(32, 32, 3, padding=1, groups=32), nn.Conv2d(32, 64, 1)
+    x = torch.rand(1, 32, 16, 16, requires_grad=True)
+    counts = []
+    for out in (depthwise(x), pointwise(depthwise(x))):
+        (grad,) = torch.autograd.grad(out[0, 5].sum(), x)
+        counts.append(int(grad.abs().sum(dim=(0, 2, 3)).gt(0).sum()))
+    assert prediction("10_blocks_of_modern_networks", "How many input channels").answer == tuple(counts)
+
+
+def test_the_field_11_asks_for_is_what_autograd_gives_for_its_model_and_for_the_shipped_network():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    import rfmaps
+    q = prediction("11_your_own_network", "The receptive field of the last layer")
+    assert q.answer_source == "rfmaps.receptive_fields(layers, input_size=32)[-1].rf_size[0]"
+    # MyNet as the notebook writes it; its geometry twin: max pools as average pools, no ReLU, no BatchNorm
+    # (both change no field), the residual body as its longer path.
+    twin = [nn.Conv2d(1, 8, 5, padding=2), nn.AvgPool2d(2), nn.Conv2d(8, 8, 3, padding=1),
+            nn.Conv2d(8, 8, 3, padding=1), nn.AvgPool2d(2)]
+    rows, _ = _field(twin, 32, (4, 4))
+    cells = [c for c in json.loads((NOTEBOOKS_DIR / "11_your_own_network.ipynb").read_text())["cells"]
+             if "class MyNet" in "".join(c["source"])]
+    namespace = {"torch": torch, "nn": nn, "F": torch.nn.functional, "rfmaps": rfmaps}
+    exec("".join(cells[0]["source"]), namespace)   # defines MyNet and reads it: layers
+    assert rfmaps.receptive_fields(namespace["layers"], input_size=32)[-1].rf_size[0] == rows[1] - rows[0] + 1 == 16
+    # Without torch the notebook reads the shipped network: 5 x 5, pool, 3 x 3, pool, 3 x 3.
+    rows, _ = _field([nn.Conv2d(1, 8, 5, padding=2), nn.AvgPool2d(2), nn.Conv2d(8, 8, 3, padding=1),
+                      nn.AvgPool2d(2), nn.Conv2d(8, 8, 3, padding=1)], 32, (4, 4))
+    assert rfmaps.receptive_fields(rfmaps.trained.small_cnn(), input_size=32)[-1].rf_size[0] == rows[1] - rows[0] + 1 == 20
+    # The module from_torch names first is the answer of the second question.
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 30 * 30, 10))
+    with pytest.raises(ValueError) as refused:
+        rfmaps.from_torch(model)
+    named = prediction("11_your_own_network", "Conv2d, ReLU, Flatten, Linear").answer
+    assert f"{named} at model.2" in str(refused.value) and "Linear" not in str(refused.value)
+
+
+def test_training_concentrates_the_averaged_effective_field_as_12_predicts():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    from rfmaps import input_region, mass_width, trained
+    assert prediction("12_what_training_changes", "Averaged over 32 images").answer == "more concentrated"
+    images, neuron = trained.shape_images(32), (4, 4)
+    after = trained.small_cnn()
+    centre = tuple((low + high) // 2 for low, high in input_region(after, neuron, 32))
+    widths = []
+    for layers in (trained.small_cnn(trained=False), after):
+        modules = []
+        for layer in layers:   # Conv2d, ReLU, MaxPool2d, as torch modules with the shipped weights
+            name = type(layer).__name__
+            if name == "Conv2d":
+                conv = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, padding=layer.padding)
+                with torch.no_grad():
+                    conv.weight.copy_(torch.from_numpy(np.array(layer.weight)))
+                    conv.bias.copy_(torch.from_numpy(np.array(layer.bias)))
+                modules.append(conv.double())
+            else:
+                modules.append(nn.ReLU() if name == "ReLU" else nn.MaxPool2d(2))
+        net = nn.Sequential(*modules)
+        total = 0
+        for image in images:
+            x = torch.from_numpy(np.asarray(image, dtype=np.float64)).reshape(1, 1, 32, 32).requires_grad_(True)
+            (grad,) = torch.autograd.grad(net(x)[0, :, neuron[0], neuron[1]].sum(), x)
+            total = total + grad[0, 0].abs().numpy()
+        widths.append([mass_width(total / len(images), centre, share) for share in (0.9, 0.5)])
+    before_widths, after_widths = widths
+    assert all(a < b for a, b in zip(after_widths, before_widths)), widths
+
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"

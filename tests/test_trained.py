@@ -98,7 +98,7 @@ def test_neighbour_correlation_is_near_0_for_noise_and_high_for_smooth_kernels()
 
 
 def test_what_notebook_11_says_of_the_shipped_network():
-    # Each assertion is a sentence of notebooks/11_what_training_changes.ipynb.
+    # Each assertion is a sentence of notebooks/12_what_training_changes.ipynb.
     before, after = trained.small_cnn(trained=False), trained.small_cnn()
     # "Training ... changed every one of them."
     assert all(not np.allclose(b, a) for b, a in zip(before[0].weight, after[0].weight))

@@ -23,11 +23,11 @@ CLICK = {"05_depth.ipynb": [(0.5, 0.3), (0.7, 0.25), (0.3, 0.35)], "06_pooling.i
          "07_effective_receptive_field.ipynb": [(0.45, 0.45), (0.55, 0.6)]}
 CONV_CLICKS = [(0.8, 0.4), (0.72, 0.3), (0.9, 0.65), (0.75, 0.75)]
 # ProjectiveExplorer: clicks pick an input pixel (the left panel), and the readout names the pixel.
-CLICK["09_growing_maps.ipynb"] = [(0.05, 0.4), (0.12, 0.7), (0.08, 0.5)]
-# The first explorer of 10 and 11 is an ERFExplorer on a given network: clicks as in 07.
-CLICK["10_your_own_network.ipynb"] = CLICK["11_what_training_changes.ipynb"] = [(0.45, 0.45), (0.55, 0.6),
+CLICK["09_transposed_convolution.ipynb"] = [(0.05, 0.4), (0.12, 0.7), (0.08, 0.5)]
+# The first explorer of 11 and 12 is an ERFExplorer on a given network: clicks as in 07.
+CLICK["11_your_own_network.ipynb"] = CLICK["12_what_training_changes.ipynb"] = [(0.45, 0.45), (0.55, 0.6),
                                                                                 (0.5, 0.5)]
-READOUT = {"09_growing_maps.ipynb": ("Pixel (", r"Pixel \(row \d+, col \d+\)")}
+READOUT = {"09_transposed_convolution.ipynb": ("Pixel (", r"Pixel \(row \d+, col \d+\)")}
 NEURON_READOUT = ("Neuron (", r"Neuron \((row )?\d+, (col )?\d+\)")
 
 
