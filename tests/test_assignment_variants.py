@@ -26,6 +26,7 @@ import pytest
 
 from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample, check, input_region, projective_field,
                     receptive_fields)
+from rfmaps.check import ids, variants
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "notebooks" / "assignments" / "source"
@@ -89,7 +90,7 @@ def autograde(monkeypatch):
     As nbgrader does, a failing cell does not stop the cells after it.
     """
     graded = {"id": None}
-    monkeypatch.setattr(check, "graded_student", lambda: graded["id"])  # the id nbgrader files it under
+    monkeypatch.setattr(ids, "graded_student", lambda: graded["id"])  # the id nbgrader files it under
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
 
     def run(cells, student_id, skip=()):
@@ -111,9 +112,9 @@ def test_the_generated_ids_are_many_and_varied():
     assert len(set(IDS)) >= 10_000
     assert {"s00000", "Ada.Lovelace", "jdoe42"} <= set(IDS)
     # They reach every choice the generator has (here: every candidate stack of question 1 of ps2).
-    assert {tuple(map(tuple, check.variant(i)["stack"])) for i in IDS} == set(check._stacks())
+    assert {tuple(map(tuple, check.variant(i)["stack"])) for i in IDS} == set(variants._stacks())
     # ... and every stack of the projective-field question of ps3.
-    assert {tuple(check.growing_variant(i)["stack"]) for i in IDS} == set(check._growing_stacks())
+    assert {tuple(check.growing_variant(i)["stack"]) for i in IDS} == set(variants._growing_stacks())
 
 
 def _drawn_values(v: dict, prefix: str = "") -> set:

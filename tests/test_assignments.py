@@ -70,17 +70,17 @@ def answers_of(source: Path, student_id: str, cells: dict) -> dict:
     import io
 
     import nbformat
-    from rfmaps import check
+    from rfmaps.check import ids
 
-    namespace, real = {}, check.graded_student
-    check.graded_student = lambda: student_id  # as nbgrader's autograder would for this student
+    namespace, real = {}, ids.graded_student
+    ids.graded_student = lambda: student_id  # as nbgrader's autograder would for this student
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             for cell in nbformat.read(source, as_version=4).cells:
                 if cell.cell_type == "code":
                     exec(cell.source, namespace)
     finally:
-        check.graded_student = real
+        ids.graded_student = real
     return {grade_id: "\n".join(f"{name} = {namespace[name]!r}" for name in names)
             for grade_id, names in cells.items()}
 

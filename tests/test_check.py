@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings, strategies as st
 from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, GELU, MaxPool2d, ReLU, Residual, Upsample,
                     ZeroPad2d, architectures, check, feature_maps, input_region, path_counts, projective_field,
                     receptive_fields)
+from rfmaps.check import design as design_rules, fields as field_checks
 
 
 def said(capsys) -> str:
@@ -282,14 +283,14 @@ def test_holes_in_a_receptive_field_agree_with_the_path_counts_for_every_kind(la
     positions = [(middle[0] + dr, middle[1] + dc) for dr in range(6) for dc in range(6)]
     assume(all(input_region(layers, p, 128) is not None for p in positions))
     reached = [path_counts(layers, p, 128) > 0 for p in positions]
-    assert check._fields(layers, 128) == fields_of_middle_neurons(reached)
+    assert design_rules._fields(layers, 128) == fields_of_middle_neurons(reached)
 
 
 def test_holes_through_a_residual_block_are_the_union_of_its_paths():
     block = Residual([Conv2d(1, 1, 3, padding=1), Conv2d(1, 1, 3, dilation=3, padding=3)])  # span 9, identity
-    assert check._fields([block], 32) == (9, 0)  # identity fills the centre hole
+    assert design_rules._fields([block], 32) == (9, 0)  # identity fills the centre hole
     sparse = Residual([Conv2d(1, 1, 3, dilation=4, padding=4)])
-    assert check._fields([sparse], 32) == (9, 81 - 9)  # taps 0, 4, 8 along each axis: 9 of 81 pixels
+    assert design_rules._fields([sparse], 32) == (9, 81 - 9)  # taps 0, 4, 8 along each axis: 9 of 81 pixels
 
 
 TRANSPOSED_HOLES = [Conv2d(1, 8, 3, dilation=2), ConvTranspose2d(8, 8, 2, stride=2), Conv2d(8, 8, 2)]
@@ -299,7 +300,7 @@ UPSAMPLED = [Conv2d(1, 8, 3), Upsample(2), Conv2d(8, 8, 3), ReLU(), Conv2d(8, 8,
 @pytest.mark.parametrize("design", [TRANSPOSED_HOLES, UPSAMPLED, GOOD, [Conv2d(1, 8, 3, dilation=12)] + GOOD[1:3]])
 def test_design_fields_and_holes_agree_with_torch_autograd(capsys, design):
     """A transposed convolution divides the jump (its taps land 1/s input pixels apart); an upsampling too."""
-    rf, holes = check._fields(design, 64)
+    rf, holes = design_rules._fields(design, 64)
     assert (rf, holes) == torch_fields(design, 64)
     check.check_design(design, 3, 10 ** 6)
     text = said(capsys)
@@ -474,7 +475,7 @@ def test_projective_field_mistakes_are_named(capsys, pixel, mistake, hint):
 
 def test_projective_field_read_without_strides_or_padding_is_named(capsys):
     for what, hint in (("stride", "left out the strides"), ("padding", "left out the padding")):
-        wrong = check._field_read_without(GROWING, (6, 9), 16, what, (14, 14))
+        wrong = field_checks._field_read_without(GROWING, (6, 9), 16, what, (14, 14))
         assert wrong is not None and wrong != projective_field(GROWING, (6, 9), 16)
         assert not check.check_projective_field(GROWING, (6, 9), 16, wrong)
         assert hint in said(capsys)
@@ -555,7 +556,7 @@ def test_uneven_overlap_agrees_with_the_output_of_an_all_ones_layer(k, s, p):
     layer = ConvTranspose2d(1, 1, k, stride=s, padding=p, weight=np.ones((1, 1, k, k)))
     grown = feature_maps([layer], np.ones((12, 12)))[-1][0]
     interior = grown[k + s:-(k + s), k + s:-(k + s)]
-    even = len(set(check._taps_per_phase(layer, 0))) == 1
+    even = len(set(design_rules._taps_per_phase(layer, 0))) == 1
     assert even == (interior.min() == interior.max()), (k, s, p, interior)
 
 
@@ -821,7 +822,7 @@ def test_even_overlap_with_other_than_equal_weights_still_makes_a_checkerboard_a
     assert all(float(p.max() - p.min()) < 1e-5 for p in phases)
     values = sorted(float(p.mean()) for p in phases)
     assert min(b - a for a, b in zip(values, values[1:])) > 1e-3
-    assert check._uneven(ConvTranspose2d(1, 1, 4, stride=2, padding=1)) is None  # what rfmaps checks holds
+    assert design_rules._uneven(ConvTranspose2d(1, 1, 4, stride=2, padding=1)) is None  # what rfmaps checks holds
     resize = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(1, 1, 3, padding=1))
     middle = resize(flat).detach()[0, 0, 2:-2, 2:-2]
     assert float(middle.max() - middle.min()) < 1e-5  # flat for any weights

@@ -33,8 +33,8 @@ def test_readme_api_tour_runs_as_written(capsys):
 def test_import_rfmaps_builds_no_assignment_table_and_loads_no_scipy_special():
     # `import rfmaps` took 0.8 s, 0.5 s of it building rfmaps.check's variant tables and 0.2 s importing
     # scipy.special; both now wait until first used. (Time itself is measured, not asserted.)
-    code = ("import sys, rfmaps; from rfmaps import check; "
-            "print('scipy.special' in sys.modules, check._stacks.cache_info().currsize, "
-            "check._growing_stacks.cache_info().currsize)")
+    code = ("import sys, rfmaps; from rfmaps.check import variants; "
+            "print('scipy.special' in sys.modules, variants._stacks.cache_info().currsize, "
+            "variants._growing_stacks.cache_info().currsize)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split() == ["False", "0", "0"]
