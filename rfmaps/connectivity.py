@@ -23,7 +23,10 @@ from typing import Sequence
 import numpy as np
 
 from .layers import Layer, check_layers
-from .receptive_field import receptive_fields
+from .layers.base import SlidingWindow
+from .layers.transposed import ConvTranspose2d
+from .layers.upsample import Upsample
+from .receptive_field import _sizes_and_geometry, receptive_fields
 from .validation import check_position, layer_index
 
 __all__ = ["path_counts", "forward_path_counts"]
@@ -56,9 +59,11 @@ def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) 
     """
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
-    rows = receptive_fields(layers[: last + 1], input_size)  # later layers need not fit
+    rows = _sizes_and_geometry(layers[: last + 1], input_size)  # later layers need not fit
     position = check_position(position, rows[last].output_size)
     size = rows.input_size
+    if _separable(rows, last):
+        return _outer(size, *(_axis_counts(rows, last, position[a], a, backward=True) for a in (0, 1)))
     crop = _crop(rows, last, position)
     if crop is None:
         return _spread_to_input(rows, last, position, size)
@@ -153,8 +158,14 @@ def forward_path_counts(layers: Sequence[Layer], pixel, input_size, layer: int =
     """
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
-    rows = receptive_fields(layers[: last + 1], input_size)
+    rows = _sizes_and_geometry(layers[: last + 1], input_size)
     pixel = check_position(pixel, rows.input_size, "pixel")
+    if _separable(rows, last):
+        return _outer(rows[last].output_size,
+                      *(_axis_counts(rows, last, pixel[a], a, backward=False) for a in (0, 1)))
+    crop = _forward_crop(rows, last, pixel)
+    if crop is not None:
+        return crop
     total = math.prod(r.layer.most_paths() for r in rows)
     grid = np.zeros(rows.input_size, dtype=np.int64 if total < 2 ** 62 else object)
     grid[pixel] = 1
@@ -162,3 +173,115 @@ def forward_path_counts(layers: Sequence[Layer], pixel, input_size, layer: int =
     for row in rows:
         grid, size = row.layer.spread_forward(grid, size), row.output_size
     return grid
+
+
+#: The most pixels or neurons per axis that one path count follows (one by one, exactly).
+AXIS_LIMIT = 10 ** 6
+#: The most cells of the box holding the non-zero counts that path_counts and
+#: forward_path_counts fill (8 bytes each: 10**8 cells are 800 MB).
+BOX_LIMIT = 10 ** 8
+
+
+def _separable(rows, last: int) -> bool:
+    """True when every layer wires rows and columns apart (no residual block, no unknown kind).
+
+    Then a path is a path along the rows times a path along the columns: the count at ``(r, c)``
+    is the product of two counts along one axis each, computed on index sets as small as the
+    field (or the projective field), whatever the size of the image.
+    """
+    return all(isinstance(r.layer, (SlidingWindow, Upsample, ConvTranspose2d)) for r in rows[: last + 1])
+
+
+def _axis_counts(rows, last: int, index: int, axis: int, backward: bool) -> dict:
+    """Paths along one axis: ``{input index: count}`` from output ``index`` of layer ``last``
+    (``backward``), or ``{output index: count}`` of layer ``last`` from input ``index``."""
+    counts = {index: 1}
+    order = range(last, -1, -1) if backward else range(last + 1)
+    for l in order:
+        layer = rows[l].layer
+        reached = {}
+        if backward:
+            below = rows.input_size[axis] if l == 0 else rows[l - 1].output_size[axis]
+            for o, c in counts.items():  # one path per tap that reads the image, not the padding
+                for i in layer.axis_sources(o, axis, below):
+                    reached[i] = reached.get(i, 0) + c
+        else:
+            above = rows[l].output_size[axis]
+            for i, c in counts.items():
+                for o in layer.axis_targets(i, axis, above):
+                    reached[o] = reached.get(o, 0) + c
+        if len(reached) > AXIS_LIMIT:
+            raise ValueError(
+                f"layer {l} ({layer!r}) spreads the paths over {len(reached)} positions along "
+                f"{'height' if axis == 0 else 'width'}, more than the {AXIS_LIMIT} a path count follows; "
+                f"use a smaller {'scale_factor' if isinstance(layer, Upsample) else 'stride or kernel_size'}")
+        counts = reached
+        if not counts:
+            break
+    return counts
+
+
+def _outer(size, rows: dict, cols: dict) -> np.ndarray:
+    """An array of ``size`` holding ``rows[r] * cols[c]``, zero elsewhere.
+
+    Only the box of the non-zero counts is written: np.zeros leaves the other
+    pages unallocated, so a huge map costs the box's memory.
+    """
+    if not rows or not cols:
+        return np.zeros(size, dtype=np.int64)
+    (r0, r1), (c0, c1) = ((min(d), max(d) + 1) for d in (rows, cols))
+    if (r1 - r0) * (c1 - c0) > BOX_LIMIT:
+        raise ValueError(
+            f"the non-zero path counts fill a box of {r1 - r0} x {c1 - c0} cells, more than the {BOX_LIMIT} "
+            "that path_counts and forward_path_counts fill; ask projective_field or input_region for the box")
+    largest = max(rows.values()) * max(cols.values())
+    dtype = np.int64 if largest < 2 ** 62 else object
+    row = np.zeros(r1 - r0, dtype=dtype)
+    col = np.zeros(c1 - c0, dtype=dtype)
+    for r, c in rows.items():
+        row[r - r0] = c
+    for c, v in cols.items():
+        col[c - c0] = v
+    grid = np.zeros(size, dtype=dtype)
+    grid[r0:r1, c0:c1] = np.multiply.outer(row, col)
+    return grid
+
+
+def _forward_crop(rows, last: int, pixel):
+    """Forward counts computed on a crop of the input around ``pixel``, or None when no crop applies.
+
+    A neuron whose field (padding included) holds ``pixel`` has its whole field within ``rf - 1``
+    pixels of it; its counts on a crop that holds that margin and starts at a multiple of the
+    jump are those on the whole image (the argument of :func:`_crop`, read forward).
+    """
+    previous = (1, 1)
+    for row in rows[: last + 1]:
+        if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
+            return None  # phase-dependent fields (handled per axis above when separable)
+        previous = row.jump
+    bounds, inner = [], []
+    for axis in (0, 1):
+        n, rf, step = rows.input_size[axis], rows[last].rf_size[axis], int(rows[last].jump[axis])
+        start = (max(pixel[axis] - rf + 1, 0) // step) * step
+        bounds.append((start, min(n, pixel[axis] + rf)))
+        inner.append(pixel[axis] - start)
+    if all(b - a == n for (a, b), n in zip(bounds, rows.input_size)):
+        return None
+    layers = [r.layer for r in rows[: last + 1]]
+    try:
+        cropped = _sizes_and_geometry(layers, tuple(b - a for a, b in bounds))
+    except ValueError:
+        return None
+    total = math.prod(r.layer.most_paths() for r in rows[: last + 1])
+    grid = np.zeros(cropped.input_size, dtype=np.int64 if total < 2 ** 62 else object)
+    grid[tuple(inner)] = 1
+    size = cropped.input_size
+    for row in cropped:
+        grid, size = row.layer.spread_forward(grid, size), row.output_size
+    # Cropped neuron o' is neuron o' + start / jump of the whole map.
+    shift = [a // int(rows[last].jump[axis]) for axis, (a, _) in enumerate(bounds)]
+    out = np.zeros(rows[last].output_size, dtype=grid.dtype)
+    h = min(grid.shape[0], out.shape[0] - shift[0])
+    w = min(grid.shape[1], out.shape[1] - shift[1])
+    out[shift[0]:shift[0] + h, shift[1]:shift[1] + w] = grid[:h, :w]
+    return out

@@ -29,12 +29,15 @@ Networks", Distill, 2019. https://distill.pub/2019/computing-receptive-fields/
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
 from .geometry import Geometry, exact_number, nearest_index
 from .layers.base import Layer, channels_back, check_layers
+from .layers.transposed import ConvTranspose2d
+from .layers.upsample import Upsample
 from .validation import Pair, check_channel, check_position, is_int, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
@@ -219,11 +222,25 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
     """
     names = getattr(layers, "names", None)
     layers = check_layers(layers)
+    table = _sizes_and_geometry(layers, input_size, names)
+    if not all(layer.uniform for layer in layers):
+        return ReceptiveFieldTable(_phase_rows(layers, table), table.input_size)
+    return table
+
+
+def _sizes_and_geometry(layers, input_size, names=None) -> ReceptiveFieldTable:
+    """The recurrence alone: exact rows while fields are uniform; after a phase-dependent layer the
+    rows say ``uniform=False`` and keep ``advance``'s numbers (a bound, not each neuron's field).
+
+    What one neuron or one pixel asks (:func:`input_region`, :func:`projective_field`) needs only
+    this: the largest field of a whole layer is :func:`_phase_rows`' work.
+    """
     size = pair(input_size, "input_size", 1)
     geometry = Geometry()
     channels = next((l.in_channels for l in layers if getattr(l, "in_channels", None)), None)
     rows = []
     current = size
+    uniform = True
     for index, layer in enumerate(layers):
         try:
             current = layer.output_size(current)
@@ -231,31 +248,48 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
             raise ValueError(f"layer {index} ({layer!r}): {error}") from None
         geometry = layer.advance(geometry)
         channels = getattr(layer, "out_channels", None) or channels
+        uniform = uniform and layer.uniform
         rows.append(LayerRow(index, layer, channels, current, geometry.rf,
                              tuple(exact_number(j) for j in geometry.jump), geometry.start,
-                             None if names is None else names[index]))
-    if not all(layer.uniform for layer in layers):
-        rows = _phase_rows(layers, rows)
+                             None if names is None else names[index], uniform=uniform))
     return ReceptiveFieldTable(rows, size)
+
+
+#: The most neurons per axis whose fields :func:`receptive_fields` compares to find a layer's
+#: largest one: the fields repeat with a period (the product of the upsampling factors and
+#: transposed strides before, less what strides cancel), so one period holds every shape.
+PERIOD_LIMIT = 2 ** 14
 
 
 class _ExactFields:
     """Each neuron's own field, for stacks whose fields depend on the phase.
 
     Per axis, the field of output ``o`` of layer ``l`` is the smallest box
-    holding the fields of every index ``o`` reads (padding included); a
-    memo keeps each (layer, index) once, so a whole table costs about one
-    pass over every layer's outputs.
+    holding the fields of every index ``o`` reads (padding included); a memo
+    keeps each (layer, index) once. Before the first layer whose fields
+    depend on the phase every field is the uniform box of that row's
+    geometry, so one neuron costs only the indices its field touches in
+    the later layers, never a pass over a whole output.
     """
 
-    def __init__(self, layers):
+    def __init__(self, layers, rows=None):
         self.layers = layers
         self.memo = ({}, {})
+        # Rows before the first phase-dependent layer place each index exactly by their geometry.
+        self.uniform_until = -1
+        if rows is not None:
+            while self.uniform_until + 1 < len(layers) and layers[self.uniform_until + 1].uniform:
+                self.uniform_until += 1
+        self.rows = rows
 
     def axis(self, l: int, o: int, axis: int):
         """``(low, high)`` of output ``o`` of layer ``l`` along ``axis``, or None if it reads nothing."""
         if l < 0:
             return (o, o)
+        if l <= self.uniform_until:
+            g = self.rows[l]
+            low = math.floor(g.start[axis] + o * Fraction(g.jump[axis]) - Fraction(g.rf_size[axis] - 1, 2))
+            return (low, low + g.rf_size[axis] - 1)
         memo = self.memo[axis]
         if (l, o) not in memo:
             low = high = None
@@ -272,9 +306,42 @@ class _ExactFields:
         return None if None in box else box
 
 
+def _periods(layers, axis: int) -> list:
+    """Per layer, how many neurons along ``axis`` before the fields repeat (shifted), or None if unknown.
+
+    The input repeats every pixel. An upsampling by f or a transposed convolution with stride s
+    makes f (or s) times as many neurons share one pattern; a window with stride S repeats
+    every ``P / gcd(P, S)`` of its neurons when its input repeats every P.
+    """
+    period, out = 1, []
+    for layer in layers:
+        if period is None:
+            pass
+        elif isinstance(layer, Upsample):
+            period *= layer.scale_factor[axis]
+        elif isinstance(layer, ConvTranspose2d):
+            period *= layer.stride[axis]
+        elif layer.uniform:
+            stride = layer.advance(Geometry()).jump[axis]
+            period = period // math.gcd(period, int(stride)) if stride.denominator == 1 else None
+        else:
+            period = None
+        out.append(period)
+    return out
+
+
 def _phase_rows(layers, rows) -> list:
-    """Rows with the exact largest field and neuron 0's exact centre, from each neuron's field."""
-    fields = _ExactFields(layers)
+    """Rows with the exact largest field and neuron 0's exact centre, from each neuron's field.
+
+    The largest field is looked for in one period of the layer's neurons (see
+    :func:`_periods`), not in the whole output: the cost follows the stack, not
+    the size of its maps. An upsampling keeps the largest field of its input
+    (each neuron copies one input neuron); a transposed convolution right
+    after layers whose fields are uniform has the largest field its
+    ``advance`` states once every phase occurs.
+    """
+    fields = _ExactFields(layers, rows)
+    periods = [_periods(layers, axis) for axis in (0, 1)]
     uniform = True
     out = []
     for l, row in enumerate(rows):
@@ -284,10 +351,25 @@ def _phase_rows(layers, rows) -> list:
             continue
         rf, start = [], []
         for axis in (0, 1):
-            boxes = [fields.axis(l, o, axis) for o in range(row.output_size[axis])]
-            rf.append(max((b[1] - b[0] + 1 for b in boxes if b is not None), default=0))
-            first = boxes[0]
+            n = row.output_size[axis]
+            first = fields.axis(l, 0, axis)
             start.append(row.start[axis] if first is None else Fraction(first[0] + first[1], 2))
+            period = periods[axis][l]
+            count = n if period is None else min(period, n)
+            if isinstance(row.layer, Upsample):
+                rf.append(1 if l == 0 else out[l - 1].rf_size[axis])
+            elif count <= PERIOD_LIMIT:
+                boxes = (fields.axis(l, o, axis) for o in range(count))
+                rf.append(max((b[1] - b[0] + 1 for b in boxes if b is not None), default=0))
+            elif isinstance(row.layer, ConvTranspose2d) and l == fields.uniform_until + 1 and n >= period:
+                rf.append(row.rf_size[axis])  # every phase occurs: advance's largest field is exact
+            else:
+                raise ValueError(
+                    f"layer {l} ({row.layer!r}): its neurons' fields repeat only every {count} neurons along "
+                    f"{'height' if axis == 0 else 'width'}, more than the {PERIOD_LIMIT} that receptive_fields "
+                    f"compares to find the largest field; use upsampling scale_factors and transposed strides "
+                    f"whose product (divided by the strides between them) is at most {PERIOD_LIMIT}, or ask "
+                    f"input_region for one neuron's box")
         if 0 in rf:  # no neuron reads anything along one axis, so none reads anything at all
             rf = [0, 0]
         out.append(LayerRow(row.index, row.layer, row.channels, row.output_size, tuple(rf), row.jump,
@@ -337,13 +419,13 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
         raise TypeError(f"clip must be True or False, got {clip!r}")
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
-    rows = receptive_fields(checked[: last + 1], input_size)
+    rows = _sizes_and_geometry(checked[: last + 1], input_size)  # one neuron: no layer-wide maximum needed
     row = rows[last]
     position = check_position(position, row.output_size)
     if not clip:
         if row.uniform:
             return row.geometry.bounds(position)
-        return _ExactFields(checked[: last + 1]).box(last, position)
+        return _ExactFields(checked[: last + 1], rows).box(last, position)
     # Walk the pixels with a path back, layer by layer: per axis sets, as a
     # list of products (residual paths add products of their own).
     boxes = [(frozenset((position[0],)), frozenset((position[1],)))]
@@ -387,16 +469,39 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
     """
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
-    rows = receptive_fields(checked[: last + 1], input_size)
+    rows = _sizes_and_geometry(checked[: last + 1], input_size)
     pixel = check_position(pixel, rows.input_size, "pixel")
     boxes = [(frozenset((pixel[0],)), frozenset((pixel[1],)))]
     size = rows.input_size
     for row in rows:
+        _check_reach(row, boxes)
         boxes = _prune(row.layer.reach_forward(boxes, size))
         size = row.output_size
         if not boxes:
             return None
     return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+
+
+#: The most neurons per axis :func:`projective_field` follows one by one through a layer.
+REACH_LIMIT = 10 ** 6
+
+
+def _check_reach(row, boxes) -> None:
+    """Refuse, before the work, a layer that would send one pixel to more than REACH_LIMIT neurons per axis."""
+    layer = row.layer
+    for axis in (0, 1):
+        reached = max(len(b[axis]) for b in boxes)
+        if isinstance(layer, Upsample):
+            grows, name = layer.scale_factor[axis], "scale_factor"
+        elif isinstance(layer, ConvTranspose2d):
+            grows, name = layer.kernel_size[axis], "kernel_size"
+        else:
+            continue  # the other kinds send each input to at most as many outputs as it has taps
+        if reached * grows > REACH_LIMIT:
+            raise ValueError(
+                f"layer {row.index} ({layer!r}) would spread the pixel over up to {reached * grows} neurons "
+                f"along {'height' if axis == 0 else 'width'}, more than the {REACH_LIMIT} projective_field "
+                f"follows one by one; use a smaller {name}")
 
 
 def _prune(boxes) -> list:

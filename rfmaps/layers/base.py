@@ -195,12 +195,20 @@ class Layer:
         output_size = self.output_size(input_size)
         out = []
         for box in boxes:
-            reached = [frozenset(o for o in range(output_size[axis])
-                                 if any(i in box[axis] for i in self.axis_sources(o, axis, input_size[axis])))
+            # From each reached input to the outputs that read it: the cost follows the reached
+            # pixels, not the size of the output.
+            reached = [frozenset(o for i in box[axis] for o in self.axis_targets(i, axis, output_size[axis]))
                        for axis in (0, 1)]
             if reached[0] and reached[1]:
                 out.append(tuple(reached))
         return out
+
+    def axis_targets(self, index: int, axis: int, output_n: int):
+        """Outputs (inside ``0 .. output_n - 1``) that read input ``index`` along ``axis``.
+
+        This fallback asks every output; kinds that know their wiring answer directly.
+        """
+        return [o for o in range(output_n) if index in self.axis_sources(o, axis)]
 
 
 class SlidingWindow(Layer):
@@ -272,6 +280,16 @@ class SlidingWindow(Layer):
         origin = self.stride[axis] * index - self.pads[axis][0]
         return range(origin, origin + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1,
                      self.dilation[axis])
+
+    def axis_targets(self, index: int, axis: int, output_n: int):
+        """Outputs ``o`` with ``s o - p + d t = index`` for a tap ``t``, inside ``0 .. output_n - 1``."""
+        s, d, k, before = self.stride[axis], self.dilation[axis], self.kernel_size[axis], self.pads[axis][0]
+        out = []
+        for t in range(k):
+            o, rest = divmod(index + before - d * t, s)
+            if rest == 0 and 0 <= o < output_n:
+                out.append(o)
+        return out
 
     def most_paths(self) -> int:
         return math.prod(self.kernel_size)

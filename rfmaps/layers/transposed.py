@@ -155,11 +155,24 @@ class ConvTranspose2d(Layer):
         """Inputs ``(o + p - d t) / s`` for the taps ``t`` where that is whole."""
         s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
         out = []
-        for t in range(k):
+        # Only the taps t with d t = o + p (mod s) read a whole input: with g = gcd(d, s) they exist
+        # when g divides o + p, and then form one residue class modulo s / g. Walking that class
+        # (not every tap, nor every phase) keeps a huge stride as cheap as a small one.
+        g = math.gcd(d, s)
+        if (index + p) % g:
+            return out
+        period = s // g
+        first = ((index + p) // g * pow(d // g, -1, period)) % period if period > 1 else 0
+        for t in range(first, k, period):
             offset = index + p - d * t
-            if offset % s == 0 and (input_n is None or 0 <= offset // s < input_n):
+            if input_n is None or 0 <= offset // s < input_n:
                 out.append(offset // s)
         return out
+
+    def axis_targets(self, index: int, axis: int, output_n: int):
+        """Outputs ``s i - p + d t`` that input ``index`` is sent to, inside ``0 .. output_n - 1``."""
+        s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
+        return [o for o in range(s * index - p, s * index - p + d * (k - 1) + 1, d) if 0 <= o < output_n]
 
     def advance(self, geometry: Geometry) -> Geometry:
         """Jump ``j / s``; with stride 1 the field grows as a convolution's (``(k' - 1) j``).
@@ -172,8 +185,10 @@ class ConvTranspose2d(Layer):
         for axis in (0, 1):
             s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
             j = geometry.jump[axis]
-            spans = [max(taps) - min(taps) for taps in (self.axis_sources(o, axis) for o in range(s)) if taps]
-            rf.append(geometry.rf[axis] + max(spans, default=0) * j)
+            # The taps one phase reads are t0, t0 + s/g, ... (g = gcd(d, s)); two of them s/g apart read
+            # inputs d/g apart. The phase with t0 = 0 (it always exists) holds the most: floor((k-1) g/s).
+            g = math.gcd(d, s)
+            rf.append(geometry.rf[axis] + ((k - 1) * g // s) * (d // g) * j)
             start.append(geometry.start[axis] + (Fraction(p) - Fraction(d * (k - 1), 2)) * j / s)
             jump.append(j / s)
         return Geometry(tuple(rf), tuple(jump), tuple(start))

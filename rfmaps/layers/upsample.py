@@ -70,6 +70,11 @@ class Upsample(Layer):
         i = index // self.scale_factor[axis]
         return [i] if input_n is None or 0 <= i < input_n else []
 
+    def axis_targets(self, index: int, axis: int, output_n: int):
+        """The ``f`` outputs of input ``index``'s block (those inside ``0 .. output_n - 1``)."""
+        f = self.scale_factor[axis]
+        return range(max(index * f, 0), min((index + 1) * f, output_n))
+
     def advance(self, geometry: Geometry) -> Geometry:
         """Jump ``j / f``; rf unchanged (one input pixel per neuron).
 
