@@ -21,7 +21,7 @@ read from package data with numpy).
 from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU,
                      MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
 from .receptive_field import input_channels, input_region, projective_field, receptive_fields
-from .residual import Residual
+from .residual import Concat, Residual
 from .connectivity import forward_path_counts, path_counts
 from .engine import effective_receptive_field, feature_maps, mass_width
 from .convert import from_torch
@@ -31,7 +31,7 @@ from . import images, kernels
 __version__ = "0.2.0"
 
 __all__ = [
-    "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual",
+    "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual", "Concat",
     "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
     "from_torch", "trained",
     "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",

@@ -24,7 +24,7 @@ from typing import List
 
 from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Hardsigmoid, Hardswish, Layer,
                      LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
-from .residual import Residual
+from .residual import Concat, Residual
 
 __all__ = ["from_torch"]
 
@@ -88,12 +88,26 @@ def from_torch(model) -> List[Layer]:
         raise ImportError(_INSTALL) from None
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_tensors(model, torch)
     with torch.no_grad():
         layers = _read(model, "", torch)
     if not layers:
         raise ValueError(f"model ({type(model).__name__}) holds no layer rfmaps can show: it computes the "
                          "identity in eval() mode")
     return layers
+
+
+def _check_tensors(model, torch) -> None:
+    """Refuse weights rfmaps cannot read as the model computes: on the meta device, or in half precision."""
+    for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
+        if tensor.is_meta:
+            raise ValueError(f"from_torch cannot read model.{name}: it is on the meta device, so it has a shape "
+                             "but no values; load real weights first (for example model.to_empty(device='cpu') "
+                             "and then model.load_state_dict(...))")
+        if tensor.is_floating_point() and tensor.dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"from_torch cannot read model.{name}: its dtype is {tensor.dtype}, and rfmaps "
+                             "computes in float32, so its maps would not be the model's; call model.float() "
+                             "first (that conversion is exact) if float32 is what you want to see")
 
 
 def _where(place: str) -> str:
@@ -103,8 +117,12 @@ def _where(place: str) -> str:
 def _refuse(module_or_name, place: str, reason: str = "", hint: bool = True) -> ValueError:
     """The error for what cannot be read; ``hint=False`` when ``reason`` already says what to do."""
     name = module_or_name if isinstance(module_or_name, str) else type(module_or_name).__name__
+    # The head hint only for a head of the model given (model.avgpool, model.classifier.1): a global pooling
+    # deeper down (a squeeze-and-excitation gate inside model.features) is no head to cut off.
+    at_top = place.count(".") <= 1 and not place.startswith("features")
     advice = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
-              "model.features, or a Sequential of the layers up to the last pooling)." if name in _HEADS else
+              "model.features, or a Sequential of the layers up to the last pooling)."
+              if name.split(" ")[0] in _HEADS | {"adaptive_avg_pool2d", "flatten", "linear", "mean"} and at_top else
               " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead.")
     return ValueError(f"from_torch cannot read {name} at {_where(place)}{': ' + reason if reason else ''}."
                       + (advice if hint else ""))
@@ -127,6 +145,8 @@ def _read(module, place: str, torch) -> list:
         return _leaf(module, place, torch)
     if _is_torchvision_leaf(module):
         return _torchvision_leaf(module, place)
+    if _is_timm_norm_act(module):
+        return _timm_norm_act(module, place, torch)
     if _is_torchvision_block(module):
         return _torchvision_block(module, place, torch)
     try:
@@ -146,7 +166,7 @@ def _trace(module, torch):
 
     class Tracer(torch.fx.Tracer):
         def is_leaf_module(self, m, module_qualified_name):
-            return _is_torchvision_leaf(m) or super().is_leaf_module(m, module_qualified_name)
+            return _is_torchvision_leaf(m) or _is_timm_norm_act(m) or super().is_leaf_module(m, module_qualified_name)
 
     tracer = Tracer()
     graph = tracer.trace(module)
@@ -175,6 +195,29 @@ def _torchvision_leaf(module, place: str) -> list:
                             running_mean=module.running_mean, running_var=module.running_var)]
     except (TypeError, ValueError) as error:
         raise _refuse(module, place, str(error)) from None
+
+
+def _is_timm_norm_act(module) -> bool:
+    """timm's ``BatchNormAct2d``: a ``BatchNorm2d`` followed by its ``drop`` and ``act`` modules."""
+    cls = type(module)
+    return cls.__module__ == "timm.layers.norm_act" and cls.__name__ == "BatchNormAct2d"
+
+
+def _timm_norm_act(module, place: str, torch) -> list:
+    """Batch normalisation with the running statistics (its forward in eval mode), then drop, then act.
+
+    Read here, not traced: its forward asserts on ``x.ndim`` and chooses between statistics with Python
+    ``if``s on the module's own flags.
+    """
+    if module.training or module.running_mean is None or module.running_var is None:
+        raise _refuse(module, place, "it normalises with each batch's statistics (training mode or "
+                                     "track_running_stats=False); call model.eval() first", hint=False)
+    norm = torch.nn.BatchNorm2d(module.num_features, module.eps, affine=module.affine)
+    if module.affine:
+        norm.weight, norm.bias = module.weight, module.bias
+    norm.running_mean, norm.running_var = module.running_mean, module.running_var
+    return (_leaf(norm, place, torch) + _read(module.drop, _join(place, "drop"), torch)
+            + _read(module.act, _join(place, "act"), torch))
 
 
 def _stochastic_depth(p, mode, training, name: str, place: str, why: str, advice: str = "call") -> list:
@@ -254,14 +297,13 @@ def _leaf(module, place: str, torch) -> list:
                                 module.padding, module.output_padding, module.groups, module.dilation,
                                 weight=module.weight, bias=module.bias)]
     if type(module) is nn.MaxPool2d:
-        if module.ceil_mode or module.return_indices:
-            raise _refuse(module, place, "ceil_mode=True and return_indices=True are not supported")
-        return [MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)]
+        if module.return_indices:
+            raise _refuse(module, place, "return_indices=True makes it return two tensors; rfmaps reads one map")
+        return [MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation,
+                          bool(module.ceil_mode))]
     if type(module) is nn.AvgPool2d:
-        if module.ceil_mode or not module.count_include_pad or module.divisor_override is not None:
-            raise _refuse(module, place, "only ceil_mode=False, count_include_pad=True and no divisor_override "
-                                         "are supported")
-        return [AvgPool2d(module.kernel_size, module.stride, module.padding)]
+        return [AvgPool2d(module.kernel_size, module.stride, module.padding, bool(module.ceil_mode),
+                          bool(module.count_include_pad), module.divisor_override)]
     if type(module) in (nn.Upsample, nn.UpsamplingNearest2d):
         if module.size is not None:
             raise _refuse(module, place, "size= depends on the input size; give scale_factor instead")
@@ -318,19 +360,25 @@ _ADDS = {operator.add, operator.iadd}
 
 
 def _from_graph(graph_module, place: str, torch) -> list:
-    """Layers of a traced module: chains, and one Residual for each sum of two branches.
+    """Layers of a traced module: chains, one Residual for each sum of two branches, one Concat for each
+    concatenation along channels.
 
     Every value is known as the list of layers from the input to it, with the
     name of the graph node that made each layer. A sum of two values becomes
-    ``Residual(body, shortcut)``, the two lists after the part they share.
+    ``Residual(body, shortcut)``, the two lists after the part they share; a
+    ``torch.cat`` along channels a ``Concat`` of the lists after the part all
+    its inputs share.
     """
     import torch.fx as fx
 
     functions = _functions(torch)
-    owner = type(graph_module).__name__.removesuffix("GraphModule") or "model"
+    top = type(graph_module).__name__.removesuffix("GraphModule") or "model"
     chains = {}  # node -> (names of the nodes that made each layer, layers)
+    concatenated = {}  # the inputs of every concatenation so far -> its node (DenseNet's growing lists)
+    needed = _needed(graph_module.graph, fx)
     for node in graph_module.graph.nodes:
-        where = _join(place, node.target) if node.op == "call_module" else place
+        inner, owner = _origin(node, top)
+        where = _join(place, node.target) if node.op == "call_module" else _join(place, inner)
         label = (f"{_name(node.target)} in {owner}.forward" if node.op in ("call_function", "call_method")
                  else f"{owner}.forward")
         if node.op == "placeholder":
@@ -343,34 +391,145 @@ def _from_graph(graph_module, place: str, torch) -> list:
             if not isinstance(result, fx.Node) or result not in chains:
                 raise _refuse(label, place, "forward must return one tensor")
             return list(chains[result][1])
+        if node not in needed and _is_check(node, torch):
+            continue  # x.ndim, x.shape == ..., torch._assert: checks on the input that compute no map
         if node.op == "get_attr":
-            raise _refuse(label, place, f"forward reads the tensor {node.target} directly")
+            raise _refuse(label, where, f"forward reads the tensor {node.target} directly")
+        if node.op == "getattr" or (node.op == "call_function" and node.target is getattr):
+            attribute = node.args[1] if len(node.args) > 1 else "?"
+            raise _refuse(label, where, f"forward reads x.{attribute}, and rfmaps follows tensors only; a "
+                                        "value computed from it decides what the model computes")
+        if _is_cat(node, torch):
+            chains[node] = _concatenation(node, chains, concatenated, label, where, fx)
+            continue
         inputs = [a for a in list(node.args) + list(node.kwargs.values()) if isinstance(a, fx.Node)]
         if _is_add(node, torch):
             if len(inputs) != 2 or len(node.args) != 2 or node.kwargs:
-                raise _refuse(label, place, "only the sum of two tensors (x + f(x)) is read")
-            chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, place)
+                raise _refuse(label, where, "only the sum of two tensors (x + f(x)) is read")
+            chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, where)
             continue
         if len(inputs) != 1 or node.args[:1] != (inputs[0],):
-            raise _refuse(label, place, "rfmaps reads operations on one tensor, and sums of two")
+            raise _refuse(label, where, "rfmaps reads operations on one tensor, sums of two and concatenations "
+                                        "along channels")
+        if inputs[0] not in chains:
+            raise _refuse(label, where, f"its input {inputs[0].name} is no feature map rfmaps follows")
         if node.op == "call_module":
-            layers = _read(graph_module.get_submodule(node.target), where, torch)
+            module = graph_module.get_submodule(node.target)
+            if len(node.args) > 1 or node.kwargs:
+                extra = ", ".join(list(map(repr, node.args[1:])) + [f"{k}=" for k in node.kwargs])
+                raise _refuse(module, where, f"forward calls it with more than the input ({extra}); rfmaps "
+                                             "reads a module as its own settings make it compute"
+                              + (" (output_size= changes a transposed convolution's output_padding for "
+                                 "each input size: set output_padding on the module instead)"
+                                 if "output_size" in node.kwargs or len(node.args) > 1 else ""), hint=False)
+            layers = _read(module, where, torch)
         elif node.op == "call_method" and node.target in _METHODS:
             layers = _leaf(getattr(torch.nn, _METHODS[node.target])(), where, torch)
         elif node.op == "call_function" and node.target in functions:
-            module = _module_of_call(functions[node.target], node, label, place)
+            module = _module_of_call(functions[node.target], node, label, where)
             layers = _leaf(module, where, torch)
         elif node.op == "call_function" and _is_torchvision_function(node.target, "stochastic_depth"):
             options = dict(zip(("p", "mode", "training"), node.args[1:]), **node.kwargs)
             default = " (its default)" if "training" not in options else ""
             layers = _stochastic_depth(options.get("p"), options.get("mode"), options.get("training", True), label,
-                                       place, f"it is called with training=True{default}",
+                                       where, f"it is called with training=True{default}",
                                        "pass training=self.training and call")
         else:
-            raise _refuse(label, place, "rfmaps has no layer kind for it")
+            raise _refuse(label, where, "rfmaps has no layer kind for it")
         names, before = chains[inputs[0]]
         chains[node] = (names + (node.name,) * len(layers), before + tuple(layers))
-    raise _refuse(owner, place, "its graph has no output")  # fx graphs always have one
+    raise _refuse(top, place, "its graph has no output")  # fx graphs always have one
+
+
+def _origin(node, top: str):
+    """Where in the traced module a node was made: the innermost module's path and class name.
+
+    torch.fx records the stack of modules whose forward was running (``nn_module_stack``), so a
+    refusal can name ``features.denseblock1.denselayer1`` rather than the model as a whole.
+    """
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return "", top
+    path, cls = list(stack.values())[-1]
+    name = cls if isinstance(cls, str) else getattr(cls, "__name__", str(cls))
+    return str(path), name.rsplit(".", 1)[-1]
+
+
+def _needed(graph, fx) -> set:
+    """The nodes the output is computed from."""
+    needed, todo = set(), [n for n in graph.nodes if n.op == "output"]
+    while todo:
+        node = todo.pop()
+        if node in needed:
+            continue
+        needed.add(node)
+        todo += [a for a in node.all_input_nodes]
+    return needed
+
+
+_CHECK_ATTRIBUTES = {"ndim", "shape", "dtype", "device", "is_cuda"}
+
+
+def _is_check(node, torch) -> bool:
+    """A node that only inspects a tensor (its ndim, shape...) or asserts: it computes no map."""
+    if node.op == "call_function":
+        if node.target is getattr:
+            return len(node.args) > 1 and node.args[1] in _CHECK_ATTRIBUTES
+        return node.target in (torch._assert, operator.eq, operator.ne, operator.lt, operator.le, operator.gt,
+                               operator.ge, operator.getitem, operator.not_, operator.and_, operator.or_) or \
+            getattr(node.target, "__name__", "") == "_assert"
+    return node.op == "call_method" and node.target in ("dim", "size")
+
+
+def _is_cat(node, torch) -> bool:
+    return (node.op == "call_function" and node.target in (torch.cat, torch.concat, torch.concatenate)) or \
+        (node.op == "call_method" and node.target in ("cat",))
+
+
+def _concatenation(node, chains, concatenated, label: str, where: str, fx):
+    """The chain of ``torch.cat(values, dim=1)``: shared layers, then one Concat of the branches."""
+    options = dict(zip(("tensors", "dim"), node.args), **node.kwargs)
+    values, dim = options.get("tensors"), options.get("dim", 0)
+    if dim not in (1, -3):
+        raise _refuse(label, where, f"it concatenates along dim={dim}; rfmaps reads concatenations of feature "
+                                    "maps along channels (dim=1) only")
+    if not isinstance(values, (list, tuple)) or not values or \
+            not all(isinstance(v, fx.Node) and v in chains for v in values):
+        raise _refuse(label, where, "it concatenates values rfmaps does not follow as feature maps")
+    values = list(values)
+    concatenated.setdefault(tuple(values), node)
+    # DenseNet concatenates a list that grows by one map per layer: cat([x, f1, f2]) is
+    # cat([cat([x, f1]), f2]), and reading it so keeps the chains linear instead of repeating each layer.
+    for length in range(len(values) - 1, 1, -1):
+        earlier = concatenated.get(tuple(values[:length]))
+        if earlier is not None and earlier is not node and earlier in chains:
+            values = [earlier] + values[length:]
+            break
+    if len(values) == 1:
+        return chains[values[0]]
+    items = [chains[v] for v in values]
+    shared = 0
+    while all(shared < len(names) for names, _ in items) and \
+            len({names[shared] for names, _ in items}) == 1:
+        shared += 1
+    prefix = items[0][1][:shared]
+    branches = [layers[shared:] for _, layers in items]
+    try:
+        block = Concat(branches, in_channels=_channels_of(prefix))
+    except ValueError as error:
+        raise ValueError(f"from_torch cannot read the concatenation at {_where(where)}: {error}") from None
+    return items[0][0][:shared] + (node.name,), prefix + (block,)
+
+
+def _channels_of(layers):
+    """Channels leaving ``layers``, when a layer in them says what arrives (else None)."""
+    channels = None
+    for layer in layers:
+        if channels is None:
+            channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+        if channels is not None:
+            channels = layer.channels_after(channels)
+    return channels
 
 
 def _name(target) -> str:

@@ -1,11 +1,14 @@
-"""Residual (multi-path) blocks: the output is the sum of several paths.
+"""Multi-path blocks: the output is the sum (:class:`Residual`) or the
+channel concatenation (:class:`Concat`) of several paths.
 
 A block is a composite layer: it answers every question of
 :mod:`rfmaps.layers.base` by asking its paths. Its receptive field is the
-union of its paths' receptive fields. When every path puts the centre of
-neuron 0 at the same input coordinate (the paths are *aligned*) the union is
-again a centred box, whose size is the largest path's. When the centres
-differ there is no single honest (rf, jump, start) for the block, and rfmaps
+union of its paths' receptive fields (for a concatenation, of every
+channel's: each channel sees through one path, and a neuron is all its
+channels at one position). When every path puts the centre of neuron 0 at
+the same input coordinate (the paths are *aligned*) the union is again a
+centred box, whose size is the largest path's. When the centres differ
+there is no single honest (rf, jump, start) for the block, and rfmaps
 refuses it.
 
 References
@@ -17,15 +20,15 @@ Networks", Distill, 2019, section "Handling multi-path networks".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from .geometry import Geometry
 from .layers.base import Layer, channels_back, check_layers
-from .validation import pair
+from .validation import pair, positive_int
 
-__all__ = ["Residual", "run_path", "through_path"]
+__all__ = ["Residual", "Concat", "run_path", "through_path"]
 
 
 def _path_geometry(path, geometry: Geometry = Geometry()) -> Geometry:
@@ -34,8 +37,134 @@ def _path_geometry(path, geometry: Geometry = Geometry()) -> Geometry:
     return geometry
 
 
+def _check_path(path, name: str) -> tuple:
+    """A path as a tuple of uniform layers (``()``, the identity, when empty or None)."""
+    if isinstance(path, Layer):  # one layer, as a list of one
+        path = (path,)
+    path = () if path is None or len(path) == 0 else check_layers(path)
+    for layer in path:
+        if not layer.uniform:
+            raise ValueError(f"{layer!r} inside {name} is not supported: its fields depend on the neuron's phase, "
+                             "so the paths' fields have no single union")
+    return path
+
+
+class _Paths(Layer):
+    """What a block of aligned paths answers the same way whether it adds or concatenates them.
+
+    Subclasses have ``paths`` (a tuple of layer tuples), ``_own`` (their union
+    geometry) and ``_names`` (how messages call each path).
+    """
+
+    __slots__ = ()
+
+    @property
+    def geometry(self) -> Geometry:
+        """The block's own geometry on its input: rf of the union, the common jump and start."""
+        return self._own
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def _output_sizes(self, input_size):
+        input_size = pair(input_size, "input_size", 1)
+        sizes = []
+        for path in self.paths:
+            size = input_size
+            for layer in path:
+                size = layer.output_size(size)
+            sizes.append(size)
+        return input_size, sizes
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        """The block's own geometry after the stack's so far: like one window of span ``rf``.
+
+        Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
+        ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
+        """
+        own = self._own
+        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
+                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
+                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
+
+    def _union(self, geometry: Geometry) -> Geometry:
+        """The union of the paths, which must share jump and start (be aligned)."""
+        names = self._names
+        geometries = [_path_geometry(path, geometry) for path in self.paths]
+        first = geometries[0]
+        for name, other in zip(names[1:], geometries[1:]):
+            if other.jump != first.jump:
+                raise ValueError(f"{names[0]} and {name} must have the same stride, got jumps "
+                                 f"{tuple(map(str, first.jump))} and {tuple(map(str, other.jump))}")
+            if other.start != first.start:
+                raise ValueError(
+                    f"{names[0]} and {name} are misaligned: the centre of neuron 0 lies at input "
+                    f"{tuple(map(float, first.start))} for {names[0]} and {tuple(map(float, other.start))} for "
+                    f"{name}, so the block has no single receptive-field centre; change a padding")
+        rf = tuple(max(g.rf[axis] for g in geometries) for axis in (0, 1))
+        return Geometry(rf, first.jump, first.start)
+
+    def axis_sources(self, index: int, axis: int, input_n=None):
+        """Input indices any path reads for output ``index`` (unbounded: padding kept)."""
+        reached = set()
+        for path in self.paths:
+            current = {index}
+            for layer in reversed(path):
+                current = {i for o in current for i in layer.axis_sources(o, axis)}
+            reached |= current
+        return sorted(i for i in reached if input_n is None or 0 <= i < input_n)
+
+    def reach_back(self, boxes, input_size):
+        out = []
+        for path in self.paths:  # a pixel is reached through any path
+            sizes = _sizes(path, input_size)
+            reached = list(boxes)
+            for layer, size in zip(reversed(path), reversed(sizes[:-1])):
+                reached = layer.reach_back(reached, size)
+            out += reached
+        return out
+
+    def reach_forward(self, boxes, input_size):
+        out = []
+        for path in self.paths:  # through any path
+            reached, size = list(boxes), input_size
+            for layer in path:
+                reached, size = layer.reach_forward(reached, size), layer.output_size(size)
+            out += reached
+        return out
+
+    def spread_forward(self, grid, input_size):
+        total = 0
+        for path in self.paths:  # paths through every branch add
+            g, size = grid, input_size
+            for layer in path:
+                g, size = layer.spread_forward(g, size), layer.output_size(size)
+            total = total + g
+        return total
+
+    def _path_channels(self, channels: int, where: str, names) -> list:
+        results = []
+        for name, path in zip(names, self.paths):
+            c = channels
+            for index, layer in enumerate(path):
+                c = layer.channels_after(c, f"{where}.{name}.{index}")
+            results.append(c)
+        return results
+
+    def most_paths(self) -> int:
+        total = 0
+        for path in self.paths:
+            count = 1
+            for layer in path:
+                count *= layer.most_paths()
+            total += count
+        return total
+
+    def spread_back(self, grid, input_size, tap_values=None):
+        # Paths through the block go through one of its paths: their counts add.
+        return sum(through_path(grid, path, input_size) for path in self.paths)
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Residual(Layer):
+class Residual(_Paths):
     """A block whose output is ``body(x) + shortcut(x)``.
 
     Parameters
@@ -65,17 +194,12 @@ class Residual(Layer):
     shortcut: Tuple[Layer, ...] = ()
     _own: Geometry = field(init=False, repr=False, compare=False, default=None)
 
+    _names = ("the body", "the shortcut")
+
     def __post_init__(self):
         object.__setattr__(self, "body", check_layers(self.body))
-        shortcut = self.shortcut
-        if isinstance(shortcut, Layer):  # one layer, as body accepts too
-            shortcut = (shortcut,)
-        object.__setattr__(self, "shortcut", () if shortcut is None or len(shortcut) == 0
-                           else check_layers(shortcut))
-        for layer in self.body + self.shortcut:
-            if not layer.uniform:
-                raise ValueError(f"{layer!r} inside a residual block is not supported: its fields depend on "
-                                 "the neuron's phase, so the paths' fields have no single union to add")
+        _check_path(self.body, "a residual block")
+        object.__setattr__(self, "shortcut", _check_path(self.shortcut, "a residual block"))
         # The block's own geometry, worked out once (and misaligned paths refused now).
         object.__setattr__(self, "_own", self._union(Geometry()))
 
@@ -83,11 +207,6 @@ class Residual(Layer):
     def paths(self):
         """The body, then the shortcut (``()`` for identity)."""
         return (self.body, self.shortcut)
-
-    @property
-    def geometry(self) -> Geometry:
-        """The block's own geometry on its input: rf of the union, the common jump and start."""
-        return self._own
 
     @property
     def in_channels(self):
@@ -104,91 +223,16 @@ class Residual(Layer):
         short = "identity" if not self.shortcut else "[" + ", ".join(map(repr, self.shortcut)) + "]"
         return f"Residual([{inner}], shortcut={short})"
 
-    # -- arithmetic -------------------------------------------------------------------------
     def output_size(self, input_size):
         """Output size of every path; they must agree so the sum is defined."""
-        input_size = pair(input_size, "input_size", 1)
-        sizes = []
-        for path in self.paths:
-            size = input_size
-            for layer in path:
-                size = layer.output_size(size)
-            sizes.append(size)
+        input_size, sizes = self._output_sizes(input_size)
         if sizes[0] != sizes[1]:
             raise ValueError(f"the body gives {sizes[0]} but the shortcut gives {sizes[1]} "
                              f"for input_size {input_size}: the paths cannot be added")
         return sizes[0]
 
-    def advance(self, geometry: Geometry) -> Geometry:
-        """The block's own geometry after the stack's so far: like one window of span ``rf``.
-
-        Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
-        ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
-        """
-        own = self._own
-        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
-                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
-                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
-
-    def _union(self, geometry: Geometry) -> Geometry:
-        """The union of the paths, which must share jump and start (be aligned)."""
-        first, other = (_path_geometry(path, geometry) for path in self.paths)
-        if other.jump != first.jump:
-            raise ValueError(f"the body and the shortcut must have the same stride, got jumps "
-                             f"{tuple(map(str, first.jump))} and {tuple(map(str, other.jump))}")
-        if other.start != first.start:
-            raise ValueError(
-                "the body and the shortcut are misaligned: the centre of neuron 0 lies at input "
-                f"{tuple(map(float, first.start))} for the body and {tuple(map(float, other.start))} for "
-                f"the shortcut, so the block has no single receptive-field centre; change a padding")
-        rf = tuple(max(first.rf[axis], other.rf[axis]) for axis in (0, 1))
-        return Geometry(rf, first.jump, first.start)
-
-    def axis_sources(self, index: int, axis: int, input_n=None):
-        """Input indices any path reads for output ``index`` (unbounded: padding kept)."""
-        reached = set()
-        for path in self.paths:
-            current = {index}
-            for layer in reversed(path):
-                current = {i for o in current for i in layer.axis_sources(o, axis)}
-            reached |= current
-        return sorted(i for i in reached if input_n is None or 0 <= i < input_n)
-
-    def reach_back(self, boxes, input_size):
-        out = []
-        for path in self.paths:  # a path is reached through the body or the shortcut
-            sizes = _sizes(path, input_size)
-            reached = list(boxes)
-            for layer, size in zip(reversed(path), reversed(sizes[:-1])):
-                reached = layer.reach_back(reached, size)
-            out += reached
-        return out
-
-    def reach_forward(self, boxes, input_size):
-        out = []
-        for path in self.paths:  # through the body or the shortcut
-            reached, size = list(boxes), input_size
-            for layer in path:
-                reached, size = layer.reach_forward(reached, size), layer.output_size(size)
-            out += reached
-        return out
-
-    def spread_forward(self, grid, input_size):
-        total = 0
-        for path in self.paths:  # paths through the body and through the shortcut add
-            g, size = grid, input_size
-            for layer in path:
-                g, size = layer.spread_forward(g, size), layer.output_size(size)
-            total = total + g
-        return total
-
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
-        results = []
-        for name, path in zip(("body", "shortcut"), self.paths):
-            c = channels
-            for index, layer in enumerate(path):
-                c = layer.channels_after(c, f"{where}.{name}.{index}")
-            results.append(c)
+        results = self._path_channels(channels, where, ("body", "shortcut"))
         if results[0] != results[1]:
             raise ValueError(f"{where}: the body gives {results[0]} channels but the shortcut gives "
                              f"{results[1]}; they cannot be added")
@@ -197,15 +241,6 @@ class Residual(Layer):
     def channel_sources(self, channel: int) -> frozenset:
         """Input channels output ``channel`` depends on: through the body or the shortcut."""
         return frozenset().union(*(channels_back(path, {channel}) for path in self.paths))
-
-    def most_paths(self) -> int:
-        total = 0
-        for path in self.paths:
-            count = 1
-            for layer in path:
-                count *= layer.most_paths()
-            total += count
-        return total
 
     # -- arrays -----------------------------------------------------------------------------
     def forward(self, x, weight, out):
@@ -218,15 +253,145 @@ class Residual(Layer):
         # Both paths receive the whole gradient of the sum; their input gradients add.
         total = 0
         for path, weights in zip(self.paths, weight):
-            values, g = run_path(path, x, weights), grad
-            for index in range(len(path) - 1, -1, -1):
-                g = path[index].backward(weights[index], values[index], values[index + 1], g)
-            total = total + g
+            total = total + _path_backward(path, weights, x, grad)
         return total
 
-    def spread_back(self, grid, input_size, tap_values=None):
-        # Paths through the block go through the body or the shortcut: their counts add.
-        return sum(through_path(grid, path, input_size) for path in self.paths)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Concat(_Paths):
+    """A block whose output is its branches' outputs, one after another along channels.
+
+    ``torch.cat([f(x), g(x), ...], dim=1)``: Inception's and GoogLeNet's
+    modules, DenseNet's layers (``cat([x, f(x)])``), SqueezeNet's Fire. Each
+    output channel depends on one branch only; a neuron (all channels at one
+    position) sees the union of the branches' fields.
+
+    Parameters
+    ----------
+    branches : sequence of sequences of Layer
+        At least one; an empty branch is the input itself.
+    in_channels : int, optional
+        Channels arriving. Needed only when no branch says it (a branch
+        that starts with a convolution does).
+
+    Raises
+    ------
+    ValueError
+        If the branches have different jumps or misaligned centres.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, MaxPool2d, receptive_fields
+    >>> block = Concat([[Conv2d(8, 4, 1)], [Conv2d(8, 4, 5, padding=2)], [MaxPool2d(3, 1, 1), Conv2d(8, 2, 1)]])
+    >>> block.out_channels, block.geometry.rf
+    (10, (5, 5))
+    >>> receptive_fields([block], 16)[-1].output_size
+    (16, 16)
+    >>> Concat([[], [Conv2d(8, 4, 3, padding=1)]]).out_channels  # DenseNet: the input, then new maps
+    12
+    """
+
+    branches: Tuple[Tuple[Layer, ...], ...]
+    in_channels: Optional[int] = None
+    _own: Geometry = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self):
+        if isinstance(self.branches, Layer) or not hasattr(self.branches, "__len__") or not len(self.branches):
+            raise ValueError("branches must be a list of at least one branch, each a list of layers "
+                             f"([] for the input itself), got {self.branches!r}")
+        object.__setattr__(self, "branches", tuple(_check_path(b, "a concatenation") for b in self.branches))
+        if self.in_channels is None:
+            object.__setattr__(self, "in_channels", _arriving_channels(self.branches))
+        else:
+            object.__setattr__(self, "in_channels", positive_int(self.in_channels, "in_channels"))
+        object.__setattr__(self, "_own", self._union(Geometry()))
+
+    @property
+    def paths(self):
+        """The branches, in channel order."""
+        return self.branches
+
+    @property
+    def _names(self):
+        return tuple(f"branch {i}" for i in range(len(self.branches)))
+
+    @property
+    def out_channels(self):
+        """The sum of the branches' channels (None when the arriving channels are unknown)."""
+        return None if self.in_channels is None else sum(self._widths(self.in_channels))
+
+    def _widths(self, channels: int, where: str = "layer") -> list:
+        return self._path_channels(channels, where, [f"branches[{i}]" for i in range(len(self.branches))])
+
+    def __repr__(self) -> str:
+        inner = ", ".join("[" + ", ".join(map(repr, b)) + "]" for b in self.branches)
+        return f"Concat([{inner}])"
+
+    def output_size(self, input_size):
+        """Output size of every branch; they must agree so the maps can be stacked."""
+        input_size, sizes = self._output_sizes(input_size)
+        for name, size in zip(self._names[1:], sizes[1:]):
+            if size != sizes[0]:
+                raise ValueError(f"branch 0 gives {sizes[0]} but {name} gives {size} for input_size "
+                                 f"{input_size}: maps of different sizes cannot be concatenated")
+        return sizes[0]
+
+    def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
+        if self.in_channels is not None and channels != self.in_channels:
+            raise ValueError(f"{where}: the concatenation expects {self.in_channels} channels but {source} "
+                             f"has {channels}")
+        return sum(self._widths(channels, where))
+
+    def channel_sources(self, channel: int) -> frozenset:
+        """Input channels output ``channel`` depends on: through the one branch that made it."""
+        if self.in_channels is None:
+            raise ValueError("this Concat does not know its input channels: give in_channels=")
+        for path, width in zip(self.paths, self._widths(self.in_channels)):
+            if channel < width:
+                return channels_back(path, {channel})
+            channel -= width
+        raise ValueError(f"channel must be < {self.out_channels}, got {channel + self.out_channels}")
+
+    # -- arrays -----------------------------------------------------------------------------
+    def forward(self, x, weight, out):
+        offset = 0
+        for path, w in zip(self.paths, weight):
+            y = run_path(path, x, w)[-1]
+            out[offset: offset + len(y)] = y
+            offset += len(y)
+        return out
+
+    def backward(self, weight, x, y, grad):
+        # Each branch gets the gradient of its own channels; their input gradients add.
+        total, offset = 0, 0
+        for path, weights, width in zip(self.paths, weight, self._widths(len(x))):
+            total = total + _path_backward(path, weights, x, grad[offset: offset + width])
+            offset += width
+        return total
+
+
+def _arriving_channels(branches) -> Optional[int]:
+    """The input channels a branch reveals: those of its first layer that names them, if only
+    layers that keep channels come before it."""
+    for branch in branches:
+        for layer in branch:
+            channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+            if channels:
+                return channels
+            try:
+                keeps = layer.channels_after(1, "probe") == 1 and layer.channels_after(2, "probe") == 2
+            except ValueError:  # it takes a fixed number (BatchNorm2d): that is what arrives
+                keeps = False
+            if not keeps:
+                break  # what arrives is not what a later layer says
+    return None
+
+
+def _path_backward(path, weights, x, grad):
+    values = run_path(path, x, weights)
+    for index in range(len(path) - 1, -1, -1):
+        grad = path[index].backward(weights[index], values[index], values[index + 1], grad)
+    return grad
 
 
 def _sizes(path, input_size) -> list:

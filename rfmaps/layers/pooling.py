@@ -1,9 +1,18 @@
 """``MaxPool2d`` and ``AvgPool2d``: windows that combine, with no weights.
 
 Pooling follows ``torch.nn.MaxPool2d`` (padding never wins) and
-``torch.nn.AvgPool2d`` (padding counts as zeros in the mean, PyTorch's
-``count_include_pad=True``). Both combine the views of
+``torch.nn.AvgPool2d`` (by default padding counts as zeros in the mean,
+PyTorch's ``count_include_pad=True``). Both combine the views of
 :func:`rfmaps.sliding.tap_views` one tap at a time.
+
+``ceil_mode=True`` rounds the number of windows up, with PyTorch's rule: one
+more window when the stride leaves input behind, but never one that starts
+in the padding after the input. That last window may hang over the end: the
+overhang reads nothing (max pooling) and does not count in the mean (average
+pooling; with ``count_include_pad=False`` the padding does not count
+either). How far it hangs over depends on the input size, so ``pads`` gives
+the after side room for the longest overhang, ``s - 1`` pixels: padding no
+window reads changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..sliding import tap_views
-from ..validation import pair
+from ..validation import pair, positive_int
 from .base import SlidingWindow
 
 __all__ = ["MaxPool2d", "AvgPool2d"]
@@ -23,6 +32,9 @@ __all__ = ["MaxPool2d", "AvgPool2d"]
 
 def _check_pool(layer) -> None:
     set_ = object.__setattr__
+    if not isinstance(layer.ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be True or False, got {layer.ceil_mode!r}")
+    set_(layer, "ceil_mode", bool(layer.ceil_mode))
     set_(layer, "kernel_size", pair(layer.kernel_size, "kernel_size", 1))
     set_(layer, "stride", layer.kernel_size if layer.stride is None else pair(layer.stride, "stride", 1))
     set_(layer, "padding", pair(layer.padding, "padding", 0))
@@ -32,6 +44,55 @@ def _check_pool(layer) -> None:
     for p, k in zip(layer.padding, layer.kernel_size):
         if p > k // 2:
             raise ValueError(f"padding must be <= kernel_size // 2 = {k // 2} for pooling, got {p}")
+
+
+class _Pool(SlidingWindow):
+    """What both poolings share: ``ceil_mode``'s output size and the room its last window needs."""
+
+    __slots__ = ()
+
+    @property
+    def pads(self):
+        """``((top, bottom), (left, right))``; with ``ceil_mode`` the after sides hold ``s - 1`` more.
+
+        Examples
+        --------
+        >>> MaxPool2d(3, 2, ceil_mode=True).pads
+        ((0, 1), (0, 1))
+        """
+        extra = [s - 1 if self.ceil_mode else 0 for s in self.stride]
+        return tuple((p, p + e) for p, e in zip(self.padding, extra))
+
+    def output_size(self, input_size):
+        """PyTorch's pooling size: ``(n + 2p - d (k - 1) - 1) / s + 1`` rounded down, or up with ``ceil_mode``.
+
+        With ``ceil_mode`` the last window must start inside the input or the
+        padding before it, else it is dropped.
+
+        Examples
+        --------
+        >>> MaxPool2d(3, 2).output_size(8), MaxPool2d(3, 2, ceil_mode=True).output_size(8)
+        ((3, 3), (4, 4))
+        >>> MaxPool2d(2, 2, padding=1, ceil_mode=True).output_size(3)  # a 3rd window would start after the input
+        (2, 2)
+        """
+        size = pair(input_size, "input_size", 1)
+        out = []
+        for axis, n in enumerate(size):
+            p, s, span = self.padding[axis], self.stride[axis], self.effective_kernel_size[axis]
+            count = (n + 2 * p - span + (s - 1 if self.ceil_mode else 0)) // s + 1
+            if count < 1:
+                raise ValueError(
+                    f"input_size {size} is too small for {self!r}: the window spans {span} pixels but the padded "
+                    f"input has only {n + 2 * p} along {'height' if axis == 0 else 'width'}; input_size must be "
+                    f">= {span - 2 * p - (s - 1 if self.ceil_mode else 0)} there")
+            if self.ceil_mode and (count - 1) * s >= n + p:
+                count -= 1  # that window would start in the padding after the input: PyTorch drops it
+            out.append(count)
+        return tuple(out)
+
+    def _extras_repr(self) -> str:
+        return ", ceil_mode=True" if self.ceil_mode else ""
 
 
 def _pool(x: np.ndarray, layer, combine, fill: float, out: np.ndarray) -> np.ndarray:
@@ -44,7 +105,7 @@ def _pool(x: np.ndarray, layer, combine, fill: float, out: np.ndarray) -> np.nda
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class MaxPool2d(SlidingWindow):
+class MaxPool2d(_Pool):
     """Max pooling, as ``torch.nn.MaxPool2d``: stride defaults to kernel_size.
 
     Examples
@@ -59,12 +120,13 @@ class MaxPool2d(SlidingWindow):
     stride: Any = None
     padding: Any = 0
     dilation: Any = 1
+    ceil_mode: bool = False
 
     def __post_init__(self):
         _check_pool(self)
 
     def __repr__(self) -> str:
-        return "MaxPool2d(" + self._geometry_repr({"padding": (0, 0), "dilation": (1, 1)}) + ")"
+        return "MaxPool2d(" + self._geometry_repr({"padding": (0, 0), "dilation": (1, 1)}) + self._extras_repr() + ")"
 
     def forward(self, x, weight, out):
         return _pool(x, self, np.maximum, -np.inf, out)  # padding is -inf: it never wins
@@ -78,30 +140,68 @@ class MaxPool2d(SlidingWindow):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AvgPool2d(SlidingWindow):
-    """Average pooling, as ``torch.nn.AvgPool2d`` (zero padding counts in the mean).
+class AvgPool2d(_Pool):
+    """Average pooling, as ``torch.nn.AvgPool2d``, with its arguments in its order.
+
+    By default zero padding counts in the mean (``count_include_pad=True``);
+    with ``count_include_pad=False`` a window's mean is over its input pixels
+    only. ``divisor_override`` divides every window's sum by that number.
 
     Examples
     --------
     >>> AvgPool2d(3, stride=1, padding=1)
     AvgPool2d(kernel_size=3, stride=1, padding=1)
+    >>> AvgPool2d(2, ceil_mode=True, count_include_pad=False).divisors((3, 3)).tolist()
+    [[4.0, 2.0], [2.0, 1.0]]
     """
 
     kernel_size: Any
     stride: Any = None
     padding: Any = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Any = None
     dilation: Any = field(default=(1, 1), init=False)
 
     def __post_init__(self):
         _check_pool(self)
+        if not isinstance(self.count_include_pad, (bool, np.bool_)):
+            raise TypeError(f"count_include_pad must be True or False, got {self.count_include_pad!r}")
+        object.__setattr__(self, "count_include_pad", bool(self.count_include_pad))
+        if self.divisor_override is not None:
+            object.__setattr__(self, "divisor_override", positive_int(self.divisor_override, "divisor_override"))
 
     def __repr__(self) -> str:
-        return "AvgPool2d(" + self._geometry_repr({"padding": (0, 0), "dilation": (1, 1)}) + ")"
+        extras = self._extras_repr() + ("" if self.count_include_pad else ", count_include_pad=False") + (
+            "" if self.divisor_override is None else f", divisor_override={self.divisor_override}")
+        return "AvgPool2d(" + self._geometry_repr({"padding": (0, 0), "dilation": (1, 1)}) + extras + ")"
+
+    def divisors(self, input_size) -> np.ndarray:
+        """What each output's window sum is divided by, shaped like the output (PyTorch's rules).
+
+        A window counts the padding before and after the input, never the
+        overhang of ``ceil_mode``; with ``count_include_pad=False`` it
+        counts its input pixels only.
+        """
+        counts = []
+        for axis, (n, o) in enumerate(zip(input_size, self.output_size(input_size))):
+            p, s, k = self.padding[axis], self.stride[axis], self.kernel_size[axis]
+            begin = np.arange(o) * s - p
+            if self.count_include_pad:
+                counts.append(np.minimum(begin + k, n + p) - begin)
+            else:
+                counts.append(np.minimum(begin + k, n) - np.maximum(begin, 0))
+        if self.divisor_override is not None:
+            return np.full((len(counts[0]), len(counts[1])), float(self.divisor_override))
+        return np.multiply.outer(counts[0], counts[1]).astype(float)
 
     def forward(self, x, weight, out):
-        _pool(x, self, np.add, 0.0, out)  # padding is 0 and counts in the mean, as in PyTorch
-        out /= math.prod(self.kernel_size)
+        _pool(x, self, np.add, 0.0, out)  # padding reads 0
+        if self.divisor_override is None and self.count_include_pad and not self.ceil_mode:
+            out /= math.prod(self.kernel_size)  # every window counts its whole kernel
+        else:
+            out /= self.divisors(x.shape[1:]).astype(out.dtype)
         return out
 
     def backward(self, weight, x, y, grad):
-        return self.spread_back(grad / math.prod(self.kernel_size), x.shape[1:])
+        return self.spread_back(grad / self.divisors(x.shape[1:]), x.shape[1:])

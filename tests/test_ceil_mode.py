@@ -1,0 +1,118 @@
+"""Pooling with ceil_mode, count_include_pad=False and divisor_override against torch itself.
+
+Random stacks of pools (and a convolution between them): output sizes and feature maps equal torch's
+forward; the field of a neuron equals the input pixels whose gradient is nonzero in torch's autograd
+(max pools computed as average pools there, so that every pixel of a window gets a gradient); the
+effective receptive field of average pools equals torch's gradient.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, effective_receptive_field, feature_maps, from_torch,
+                    input_region, receptive_fields)
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+@st.composite
+def pools(draw):
+    """A torch pooling module with any of ceil_mode, count_include_pad, divisor_override."""
+    k = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 4))
+    padding = draw(st.integers(0, k // 2))
+    ceil_mode = draw(st.booleans())
+    if draw(st.booleans()):
+        return nn.MaxPool2d(k, stride, padding, dilation=draw(st.integers(1, 2)), ceil_mode=ceil_mode)
+    return nn.AvgPool2d(k, stride, padding, ceil_mode=ceil_mode, count_include_pad=draw(st.booleans()),
+                        divisor_override=draw(st.sampled_from([None, None, 3])))
+
+
+@st.composite
+def stacks(draw):
+    modules = []
+    for _ in range(draw(st.integers(1, 3))):
+        modules.append(draw(pools()))
+        if draw(st.booleans()):
+            modules.append(nn.Conv2d(2, 2, draw(st.integers(1, 3)), padding=draw(st.integers(0, 1))))
+    return nn.Sequential(*modules).double().eval()
+
+
+def as_average(model):
+    """The same stack with each max pool computed as an average pool: every tap gets a gradient."""
+    out = []
+    for m in model:
+        if isinstance(m, nn.MaxPool2d):
+            # dilation has no average form: a max pool with dilation is checked through its forward only
+            m = nn.AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode) if m.dilation == 1 else m
+        elif isinstance(m, nn.Conv2d):
+            m = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, padding=m.padding).double()
+            with torch.no_grad():
+                m.weight.fill_(1.0)  # positive everywhere: no path's gradient cancels another's
+        out.append(m)
+    return nn.Sequential(*out).double().eval()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks(), st.integers(1, 13), st.integers(1, 13), st.data())
+def test_pools_with_ceil_mode_equal_torch_in_size_maps_and_fields(model, h, w, data):
+    x = torch.rand((1, 2, h, w), dtype=torch.float64, generator=torch.Generator().manual_seed(h * 17 + w)) + 1
+    try:
+        want = model(x)[0].detach().numpy()
+    except RuntimeError:  # torch: the output would be empty
+        with pytest.raises(ValueError, match="too small"):
+            receptive_fields(from_torch(model), (h, w))
+        return
+    layers = from_torch(model)
+    rows = receptive_fields(layers, (h, w))
+    assert rows[-1].output_size == want.shape[1:]
+    image = np.moveaxis(x[0].numpy(), 0, -1)
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], want, rtol=2e-6, atol=2e-6 * np.abs(want).max())
+    reference = as_average(model)
+    averaged = from_torch(reference)
+    position = (data.draw(st.integers(0, want.shape[1] - 1)), data.draw(st.integers(0, want.shape[2] - 1)))
+    if any(isinstance(m, nn.MaxPool2d) for m in reference):
+        return  # a dilated max pool: fields are checked on stacks whose every window averages
+    x.requires_grad_(True)
+    reference(x)[0, :, position[0], position[1]].sum().backward()
+    grad = x.grad[0].abs().sum(0).numpy()
+    hit = np.argwhere(grad != 0)
+    box = tuple((int(hit[:, a].min()), int(hit[:, a].max())) for a in (0, 1)) if len(hit) else None
+    assert input_region(layers, position, (h, w)) == box
+    erf = effective_receptive_field(averaged, position, image)
+    np.testing.assert_allclose(erf, grad, rtol=1e-9, atol=1e-12)
+
+
+def test_the_last_window_may_not_start_in_the_padding_after_the_input():
+    # n = 5, k = 2, s = 2, p = 1: rounding up gives 4 windows, the 4th would start at 5 = n: dropped.
+    layer = MaxPool2d(2, 2, padding=1, ceil_mode=True)
+    assert layer.output_size((5, 5)) == (3, 3) == tuple(nn.MaxPool2d(2, 2, 1, ceil_mode=True)(
+        torch.zeros(1, 1, 5, 5)).shape[2:])
+    assert MaxPool2d(3, 2, ceil_mode=True).output_size(56) == (28, 28)  # GoogLeNet's first pool at 112
+    assert MaxPool2d(3, 2).output_size(56) == (27, 27)
+
+
+def test_pool_options_are_checked_and_shown():
+    with pytest.raises(TypeError, match="ceil_mode must be True or False"):
+        MaxPool2d(2, ceil_mode="yes")
+    with pytest.raises(TypeError, match="count_include_pad must be True or False"):
+        AvgPool2d(2, count_include_pad=None)
+    with pytest.raises(ValueError, match="divisor_override must be an int >= 1"):
+        AvgPool2d(2, divisor_override=0)
+    assert repr(AvgPool2d(3, 2, 1, True, False)) == \
+        "AvgPool2d(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)"
+    assert repr(MaxPool2d(3, 2, ceil_mode=True)) == "MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)"
+    assert from_torch(nn.Sequential(nn.AvgPool2d(2, divisor_override=3))) == [AvgPool2d(2, divisor_override=3)]
+
+
+def test_functional_pools_keep_their_options():
+    class Calls(nn.Module):
+        def forward(self, x):
+            x = nn.functional.max_pool2d(x, 3, 2, 0, 1, True)
+            return nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+
+    assert from_torch(Calls()) == [MaxPool2d(3, 2, ceil_mode=True), AvgPool2d(3, 2, 1, True, False)]
+    with pytest.raises(ValueError, match="return_indices=True makes it return two tensors"):
+        from_torch(nn.Sequential(nn.MaxPool2d(2, return_indices=True)))
