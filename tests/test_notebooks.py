@@ -55,3 +55,21 @@ def test_notebook_runs_clean_against_the_installed_wheel(path, installed, kernel
     module_file, peak_kib = nb.cells[-1].outputs[0]["text"].split()
     assert module_file.startswith(str(installed.venv)), f"the kernel imported rfmaps from {module_file}"
     print(f"{path.name}: kernel peak memory {int(peak_kib) / 1024:.0f} MiB")
+
+
+def test_00_and_the_readme_list_every_notebook_in_order_and_links_name_notebooks_that_exist():
+    import json
+    import re
+
+    series = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    start = "".join(json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text())["cells"][0]["source"])
+    assert re.findall(r"\]\((\d\d_\w+)\.ipynb\)", start) == series
+    readme = (ROOT / "README.md").read_text().split("## The notebooks", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| `(\d\d_\w+)` \|", readme, flags=re.M) == series
+    for number, (name, after) in enumerate(zip(series, series[1:])):
+        assert name.startswith(f"{number:02d}_")
+        cells = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells)
+        assert f"# {number:02d} " in text or number == 0, f"{name}: its title has another number"
+        links = set(re.findall(r"\]\((\d\d_\w+)\.ipynb\)", text))
+        assert links <= set(series), f"{name} links to a notebook that does not exist: {links - set(series)}"
