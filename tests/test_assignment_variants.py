@@ -34,8 +34,10 @@ NOTEBOOKS = {"ps1": SOURCE / "ps1" / "ps1_feature_maps.ipynb", "ps2": SOURCE / "
              "ps3": SOURCE / "ps3" / "ps3_growing_maps.ipynb"}
 # The function that draws each assignment's numbers (the notebook's ``v``).
 VARIANTS = {"ps1": check.variant, "ps2": check.variant, "ps3": check.growing_variant}
-# Cells that use no per-student number: run once, not once per id (q3 of ps1 loops over an image).
-SAME_FOR_ALL = {"ps1": {"q3_answer", "q3_test"}}
+# Cells that use no per-student number: run once, not once per id (q3 of ps1 loops over an image; the
+# formula questions try the function on hundreds of inputs against PyTorch).
+SAME_FOR_ALL = {"ps1": {"q3_answer", "q3_test", "q3_by_hand", "q5_answer", "q5_test"},
+                "ps2": {"q6_answer", "q6_test"}, "ps3": {"q6_answer", "q6_test"}}
 KNOWN_IDS = ["s00000", "Ada.Lovelace", "jdoe42", "example-student"]
 COUNT = 10_000
 SOLVED = 2_000  # ids whose notebooks run (see the module docstring)

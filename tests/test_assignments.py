@@ -25,28 +25,71 @@ pytest.importorskip("nbgrader")
 ASSIGNMENTS = {
     # assignment: (notebook, autograded points per test cell, the classic mistake and the cell it costs,
     #              what bob's feedback then says)
-    "ps1": ("ps1_feature_maps", {"setup": 0, "q1_test": 2, "q2_test": 1, "q3_test": 3, "q4_test": 2},
+    "ps1": ("ps1_feature_maps", {"setup": 0, "q1_test": 1, "q2_test": 1, "q3_test": 1, "q3_by_hand": 2,
+                                 "q4_test": 1, "q5_test": 4},
             ('// v["stride"] + 1', '// v["stride"]'), "q1_test", "you forgot the + 1"),
-    "ps2": ("ps2_receptive_fields", {"setup": 0, "q1_test": 3, "q2_test": 2, "q3_test": 3, "q4_test": 2,
-                                     "q5_test": 2},
+    "ps2": ("ps2_receptive_fields", {"setup": 0, "q1_test": 1, "q2_test": 1, "q3_test": 2, "q4_test": 1,
+                                     "q5_test": 1, "q6_test": 6},
             ("r += (layer.kernel_size[0] - 1) * j", "r += layer.kernel_size[0] - 1"), "q1_test",
             "without multiplying by the jump"),
-    "ps3": ("ps3_growing_maps", {"setup": 0, "q1_test": 2, "q2_test": 2, "q3_test": 2, "q4_test": 2, "q5_test": 3},
+    "ps3": ("ps3_growing_maps", {"setup": 0, "q1_test": 1, "q2_test": 1, "q3_test": 1, "q4_test": 1, "q5_test": 2,
+                                 "q6_test": 6},
             ('+ t["output_padding"] + 1', "+ 1"), "q1_test", "you left out output_padding"),
 }
-HAND_GRADED = {"ps2": ("ps2_receptive_fields", {"q6_answer": 2}), "ps3": ("ps3_growing_maps", {"q6_answer": 2})}
+# Reasons of multiple-choice questions and the written questions: graded by hand (the TA guide's rubric).
+HAND_GRADED = {"ps1": ("ps1_feature_maps", {"q4_reason": 1}),
+               "ps2": ("ps2_receptive_fields", {"q4_reason": 1, "q5_reason": 1, "q7_answer": 2}),
+               "ps3": ("ps3_growing_maps", {"q4_reason": 1, "q7_answer": 2})}
 # The answers dave copies as values (a copier copies numbers and letters, not the code that made them).
-COPIED = {"ps1": {"q1_answer": ["out_size"], "q2_answer": ["n_maps"], "q4_answer": ["q4_choice", "q4_reason"]},
-          "ps2": {"q1_answer": ["rf_sizes"], "q2_answer": ["region"], "q4_answer": ["q4_choice", "q4_reason"],
-                  "q5_answer": ["q5_choice", "q5_reason"]},
+COPIED = {"ps1": {"q1_answer": ["out_size"], "q2_answer": ["n_maps"], "q4_answer": ["q4_choice"],
+                  "q4_reason": ["q4_reason"]},
+          "ps2": {"q1_answer": ["rf_sizes"], "q2_answer": ["region"], "q4_answer": ["q4_choice"],
+                  "q4_reason": ["q4_reason"], "q5_answer": ["q5_choice"], "q5_reason": ["q5_reason"]},
           "ps3": {"q1_answer": ["out_size"], "q2_answer": ["field"], "q3_answer": ["standard", "separable"],
-                  "q4_answer": ["q4_choice", "q4_reason"]}}
-STUDENTS = ["alice", "bob", "carol", "dave"]
+                  "q4_answer": ["q4_choice"], "q4_reason": ["q4_reason"]}}
+# eve calls the library wherever she can: layer.output_size, out_channels, a one-line feature_maps,
+# receptive_fields, input_region, projective_field, count_parameters, the package's layers inside the
+# formula functions, and "blah" reasons. She makes the designs and picks the right letters (worst case).
+BLAH = '"blah blah blah blah blah blah blah blah"'
+LIBRARY_ONLY = {
+    "ps1": {"q1_answer": 'out_size = layer.output_size(v["image_size"])[0]',
+            "q2_answer": "n_maps = layer.out_channels",
+            "q3_answer": "def one_feature_map(image, kernel):\n"
+                         "    return rfmaps.feature_maps([Conv2d(1, 1, kernel.shape[0], weight=kernel[None, None])],"
+                         " image)[0][0]",
+            "q4_reason": f"q4_reason = {BLAH}",
+            "q5_answer": "def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):\n"
+                         "    return Conv2d(1, 1, kernel_size, stride=stride, padding=padding,"
+                         " dilation=dilation).output_size(n)[0]"},
+    "ps2": {"q1_answer": "rf_sizes = [row.rf_size[0] for row in rfmaps.receptive_fields(layers, 64)]",
+            "q2_answer": 'region = rfmaps.input_region(layers, v["neuron"], 64)',
+            "q4_reason": f"q4_reason = {BLAH}", "q5_reason": f"q5_reason = {BLAH}",
+            "q6_answer": "def rf_size_and_jump(layers):\n"
+                         "    row = rfmaps.receptive_fields([Conv2d(1, 1, k, stride=s, dilation=d)"
+                         " for k, s, d in layers], 4096)[-1]\n"
+                         "    return row.rf_size[0], int(row.jump[0])",
+            "q7_answer": BLAH},
+    "ps3": {"q1_answer": "out_size = up.output_size(n)[0]",
+            "q2_answer": 'field = rfmaps.projective_field(layers, v["pixel"], 16)',
+            "q3_answer": "standard = check.count_parameters(standard_conv)\n"
+                         "separable = check.count_parameters(separable_conv)",
+            "q4_reason": f"q4_reason = {BLAH}",
+            "q6_answer": "def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0,"
+                         " dilation=1):\n"
+                         "    return ConvTranspose2d(1, 1, kernel_size, stride=stride, padding=padding,"
+                         " output_padding=output_padding, dilation=dilation).output_size(n)[0]",
+            "q7_answer": BLAH},
+}
+# The cells a library one-liner cannot earn: functions the hidden tests read, and find written with the package.
+BY_HAND = {"ps1": {"q3_by_hand", "q5_test"}, "ps2": {"q6_test"}, "ps3": {"q6_test"}}
+STUDENTS = ["alice", "bob", "carol", "dave", "eve"]
 SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(image[r:r + k]",
                   "rf_sizes, r, j = [], 1, 1", "dilation=8", "Each neuron of a deeper layer combines",
                   "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]", "right=Q4_OPTIONS[0]",
                   "def reached(low, high, layer, n)", "c_in * (k * k + 1)", "Upsample(2), Conv2d(16, 8, 3",
-                  "only for the taps *t* where that is a whole number"]
+                  "only for the taps *t* where that is a whole number", "grade_by_hand", "grade_conv_size_function",
+                  "grade_rf_function", "grade_transposed_size_function", "- 1) // stride + 1", "jump *= stride",
+                  "(kernel_size - 1) + output_padding + 1"]
 
 
 def nbgrader(steps, tmp: Path) -> None:
@@ -141,6 +184,7 @@ def cycle(tmp_path_factory):
         # The neighbour's notebook, her id included, with her numbers written out.
         fetched["dave"].write_text(worked(fetched["dave"], source, "alice",
                                           answers=answers_of(source, "alice", COPIED[assignment])))
+        fetched["eve"].write_text(worked(fetched["eve"], source, "eve", answers=LIBRARY_ONLY[assignment]))
     nbgrader([(home, home, "submit", assignment, *student_flags, f"--student={name}")
               for assignment in assignments for name, home in homes.items()], root)
     nbgrader([(course, instructor, *command) for assignment in assignments
@@ -191,6 +235,7 @@ def test_grades_after_the_cycle(cycle, assignment):
     assert scores(course, assignment, "alice") == points  # full automatic marks
     assert scores(course, assignment, "bob") == dict(points, **{mistaken_cell: 0})  # that question only
     assert sum(scores(course, assignment, "carol").values()) == 0
+    assert sum(scores(course, assignment, "eve").values()) <= sum(points.values()) / 2
     dave = scores(course, assignment, "dave")
     assert dave["q1_test"] == dave["q2_test"] == 0  # graded on his own numbers
     assert sum(scores(course, assignment, "dave").values()) < sum(points.values())
@@ -219,3 +264,29 @@ def test_each_student_fetched_feedback_that_names_what_went_wrong(cycle, assignm
     # dave typed alice's id: his feedback says whose numbers were graded.
     assert "You typed the id 'alice', but the name this submission was collected under is 'dave'" in \
         feedback(homes, assignment, "dave")
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_library_calls_alone_earn_at_most_half_the_automatic_points(cycle, assignment):
+    """eve answers every value with a library call, writes the functions with the package and "blah" reasons."""
+    course, homes = cycle
+    points = ASSIGNMENTS[assignment][1]
+    eve = scores(course, assignment, "eve")
+    # Her library calls give right values (those cells score), the functions written with the package nothing.
+    assert {cell for cell, score in eve.items() if score != points[cell]} == BY_HAND[assignment]
+    assert all(eve[cell] == 0 for cell in BY_HAND[assignment])
+    assert sum(eve.values()) <= sum(points.values()) / 2, (eve, points)
+    assert "uses the package" in feedback(homes, assignment, "eve")
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_the_points_the_headings_announce_are_the_points_of_the_cells(cycle, assignment):
+    """The headings say how many points each question gives: autograded and hand-graded cells add up to them."""
+    import re
+
+    course, _ = cycle
+    notebook, points = ASSIGNMENTS[assignment][:2]
+    text = (course / "release" / assignment / f"{notebook}.ipynb").read_text()
+    announced = sum(int(n) for n in re.findall(r"## Question \d+ \((\d+) points?", text))
+    hand = sum(HAND_GRADED[assignment][1].values())
+    assert announced == sum(points.values()) + hand

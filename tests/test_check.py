@@ -1,6 +1,8 @@
 """Student feedback: names the mistake, confirms only the right value (never one under mistakes-only), takes
 answers in any natural form."""
 
+import math
+import random
 import re
 import subprocess
 import sys
@@ -334,8 +336,11 @@ def test_choice_check_says_only_whether_the_answer_is_complete(capsys):
     assert len(messages) == 1  # right and wrong letters read alike
     assert not check.check_choice(letters, "z", reason) and "one letter" in said(capsys)
     assert not check.check_choice(letters, 2, reason) and "one letter" in said(capsys)
-    assert not check.check_choice(letters, "a", "") and "at least 8 words" in said(capsys)
-    assert not check.check_choice(letters, "a", None) and "yours has 0" in said(capsys)
+    assert not check.check_choice(letters, "a", "") and "yours is empty" in said(capsys)
+    assert not check.check_choice(letters, "a", None) and "yours is empty" in said(capsys)
+    # Reasons are graded by hand with a rubric, not by their length: a short one is recorded.
+    assert check.check_choice(letters, "a", "stride") and "Recorded" in said(capsys)
+    assert not check.check_choice(letters, "a", "too short", min_words=8) and "yours has 2" in said(capsys)
 
 
 def test_grade_choice_names_the_misconception_of_the_option_chosen():
@@ -347,8 +352,10 @@ def test_grade_choice_names_the_misconception_of_the_option_chosen():
     with pytest.raises(AssertionError, match="more maps, not wider ones"):
         check.grade_choice(letters, by_option[OPTIONS[0]], reason, right=OPTIONS[1],
                            mistakes={OPTIONS[0]: "more maps, not wider ones"})
+    # The letter alone is graded here; the reason has a hand-graded cell of its own (TA guide rubric).
+    check.grade_choice(letters, by_option[OPTIONS[1]], "", right=OPTIONS[1])
     with pytest.raises(AssertionError, match="at least 8 words"):
-        check.grade_choice(letters, by_option[OPTIONS[1]], "because", right=OPTIONS[1])
+        check.grade_choice(letters, by_option[OPTIONS[1]], "because", right=OPTIONS[1], min_words=8)
 
 
 # --- whose numbers ----------------------------------------------------------------------------
@@ -849,3 +856,120 @@ def test_the_policy_may_be_written_with_an_underscore(capsys, monkeypatch):
     assert check.feedback_policy() == "mistakes-only"
     assert check.check_region([Conv2d(1, 1, 3, padding=5)], (0, 0), 4, None)
     assert said(capsys).startswith("• No common mistake recognised in None;")
+
+
+# ---------------------------------------------------------------------------------------------
+# Formulas written as functions (rfmaps.check.formulas)
+# ---------------------------------------------------------------------------------------------
+
+from rfmaps.check import formulas  # noqa: E402 (beside the tests that use it)
+
+
+@pytest.mark.parametrize("question", sorted(formulas.QUESTIONS))
+def test_formula_references_brute_force_and_torch_agree_on_random_and_small_inputs(question):
+    """The visible checks' brute force (counting, index sets) is what PyTorch's real modules say."""
+    pytest.importorskip("torch")
+    q = formulas.QUESTIONS[question]
+    rng = random.Random(question)
+    cases = [q.draw(rng) for _ in range(150)] + random.Random(1).sample(list(q.grid()), 150)
+    for case in cases:
+        assert q.brute(case) == q.torch(case), (question, case)
+
+
+RIGHT_FORMULAS = {
+    "conv_output_size": lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s + 1,
+    "rf_size_and_jump": lambda layers: (1 + sum(d * (k - 1) * math.prod(s2 for _, s2, _ in layers[:i])
+                                                for i, (k, s, d) in enumerate(layers)),
+                                        math.prod(s for _, s, _ in layers)),
+    "transposed_output_size": lambda n, k, s, p, op, d: (n - 1) * s - 2 * p + d * (k - 1) + op + 1,
+}
+
+
+@pytest.mark.parametrize("question", sorted(formulas.QUESTIONS))
+def test_every_common_formula_mistake_is_wrong_somewhere_and_named_when_written(capsys, monkeypatch, question):
+    """Each mistake differs from the truth on some input (else naming it would be false), a function that
+    computes it is named with its idea, and the hidden test refuses it."""
+    # The students below compute with the module's own mistake formulas, which the by-hand rule would refuse.
+    monkeypatch.setattr(formulas, "packages_used", lambda function: [])
+    q = formulas.QUESTIONS[question]
+    grid = list(q.grid())
+    judge = {"conv_output_size": check.check_conv_size_function, "rf_size_and_jump": check.check_rf_function,
+             "transposed_output_size": check.check_transposed_size_function}[question]
+    grade = {"conv_output_size": check.grade_conv_size_function, "rf_size_and_jump": check.grade_rf_function,
+             "transposed_output_size": check.grade_transposed_size_function}[question]
+    for mistake, idea, *_ in q.mistakes:
+        assert any(mistake(case) not in (None, q.brute(case)) for case in grid), idea
+
+        def student(*arguments, mistake=mistake):
+            case = (tuple(map(tuple, arguments[0])),) if question == "rf_size_and_jump" else arguments
+            value = mistake(case)
+            return 0 if value is None else value
+
+        assert not judge(student)
+        text = said(capsys)
+        assert idea in text and "✔" not in text, (idea, text)
+        with pytest.raises(AssertionError):
+            grade(student, cases=30)
+    assert judge(RIGHT_FORMULAS[question]) and said(capsys).startswith("✔ ")
+    grade(RIGHT_FORMULAS[question], cases=30)
+
+
+def test_packages_used_finds_every_way_to_reach_rfmaps_or_torch():
+    import rfmaps
+    from rfmaps import Conv2d as Layer
+
+    layer = Conv2d(1, 1, 3)
+
+    def helper(n):
+        return rfmaps.Conv2d(1, 1, 3).output_size(n)[0]
+
+    def via_helper(n, k, s, p, d):
+        return helper(n)
+
+    def imports_inside(n, k, s, p, d):
+        import rfmaps as r
+        return r.Conv2d(1, 1, k).output_size(n)[0]
+
+    def made(maker=Layer):
+        return lambda n, k, s, p, d: maker(1, 1, k).output_size(n)[0]
+
+    def by_text(n, k, s, p, d):
+        return __import__("rfmaps").Conv2d(1, 1, k).output_size(n)[0]
+
+    def uses_torch(n, k, s, p, d):
+        import torch
+        return torch.nn.Conv2d(1, 1, k)(torch.zeros(1, 1, n, n)).shape[-1]
+
+    def from_check(n, k, s, p, d):
+        return check.count_parameters([Conv2d(1, 1, k)])
+
+    reaching = [lambda n, k, s, p, d: layer.output_size(n)[0], lambda n, k, s, p, d: Layer(1, 1, k).output_size(n),
+                via_helper, imports_inside, made(), by_text, uses_torch, from_check,
+                lambda n, k, s, p, d, f=check.variant: f]
+    for function in reaching:
+        assert formulas.packages_used(function), function
+        with pytest.raises(AssertionError, match="uses the package"):
+            formulas.grade_by_hand(function)
+
+    def plain(n, k, s, p, d):
+        # rfmaps.Conv2d(...).output_size(n) gives the same; this is written by hand
+        import math
+        rfmaps_free = np.floor((n + 2 * p - d * (k - 1) - 1) / s)
+        return int(math.floor(rfmaps_free)) + 1
+
+    assert formulas.packages_used(plain) == [] and formulas.packages_used(lambda n: n + 1) == []
+    formulas.grade_by_hand(plain)
+    for not_a_function in (5, "def f(): pass", None):
+        with pytest.raises(AssertionError, match="a function you write with def"):
+            formulas.grade_by_hand(not_a_function)
+
+
+def test_a_formula_right_on_small_inputs_only_gets_no_tick_and_fails_the_hidden_test(capsys):
+    def small_only(n, k, s, p, d):
+        return (n + 2 * p - d * (k - 1) - 1) // s + 1 + (n > 100)
+
+    assert not check.check_conv_size_function(small_only)
+    text = said(capsys)
+    assert text.startswith("✘ Not yet: for n = ") and "the output size is" in text
+    with pytest.raises(AssertionError, match="PyTorch gives|brute force gives"):
+        check.grade_conv_size_function(small_only, cases=100)

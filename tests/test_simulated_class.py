@@ -98,3 +98,120 @@ def test_no_wrong_answer_gets_a_tick_and_none_a_traceback(monkeypatch, policy):
                 assert verdict is False and text.startswith("✘ "), (question, right, wrong, text)
     assert wrong_answers > 10_000
     assert not ticked, f"{len(ticked)} of {wrong_answers} wrong answers got a ✔, e.g. {ticked[:3]}"
+
+
+# The formulas students write as functions (ps1 q5, ps2 q6, ps3 q6): right ones in several styles, and the
+# wrong ones a class writes, each a function as a student would type it.
+def _floor_size(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _counting_size(n, k, s=1, p=0, d=1):
+    count, start = 0, 0
+    while start + d * (k - 1) <= n + 2 * p - 1:
+        count, start = count + 1, start + s
+    return count
+
+
+def _math_floor_size(n, k, s=1, p=0, d=1):
+    import math
+    return math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1
+
+
+def _rf(layers):
+    rf, jump = 1, 1
+    for k, s, d in layers:
+        rf, jump = rf + d * (k - 1) * jump, jump * s
+    return rf, jump
+
+
+def _rf_backwards(layers):
+    rf = 1
+    for k, s, d in reversed(layers):  # from the top down: r = s · r + d(k − 1) − s + 1... as the r' = s r + ...
+        rf = s * (rf - 1) + d * (k - 1) + 1
+    jump = 1
+    for _, s, _ in layers:
+        jump *= s
+    return rf, jump
+
+
+def _transposed(n, k, s=1, p=0, op=0, d=1):
+    return (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def _rf_wrong(grow, step):
+    def rf_size_and_jump(layers):
+        rf, jump = 1, 1
+        for k, s, d in layers:
+            rf += grow(k, s, d, jump)
+            jump = step(jump, s)
+        return rf, jump
+    return rf_size_and_jump
+
+
+FORMULAS = {
+    "ps1 q5": (check.check_conv_size_function, [_floor_size, _counting_size, _math_floor_size], [
+        lambda n, k, s=1, p=0, d=1: n - k + 1,
+        lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) // s,
+        lambda n, k, s=1, p=0, d=1: (n - d * (k - 1) - 1) // s + 1,
+        lambda n, k, s=1, p=0, d=1: (n + p - d * (k - 1) - 1) // s + 1,
+        lambda n, k, s=1, p=0, d=1: (n + 2 * p - k) // s + 1,
+        lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * k) // s + 1,
+        lambda n, k, s=1, p=0, d=1: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1,
+        lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) / s + 1,
+        lambda n, k, s=1, p=0, d=1: int((n + 2 * p - d * (k - 1) - 1) / s + 1.5),
+        lambda n, k, s=1, p=0, d=1: round((n + 2 * p - d * (k - 1) - 1) / s) + 1,
+        lambda n, k, s=1, p=0, d=1: n // s,
+        lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) // s + 1 + (s == 3),
+        lambda n, k, s=1, p=0, d=1: (n + 2 * s - d * (k - 1) - 1) // p + 1,  # stride and padding swapped
+        lambda n, k, s=1, p=0, d=1: None,
+        lambda n, k, s=1, p=0, d=1: str(_floor_size(n, k, s, p, d)),
+        lambda n, k, s=1, p=0, d=1: 1 // 0,
+        lambda n, k, s=1, p=0, d=1: check.variant_layer(check.variant("x")).output_size(n)[0],
+        lambda n, k, s=1, p=0, d=1: __import__("rfmaps").Conv2d(1, 1, k, stride=s, padding=p,
+                                                                dilation=d).output_size(n)[0],
+    ]),
+    "ps2 q6": (check.check_rf_function, [_rf, _rf_backwards], [
+        _rf_wrong(lambda k, s, d, j: d * (k - 1), lambda j, s: j * s),
+        _rf_wrong(lambda k, s, d, j: d * (k - 1) * j * s, lambda j, s: j * s),
+        _rf_wrong(lambda k, s, d, j: (k - 1) * j, lambda j, s: j * s),
+        _rf_wrong(lambda k, s, d, j: d * k * j, lambda j, s: j * s),
+        _rf_wrong(lambda k, s, d, j: (d * (k - 1) + 1) * j, lambda j, s: j * s),
+        _rf_wrong(lambda k, s, d, j: d * (k - 1) * j, lambda j, s: j + s - 1),
+        _rf_wrong(lambda k, s, d, j: d * (k - 1) * j, lambda j, s: s),
+        _rf_wrong(lambda k, s, d, j: d * (k - 1) * j, lambda j, s: 1),
+        _rf_wrong(lambda k, s, d, j: d * (k - 1), lambda j, s: 1),
+        lambda layers: [_rf(layers)[0]],
+        lambda layers: _rf(layers)[::-1],
+        lambda layers: (_rf(layers)[0], _rf(layers)[1] + (len(layers) == 3)),
+    ]),
+    "ps3 q6": (check.check_transposed_size_function, [_transposed], [
+        lambda n, k, s=1, p=0, op=0, d=1: n * s,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + d * (k - 1) + op,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + d * (k - 1) + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s + 2 * p + d * (k - 1) + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s + d * (k - 1) + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - p + d * (k - 1) + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: n * s - 2 * p + d * (k - 1) + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + (k - 1) + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + k + op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + d * (k - 1) + 2 * op + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n + 2 * p - d * (k - 1) - 1) // s + 1,
+        lambda n, k, s=1, p=0, op=0, d=1: (n - 1) * s - 2 * p + d * (k - 1) + op + 1 - (op == 2),
+    ]),
+}
+
+
+@pytest.mark.parametrize("policy", ["confirm", "mistakes-only"])
+@pytest.mark.parametrize("question", sorted(FORMULAS))
+def test_no_wrong_formula_gets_a_tick_and_none_a_traceback(monkeypatch, policy, question):
+    monkeypatch.setenv("RFMAPS_FEEDBACK", policy)
+    judge, rights, wrongs = FORMULAS[question]
+    for right in rights:
+        verdict, text = _run(judge, right)
+        assert verdict is True and text.startswith("✔ " if policy == "confirm" else "• "), (question, text)
+    for number, wrong in enumerate(wrongs):
+        verdict, text = _run(judge, wrong)
+        assert "✔" not in text and "Traceback" not in text, (question, number, text)
+        if policy == "confirm":
+            assert verdict is False and text.startswith("✘ "), (question, number, text)

@@ -62,21 +62,30 @@ def _choice_problem(letters: Dict[str, str], choice, reason, min_words: int) -> 
         return (f"Give your choice as one letter between quotes, one of {', '.join(map(repr, letters))}; "
                 f"you gave {describe(choice)}.")
     words = len(reason.split()) if isinstance(reason, str) else 0
+    if words < min_words and min_words <= 1:
+        return ("Explain your choice in a sentence or two in the reason; yours is empty. The reason is part of "
+                "the answer: your teacher grades it with a rubric (does it name the idea behind the choice?).")
     if words < min_words:
         return (f"Explain your choice in a sentence or two (at least {min_words} words) in the reason; "
                 f"yours has {words}. The reason is part of the answer.")
     return None
 
 
-def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 8) -> bool:
+def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 1) -> bool:
     """Check that a multiple-choice answer is complete: one of the letters, and a written reason.
 
     It never says whether the choice is right (that is graded on submission),
-    so trying letters one after another reveals nothing.
+    so trying letters one after another reveals nothing. Nor does it judge the
+    reason: the assignments grade reasons by hand with the rubric of the TA guide
+    (notebooks/assignments/README.md), not by their length; it asks only that
+    there is one (``min_words`` raises the bar for a course that wants it).
 
     Examples
     --------
-    >>> check_choice({"a": "yes", "b": "no"}, "b", "too short")
+    >>> check_choice({"a": "yes", "b": "no"}, "b", "")
+    ✘ Explain your choice in a sentence or two in the reason; yours is empty. The reason is part of the answer: your teacher grades it with a rubric (does it name the idea behind the choice?).
+    False
+    >>> check_choice({"a": "yes", "b": "no"}, "b", "too short", min_words=8)
     ✘ Explain your choice in a sentence or two (at least 8 words) in the reason; yours has 2. The reason is part of the answer.
     False
     """
@@ -91,12 +100,14 @@ def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 8)
 
 
 def grade_choice(letters: Dict[str, str], choice, reason, right: str,
-                 mistakes: Optional[Dict[str, str]] = None, *, min_words: int = 8) -> None:
-    """For hidden tests: assert the right option was chosen, with a reason; else name the misconception.
+                 mistakes: Optional[Dict[str, str]] = None, *, min_words: int = 0) -> None:
+    """For hidden tests: assert the right option was chosen; else name the misconception.
 
     ``right`` is the text of the right option and ``mistakes`` maps the text of a
     wrong option to the idea it misses; the assertion message (which students read
-    in their feedback) names it.
+    in their feedback) names it. The reason is not graded here (by default): it has
+    a hand-graded cell of its own, marked with the TA guide's rubric; ``min_words``
+    asks for a reason of at least that many words too.
 
     Examples
     --------
