@@ -48,8 +48,20 @@ app: $(VENV)/.app
 # nbgrader course) are made once. make test WORKERS=0 runs everything in one process.
 WORKERS ?= 2
 
+# axe-core, the accessibility checker tests/browser/test_accessibility.py injects into JupyterLab:
+# pinned, from npm, into build/node/ (git-ignored). Only the tests use it, never rfmaps. Without npm
+# the step says so and those tests skip (.ci/run installs npm, so there they run).
+AXE_VERSION := 4.14.1
+AXE_STAMP := build/node/.axe-core-$(AXE_VERSION)
+
+$(AXE_STAMP):
+	@if command -v npm >/dev/null; then \
+		npm install --prefix build/node --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION) \
+		&& touch $@; \
+	else echo "make test: npm not found, the axe-core accessibility tests will skip"; fi
+
 # pytest exits with 5 when it collected nothing: that is a failure here too.
-test: $(VENV)/.test $(SETTINGS)
+test: $(VENV)/.test $(SETTINGS) $(AXE_STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; \
 	exit $$status

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from rfmaps import MaxPool2d, drawing, feature_maps, input_region, receptive_fields
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
 from rfmaps.widgets._base import Cache, Explorer, check_int, image_control, slider
+from rfmaps.widgets.controls import ChoiceRange
 from reference import backward_paths
 
 EXPLORERS = {
@@ -37,7 +38,7 @@ def legal_values(control):
     """Every value a student can give ``control`` now."""
     if isinstance(control, widgets.Checkbox):
         return [not control.value, control.value]
-    if isinstance(control, widgets.SelectionSlider):
+    if isinstance(control, (widgets.SelectionSlider, ChoiceRange)):
         return [value for _, value in control.options]
     if isinstance(control, widgets.Dropdown):
         return list(control.options)

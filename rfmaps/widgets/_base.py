@@ -56,6 +56,7 @@ import numpy as np
 from ..drawing import make_figure
 from ..receptive_field import input_region
 from ..validation import is_int
+from .controls import FIGURE_CLASS, IntRange, LiveText
 
 _LIVE: Dict[tuple, "weakref.ref"] = {}  # (class, notebook cell) -> explorer shown there
 
@@ -285,9 +286,12 @@ class Explorer:
         self._saving = False  # True while save() renders to a file: its draw event is not the screen's
         self.figure = make_figure(self.figsize, self._interactive)
         self._overlays = []  # artists moved by a selection (blitted when possible)
-        self._message_box = widgets.HTML()
+        self._message_box = LiveText()  # a refusal is announced too
         self._notice_box = widgets.HTML()
-        self._readout = widgets.HTML()
+        # The readout says what the picture shows for the selected neuron: it is the figure's
+        # description for assistive technology, announced once a change settles.
+        self._readout = LiveText(describes=FIGURE_CLASS, figure_label=f"{type(self).__name__} figure",
+                                 keep_keys=True)
         # Long text lives in HTML beside the figure: text is the slowest thing Agg draws.
         self._caption = widgets.HTML()
         self._output = widgets.Output()
@@ -445,7 +449,7 @@ class Explorer:
             if name not in self.controls:
                 raise ValueError(f"no control named {name!r}; controls are {', '.join(self.controls)}")
             control = self.controls[name]
-            if isinstance(control, widgets.IntSlider):
+            if isinstance(control, (IntRange, widgets.IntSlider)):
                 check_int(value, name, control.min, control.max)
             elif isinstance(control, widgets.Checkbox):
                 check_bool(value, name)
@@ -615,6 +619,7 @@ class Explorer:
     def _layout(self):
         rows = self._control_rows()
         picture = self.figure.canvas if self._interactive else self._output
+        picture.add_class(FIGURE_CLASS)  # described by the readout (LiveText)
         side = self._side()
         self._texts += side
         return widgets.VBox([rows, self._message_box, self._notice_box, self._caption, picture, self._readout]
@@ -810,14 +815,19 @@ def image_control(name: str) -> widgets.Dropdown:
                             layout=widgets.Layout(width="240px"))  # room for 'photo (square)'
 
 
-def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
-    """A compact integer slider that reports only when released or keyed."""
-    return widgets.IntSlider(value=value, min=low, max=high, description=description,
-                             continuous_update=False, style={"description_width": "initial"},
-                             layout=widgets.Layout(width=kwargs.pop("width", "220px")), **kwargs)
+def slider(description: str, value: int, low: int, high: int, *, label: str = "",
+           width: str = "220px") -> IntRange:
+    """A compact integer slider that reports only when released or keyed.
+
+    A native range input (:class:`rfmaps.widgets.controls.IntRange`): its name
+    is ``description``, or ``label`` where that must say more to a screen
+    reader ("stride of layer 2"; it contains the visible words).
+    """
+    return IntRange(value=value, min=low, max=high, description=description, label=label,
+                    layout=widgets.Layout(width=width))
 
 
-def set_range(control: widgets.IntSlider, low: int, high: int) -> None:
+def set_range(control: IntRange, low: int, high: int) -> None:
     """Change a slider's range, keeping its value inside (max first when it grows)."""
     high = max(high, low)
     if (control.min, control.max) == (low, high):

@@ -22,6 +22,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import ipywidgets as widgets
 
 from .guesses import Unreadable, Value, answer_values, infer_kind, judge, show_answer, wanted_values
+from .controls import LiveText
 
 __all__ = ["Predict"]
 
@@ -91,10 +92,12 @@ class Predict:
             self.guess = widgets.Text(placeholder="your prediction", layout=widgets.Layout(width="14em"))
         self.answer, self.explanation = answer, explanation
         self.button = widgets.Button(description="Check", button_style="primary")
-        self.button.on_click(lambda _: self.check())
-        self.result = widgets.HTML()
+        self.button.add_class("rfmaps-check")
+        self.button.on_click(lambda _: self.check())  # a button: Enter and Space press it too
+        self.result = LiveText(keep_keys=True)  # the verdict is announced (politely); keys stay the controls'
         self.widget = widgets.VBox([widgets.HTML(f"<b>Predict:</b> {html.escape(question)}"),
                                     widgets.HBox([self.guess, self.button]), self.result])
+        self.widget.add_class("rfmaps-predict")
         self.correct: Optional[bool] = None
 
     def _repr_mimebundle_(self, **kwargs):

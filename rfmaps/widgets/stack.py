@@ -15,6 +15,7 @@ from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
 from ..residual import Residual
 from ..receptive_field import input_region, receptive_fields
 from ._base import Cache, Explorer, Selection, check_bool, check_int, frozen, image_control, slider
+from .controls import ChoiceRange
 
 __all__ = ["StackExplorer"]
 
@@ -113,19 +114,21 @@ class StackExplorer(Explorer):
             "image": image_control(self._own_name),
             "depth": slider("depth", s["depth"], *RANGES["depth"]),
             # Values are indices into .layers, labels block numbers (set in _set_layer_options).
-            "layer": widgets.SelectionSlider(options=[("1", 0)], value=0, description="neuron in layer",
-                                             continuous_update=False, style={"description_width": "initial"},
-                                             layout=widgets.Layout(width="220px")),
+            "layer": ChoiceRange(options=[("1", 0)], value=0, description="neuron in layer",
+                                 layout=widgets.Layout(width="220px")),
             "map": slider("map", 0, 0, MAPS_PER_LAYER - 1),
             "row": slider("row", 0, 0, 0),
             "col": slider("col", 0, 0, 0),
         }
         # Wide enough that each value of the short ranges is a clear step of the handle.
         for i in range(1, MAX_DEPTH + 1):
+            # Names for a screen reader say which block each control belongs to (the row shows it).
             controls[f"kernel_size_{i}"] = slider(f"{i}: kernel", s["kernel_size"], *RANGES["kernel_size"],
-                                                  width="250px")
-            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="210px")
-            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="210px")
+                                                  width="250px", label=f"{i}: kernel size of block {i}")
+            controls[f"stride_{i}"] = slider("stride", s["stride"], *RANGES["stride"], width="210px",
+                                             label=f"stride of block {i}")
+            controls[f"dilation_{i}"] = slider("dilation", s["dilation"], *RANGES["dilation"], width="210px",
+                                               label=f"dilation of block {i}")
             controls[f"pool_{i}"] = widgets.Checkbox(value=s["pool"], description="max pool 2×2",
                                                      indent=False, layout=widgets.Layout(width="120px"))
         return controls

@@ -16,7 +16,7 @@ def test_voila_page_has_no_code_and_a_working_slider(voila, page):
     figure.scroll_into_view_if_needed()
     time.sleep(1)
     before = canvas_pixels(page)
-    handle = page.locator(".widget-slider .noUi-handle").first
+    handle = page.locator(".rfmaps-range input[type=range]").first
     handle.focus()
     handle.press("ArrowRight")
     wait_until(lambda: canvas_pixels(page) not in (None, before), 60)

@@ -116,14 +116,14 @@ def test_notebook_in_the_browser(lab_session, page, name):
         figure.scroll_into_view_if_needed()
         before = wait_until(lambda: canvas_pixels(page), 30)
         # A slider handle, keyed like a student would: the picture must change.
-        handle = page.locator(".widget-slider .noUi-handle").first
+        handle = page.locator(".rfmaps-range input[type=range]").first
         handle.focus()
         handle.press("ArrowRight")
         wait_until(lambda: canvas_pixels(page) not in (None, before), 60)
 
         # A click on a neuron (an input pixel for the projective field): the readout must name it.
         marker, pattern = READOUT.get(name, NEURON_READOUT)
-        readout = page.locator(".widget-html", has_text=marker).first
+        readout = page.locator(".rfmaps-text", has_text=marker).first  # the readout (a LiveText)
         old_text = readout.inner_text()
         canvas = figure.locator("canvas").last  # the first explorer's top canvas gets the events
         box = canvas.bounding_box()
