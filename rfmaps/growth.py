@@ -19,6 +19,7 @@ import numpy as np
 from .engine import effective_receptive_field, mass_width
 from .kernels import random_kernels
 from .layers import Conv2d
+from .validation import ArgumentKindError, finite_number, int_at_least
 
 __all__ = ["GrowthRow", "GrowthTable", "effective_growth", "gaussian_fit"]
 
@@ -133,10 +134,17 @@ def effective_growth(depths: Sequence[int] = (2, 4, 8, 16), *, kernel_size: int 
     >>> [(row.depth, row.theoretical) for row in table]
     [(1, 3), (4, 9)]
     """
-    if draws < 1:
-        raise ValueError(f"draws must be >= 1, got {draws}")
-    if any(d < 1 for d in depths):
-        raise ValueError(f"every depth must be >= 1, got {list(depths)}")
+    draws = int_at_least(draws, "draws", 1)
+    if isinstance(depths, (str, bytes)) or not hasattr(depths, "__iter__"):
+        raise ArgumentKindError(f"depths must be a list of ints >= 1, got {type(depths).__name__} {depths!r}")
+    depths = list(depths)
+    depths = [int_at_least(depth, "every depth", 1) for depth in depths]
+    kernel_size = int_at_least(kernel_size, "kernel_size", 1)
+    channels = int_at_least(channels, "channels", 1)
+    seed = int_at_least(seed, "seed", 0)
+    fraction = finite_number(fraction, "fraction", 0, above=True)
+    if fraction > 1:
+        raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
     rows = []
     for depth in depths:
         theoretical = depth * (kernel_size - 1) + 1

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from .validation import int_at_least
+from .validation import ArgumentKindError, check_switch, finite_number, int_at_least
 
 __all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "float_pixel_scale", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
@@ -71,7 +71,7 @@ def checked_pixels(image, name: str = "image"):
         raise ValueError(f"{name} must be a rectangular array (all rows of one length)") from None
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
             or np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers (floats in [0, 1], or integer pixel values), "
+        raise ArgumentKindError(f"{name} must hold real numbers (floats in [0, 1], or integer pixel values), "
                         f"got dtype {array.dtype}")
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"{name} must be a non-empty array of shape (H, W) or (H, W, C), "
@@ -218,7 +218,7 @@ def load_image(path, max_size: int = 256) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file name (str or path-like), got {type(path).__name__} {path!r}")
+        raise ArgumentKindError(f"path must be a file name (str or path-like), got {type(path).__name__} {path!r}")
     max_size = _size_argument(max_size, "max_size")
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -289,15 +289,15 @@ def disk(size: int = 64, radius: Optional[float] = None) -> np.ndarray:
     """A bright disk in the middle of a dark square."""
     y, x = _grid(_size_argument(size, "size", MIN_SIZES["disk"]))
     c = (size - 1) / 2
-    r = size / 4 if radius is None else radius
+    r = size / 4 if radius is None else finite_number(radius, "radius (pixels)", 0)
     return ((y - c) ** 2 + (x - c) ** 2 <= r ** 2).astype(float)
 
 
 def stripes(size: int = 64, angle: float = 30, period: float = 8) -> np.ndarray:
     """A sine grating: stripes at ``angle`` degrees (0 gives vertical stripes)."""
     y, x = _grid(_size_argument(size, "size", MIN_SIZES["stripes"]))
-    if not (isinstance(period, (int, float, np.number)) and np.isfinite(period) and period > 0):
-        raise ValueError(f"period must be a number > 0 (pixels per stripe cycle), got {period!r}")
+    period = finite_number(period, "period (pixels per stripe cycle)", 0, above=True)
+    angle = finite_number(angle, "angle (degrees)")
     t = np.deg2rad(angle)
     return 0.5 + 0.5 * np.sin(2 * np.pi * (x * np.cos(t) + y * np.sin(t)) / period)
 
@@ -420,11 +420,10 @@ def sample(name: str = "photo", size: Optional[int] = None, *, square: bool = Fa
     (16, 16)
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string, one of {', '.join(map(repr, SAMPLES))}; got {name!r}")
+        raise ArgumentKindError(f"name must be a string, one of {', '.join(map(repr, SAMPLES))}; got {name!r}")
     if name not in SAMPLES:
         raise ValueError(f"name must be one of {', '.join(map(repr, SAMPLES))}, got {name!r}")
-    if not isinstance(square, bool):
-        raise TypeError(f"square must be True or False, got {square!r}")
+    square = check_switch(square, "square")
     if square and name != "photo":
         raise ValueError(f"square=True applies to 'photo' only ({name!r} is square already)")
     if size is None:

@@ -38,7 +38,7 @@ from .geometry import Geometry, exact_number, nearest_index
 from .layers.base import Layer, channels_back, check_layers
 from .layers.transposed import ConvTranspose2d
 from .layers.upsample import Upsample
-from .validation import Pair, check_channel, check_position, is_int, layer_index, pair
+from .validation import Pair, check_channel, check_position, check_switch, is_int, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
            "projective_field", "NeuronField", "neuron_field", "nearest_neuron", "corresponding_neuron",
@@ -415,8 +415,7 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     >>> input_region([Conv2d(1, 1, 2, dilation=2, padding=1)], (0, 0), 4)  # taps at -1 and 1
     ((1, 1), (1, 1))
     """
-    if not isinstance(clip, bool):  # a truthy list or string must not silently mean True
-        raise TypeError(f"clip must be True or False, got {clip!r}")
+    clip = check_switch(clip, "clip")  # a truthy list or string must not silently mean True
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)  # one neuron: no layer-wide maximum needed

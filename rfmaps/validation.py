@@ -1,9 +1,40 @@
 """Checks at the door: every public function and layer validates its arguments here.
 
-Each check returns the normalised value or raises a ``ValueError`` whose
-message names the argument and the range it allows, so a student reads
+Each check returns the normalised value or raises an error whose message
+names the argument and the range it allows, so a student reads
 ``stride must be >= 1, got 0`` rather than a traceback from deep inside numpy.
 Code behind the door trusts what these functions return.
+
+One rule decides which error a mistake raises, everywhere in the package:
+
+* **ValueError** when the value is of a kind the argument takes but is not
+  allowed: a number that is not a whole number where one is needed (``2.5``,
+  and floats such as ``20.0`` too: they are refused, never rounded), a
+  number outside the allowed range, a pair of the wrong length, a name that
+  is not one of the choices.
+* **TypeError** when the value is of a kind the argument never takes: a
+  string, ``None`` or a container where a number is needed, a bool where a
+  number is needed (``True`` is not 1 here), an array where a position
+  ``(row, col)`` is needed, anything but True or False for a switch. These
+  raise :class:`ArgumentKindError`, a TypeError that is also a ValueError,
+  so code that turns every bad argument into a readable message by catching
+  ValueError (the widgets, the check module) still does.
+
+Positions of a neuron or a pixel are a tuple or list of two ints; numpy
+integer scalars are ints, floats (even ``1.0``) and numpy arrays are refused.
+Layer arguments (``kernel_size``, ``padding``, ...) also take a numpy array of
+two ints, as a configuration read from a file gives them.
+
+Examples
+--------
+>>> positive_int(2.5, "count")
+Traceback (most recent call last):
+...
+ValueError: count must be an int >= 1, got 2.5 (a whole number: floats are not rounded)
+>>> positive_int("2", "count")
+Traceback (most recent call last):
+...
+rfmaps.validation.ArgumentKindError: count must be an int >= 1, got str '2'
 """
 
 from __future__ import annotations
@@ -12,11 +43,24 @@ import math
 import numbers
 from typing import Any, Tuple, Union
 
-__all__ = ["Pair", "IntOrPair", "is_int", "pair", "positive_int", "int_at_least", "finite_number",
-           "layer_index", "check_position", "check_channel"]
+__all__ = ["Pair", "IntOrPair", "ArgumentKindError", "is_int", "pair", "positive_int", "int_at_least",
+           "finite_number", "check_switch", "layer_index", "check_position", "check_channel"]
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Pair]
+
+
+class ArgumentKindError(TypeError, ValueError):
+    """An argument of a kind it never takes (see the module docstring): a TypeError, and a ValueError
+    for code that catches every bad argument as one."""
+
+
+def _refuse_integer(value: Any, message: str):
+    """The error for a ``value`` that is not an int, by the module's rule (floats: ValueError)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return ValueError(f"{message}, got {value!r} (a whole number: floats are not rounded)")
+    shown = "a numpy array" if hasattr(value, "ndim") else type(value).__name__
+    return ArgumentKindError(f"{message}, got {shown} {value!r}")
 
 
 def is_int(value: Any) -> bool:
@@ -46,12 +90,14 @@ def pair(value: Any, name: str, minimum: int) -> Pair:
         value = value.tolist()
     if is_int(value):
         value = (value, value)
-    if (
-        not isinstance(value, (tuple, list))
-        or len(value) != 2
-        or not all(is_int(v) for v in value)
-    ):
-        raise ValueError(f"{name} must be an int or a pair of ints (h, w), got {value!r}")
+    message = f"{name} must be an int or a pair of ints (h, w)"
+    if not isinstance(value, (tuple, list)):
+        raise _refuse_integer(value, message)
+    if len(value) != 2:
+        raise ValueError(f"{message}, got {value!r}")
+    for v in value:
+        if not is_int(v):
+            raise _refuse_integer(v, message)
     h, w = int(value[0]), int(value[1])
     for v in (h, w):
         if v < minimum:
@@ -61,14 +107,15 @@ def pair(value: Any, name: str, minimum: int) -> Pair:
 
 def positive_int(value: Any, name: str) -> int:
     """``value`` as an int, refused unless it is an integer >= 1."""
-    if not is_int(value) or value < 1:
+    if not is_int(value):
+        raise _refuse_integer(value, f"{name} must be an int >= 1")
+    if value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     return int(value)
 
 
 def int_at_least(value: Any, name: str, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``: a ``TypeError`` for a non-integer (bools and whole floats
-    included: they are refused, never rounded), a ``ValueError`` below the minimum.
+    """``value`` as an int >= ``minimum``; floats (even whole ones) and bools are refused, never rounded.
 
     Examples
     --------
@@ -77,10 +124,10 @@ def int_at_least(value: Any, name: str, minimum: int) -> int:
     >>> int_at_least(2.5, "count", 1)
     Traceback (most recent call last):
     ...
-    TypeError: count must be an int >= 1, got 2.5
+    ValueError: count must be an int >= 1, got 2.5 (a whole number: floats are not rounded)
     """
     if not is_int(value):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise _refuse_integer(value, f"{name} must be an int >= {minimum}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
@@ -88,7 +135,7 @@ def int_at_least(value: Any, name: str, minimum: int) -> int:
 
 def finite_number(value: Any, name: str, minimum: float = -math.inf, *, above: bool = False) -> float:
     """``value`` as a float: refused unless it is a finite real number ``>= minimum``
-    (``> minimum`` with ``above=True``). Bools are refused.
+    (``> minimum`` with ``above=True``). Bools and strings are of the wrong kind.
 
     Examples
     --------
@@ -99,11 +146,31 @@ def finite_number(value: Any, name: str, minimum: float = -math.inf, *, above: b
     ...
     ValueError: eps must be a finite number > 0, got 0
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shown = "a numpy array" if hasattr(value, "ndim") else type(value).__name__
+        raise ArgumentKindError(f"{name} must be a finite number, got {shown} {value!r}")
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     if value < minimum or (above and value == minimum):
         raise ValueError(f"{name} must be a finite number {'>' if above else '>='} {minimum}, got {value!r}")
     return float(value)
+
+
+def check_switch(value: Any, name: str) -> bool:
+    """``value`` as a bool: only True or False (numpy's too); a truthy list or string never means True.
+
+    Examples
+    --------
+    >>> check_switch(True, "clip")
+    True
+    >>> check_switch(1, "clip")
+    Traceback (most recent call last):
+    ...
+    rfmaps.validation.ArgumentKindError: clip must be True or False, got int 1
+    """
+    if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):  # numpy's bool (numpy.bool in 2.x)
+        return bool(value)
+    raise ArgumentKindError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def layer_index(layer: Any, count: int) -> int:
@@ -114,16 +181,43 @@ def layer_index(layer: Any, count: int) -> int:
     >>> layer_index(-1, 4)
     3
     """
-    if not is_int(layer) or not -count <= layer < count:
-        raise ValueError(f"layer must be an int from {-count} to {count - 1}, got {layer!r}")
+    message = f"layer must be an int from {-count} to {count - 1}"
+    if not is_int(layer):
+        raise _refuse_integer(layer, message)
+    if not -count <= layer < count:
+        raise ValueError(f"{message}, got {layer!r}")
     return int(layer) % count
 
 
 def check_position(position: Any, output_size: Pair, name: str = "position") -> Pair:
-    """Check that ``position = (row, col)`` names a neuron (or pixel) of a map of ``output_size``."""
-    if (not isinstance(position, (tuple, list)) or len(position) != 2
-            or not all(is_int(v) for v in position)):
-        raise ValueError(f"{name} must be a pair of ints (row, col), got {position!r}")
+    """Check that ``position = (row, col)`` names a neuron (or pixel) of a map of ``output_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_position((np.int64(1), 2), (4, 4))
+    (1, 2)
+    >>> check_position((1.0, 2.0), (4, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: position must be a pair of ints (row, col), got (1.0, 2.0): floats are not rounded, pass whole numbers such as (1, 2)
+    """
+    message = f"{name} must be a pair of ints (row, col)"
+    if hasattr(position, "ndim"):  # a numpy array (or scalar): the pair is a tuple, as a click gives it
+        raise ArgumentKindError(
+            f"{message} as a tuple or list, got a numpy array {position!r}; write "
+            f"tuple(int(v) for v in {name}) if it holds whole numbers")
+    if not isinstance(position, (tuple, list)):
+        raise ArgumentKindError(f"{message}, got {type(position).__name__} {position!r}")
+    if len(position) != 2:
+        raise ValueError(f"{message}, got {len(position)} values {position!r}")
+    for value in position:
+        if not is_int(value):
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                raise ValueError(f"{message}, got {tuple(position)!r}: floats are not rounded, pass whole "
+                                 f"numbers such as (1, 2)")
+            raise ArgumentKindError(f"{message}, got {tuple(position)!r}, which holds a "
+                                    f"{type(value).__name__}")
     for axis, value, n in zip(("row", "col"), position, output_size):
         if not 0 <= value < n:
             raise ValueError(
@@ -134,6 +228,9 @@ def check_position(position: Any, output_size: Pair, name: str = "position") -> 
 
 def check_channel(channel: Any, channels: int) -> int:
     """Check that ``channel`` names one of ``channels`` feature maps."""
-    if not is_int(channel) or not 0 <= channel < channels:
-        raise ValueError(f"channel must be an int from 0 to {channels - 1}, got {channel!r}")
+    message = f"channel must be an int from 0 to {channels - 1}"
+    if not is_int(channel):
+        raise _refuse_integer(channel, message)
+    if not 0 <= channel < channels:
+        raise ValueError(f"{message}, got {channel!r}")
     return int(channel)

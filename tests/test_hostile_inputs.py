@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import rfmaps
 from rfmaps import Conv2d, ReLU, Residual, effective_receptive_field, input_region, mass_width
+from rfmaps.growth import effective_growth
 
 torch = pytest.importorskip("torch")
 
@@ -92,3 +93,66 @@ def test_flags_and_fractions_are_what_they_say_not_truthy_values():
     for fraction in (True, "0.9", float("nan"), 0, 1.5):
         with pytest.raises(ValueError, match="fraction must be a number in"):
             mass_width(np.ones((3, 3)), (1, 1), fraction)
+
+
+# -- one rule for the same mistake (rfmaps.validation): a float where a whole number is needed is a
+# -- ValueError naming the argument; a value of the wrong kind a TypeError (also a ValueError).
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: Conv2d(1, 1, v), "kernel_size"),
+    (lambda v: rfmaps.kernels.bank(3, v), "count"),
+    (lambda v: rfmaps.kernels.random_kernels(3, 2, 1, seed=v), "seed"),
+    (lambda v: rfmaps.images.sample("disk", size=v), "size"),
+    (lambda v: rfmaps.images.checkerboard(16, square=v), "square"),
+    (lambda v: rfmaps.receptive_fields([Conv2d(1, 1, 3)], v), "input_size"),
+    (lambda v: rfmaps.input_region([Conv2d(1, 1, 3)] * 2, (0, 0), 8, layer=v), "layer"),
+    (lambda v: effective_growth((1,), draws=v), "draws"),
+])
+def test_a_float_for_a_whole_number_is_a_value_error_and_a_string_a_type_error(call, name):
+    for value in (2.5, 20.0):  # whole or not, a float is refused, never rounded
+        with pytest.raises(ValueError, match=rf"{name} must be an int.*got {value}") as caught:
+            call(value)
+        assert not isinstance(caught.value, TypeError)
+    for value in ("3", True, {}):  # (None means the default for some of them)
+        with pytest.raises(TypeError, match=rf"{name} must be an int") as caught:
+            call(value)
+        assert isinstance(caught.value, ValueError)  # code that catches every bad argument still does
+
+
+LAYERS = [Conv2d(1, 1, 3, padding=1), rfmaps.MaxPool2d(2)]
+POSITION_TAKERS = [
+    ("position", lambda p: input_region(LAYERS, p, 8)),
+    ("position", lambda p: input_region(LAYERS, p, 8, clip=False)),
+    ("pixel", lambda p: rfmaps.projective_field(LAYERS, p, 8)),
+    ("position", lambda p: rfmaps.path_counts(LAYERS, p, 8)),
+    ("pixel", lambda p: rfmaps.forward_path_counts(LAYERS, p, 8)),
+    ("position", lambda p: effective_receptive_field(LAYERS, p, np.ones((8, 8)))),
+    ("position", lambda p: rfmaps.receptive_fields(LAYERS, 8)[-1].centre(p)),
+    ("centre", lambda p: mass_width(np.ones((8, 8)), p)),
+]
+
+
+@pytest.mark.parametrize("name, call", POSITION_TAKERS)
+def test_positions_take_ints_and_numpy_ints_and_refuse_floats_and_arrays(name, call):
+    expected = call((1, 2))
+    for same in ([1, 2], (np.int64(1), np.int32(2)), (np.uint8(1), 2)):
+        np.testing.assert_array_equal(np.asarray(call(same), dtype=float), np.asarray(expected, dtype=float))
+    with pytest.raises(ValueError, match=rf"{name} must be a pair of ints.*floats are not rounded") as caught:
+        call((1.0, 2.0))
+    assert not isinstance(caught.value, TypeError)
+    for array in (np.array([1, 2]), np.array([1.0, 2.0])):
+        with pytest.raises(TypeError, match=rf"{name} must be a pair of ints \(row, col\) as a tuple or list, "
+                                            "got a numpy array"):
+            call(array)
+    for wrong_kind in ("12", 3, None, (1, "2")):
+        with pytest.raises(TypeError, match=rf"{name} must be a pair of ints"):
+            call(wrong_kind)
+    with pytest.raises(ValueError, match=rf"{name} must be a pair of ints.*3 values"):
+        call((1, 2, 3))
+
+
+def test_switches_take_only_true_or_false():
+    for value in ("no", 1, None, [False]):
+        with pytest.raises(TypeError, match="clip must be True or False"):
+            input_region([Conv2d(1, 1, 3)], (0, 0), 8, clip=value)
+    assert input_region([Conv2d(1, 1, 3)], (0, 0), 8, clip=np.bool_(False)) == ((0, 2), (0, 2))

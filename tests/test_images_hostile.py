@@ -66,9 +66,11 @@ def test_load_image_arguments_are_named_when_wrong(tmp_path):
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "x.png")
     with pytest.raises(TypeError, match="path must be a file name"):
         images.load_image(123)
-    for bad in (None, 2.5, True):
+    for bad in (None, "64", True):  # of the wrong kind
         with pytest.raises(TypeError, match="max_size must be an int"):
             images.load_image(tmp_path / "x.png", max_size=bad)
+    with pytest.raises(ValueError, match="max_size must be an int >= 1, got 2.5 .*not rounded"):
+        images.load_image(tmp_path / "x.png", max_size=2.5)
     with pytest.raises(ValueError, match="max_size must be >= 1, got 0"):
         images.load_image(tmp_path / "x.png", max_size=0)
 
@@ -112,11 +114,16 @@ def test_square_photo_is_exactly_the_asked_size():
 
 @pytest.mark.parametrize("call, error, words", [
     (lambda: images.sample(["photo"]), TypeError, "name must be a string"),
-    (lambda: images.sample("photo", size=2.0), TypeError, "size must be an int"),
+    (lambda: images.sample("photo", size=2.0), ValueError, "size must be an int .*got 2.0 .*not rounded"),
     (lambda: images.sample("photo", size=True), TypeError, "size must be an int"),
     (lambda: images.sample("impulse", size=-3), ValueError, "size must be >= 1, got -3"),
     (lambda: images.checkerboard(8, square=0), ValueError, "square must be >= 1"),
-    (lambda: images.stripes(8, period=float("nan")), ValueError, "period must be a number > 0"),
+    (lambda: images.stripes(8, period=float("nan")), ValueError, r"period \(pixels per stripe cycle\) must be a finite"),
+    (lambda: images.stripes(8, period=0), ValueError, r"period \(pixels per stripe cycle\) must be a finite number > 0"),
+    (lambda: images.stripes(8, period="8"), TypeError, r"period .* must be a finite number, got str"),
+    (lambda: images.stripes(8, angle=None), TypeError, r"angle \(degrees\) must be a finite number"),
+    (lambda: images.disk(8, radius=[2]), TypeError, r"radius \(pixels\) must be a finite number"),
+    (lambda: images.sample("photo", square=1), TypeError, "square must be True or False"),
 ])
 def test_sample_arguments_are_named_when_wrong(call, error, words):
     with pytest.raises(error, match=words):
@@ -154,11 +161,11 @@ def test_kernel_bank_counts_are_ints_in_range():
     with pytest.raises(ValueError, match="count must be >= 0, got -1"):
         kernels.bank_names(-1)
     for call, error, words in [
-        (lambda: kernels.bank(3, 2.5), TypeError, "count must be an int"),
+        (lambda: kernels.bank(3, 2.5), ValueError, "count must be an int .*got 2.5"),
         (lambda: kernels.bank(3, True), TypeError, "count must be an int"),
         (lambda: kernels.bank(3, 2, in_channels=0), ValueError, "in_channels must be >= 1, got 0"),
         (lambda: kernels.random_kernels(3, 0, 1), ValueError, "count must be >= 1, got 0"),
-        (lambda: kernels.random_kernels(3, 2, 1.0), TypeError, "in_channels must be an int"),
+        (lambda: kernels.random_kernels(3, 2, 1.0), ValueError, "in_channels must be an int .*got 1.0"),
     ]:
         with pytest.raises(error, match=words):
             call()
