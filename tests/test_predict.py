@@ -624,3 +624,13 @@ def test_training_concentrates_the_averaged_effective_field_as_12_predicts():
 
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_vgg16s_field_after_the_last_pool_is_what_autograd_gives():
+    nn = pytest.importorskip("torch").nn
+    stack = []
+    for convs in (2, 2, 3, 3, 3):   # VGG-16's five stages; one channel each (channels change no field)
+        stack += [nn.Conv2d(1, 1, 3, padding=1) for _ in range(convs)] + [nn.AvgPool2d(2)]
+    rows, cols = _field(stack, 224, (3, 3))   # the centre of the 7 x 7 map: its field lies inside the image
+    assert rows[0] > 0 and rows[1] < 223
+    assert prediction("08_real_networks", "VGG-16's receptive field").answer == rows[1] - rows[0] + 1
