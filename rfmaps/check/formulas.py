@@ -138,18 +138,19 @@ def packages_used(function, forbidden: Sequence[str] = FORBIDDEN) -> List[str]:
 
     if isinstance(function, types.FunctionType):
         walk(function, 0)
-    elif _root(getattr(function, "__module__", None)) in forbidden:
-        found.append(f"{function!r} itself")
+    else:
+        judge(repr(function)[:40], function, 8)
     return list(dict.fromkeys(found))
 
 
 def _not_a_function(function, name: str) -> Optional[str]:
+    """The sentence refusing anything but a Python function (def or lambda): a partial, a class or a built-in
+    hides the code the by-hand rule reads."""
     if isinstance(function, types.FunctionType):
         return None
-    if callable(function) and _root(getattr(function, "__module__", None)) not in FORBIDDEN:
-        return None
+    given = repr(as_plain(function))
     return (f"{name} must be a function you write with def, like def {name}(...): ... return ...; "
-            f"you gave {as_plain(function)!r}"[:300] + ".")
+            f"you gave {given[:57] + '...' if len(given) > 60 else given}.")
 
 
 def _written_by_hand(function, name: str) -> Optional[str]:
