@@ -31,6 +31,8 @@ from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
+from .geometry import nearest_whole
+
 __all__ = ["make_figure", "halo", "STYLES", "key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
            "pixel_tick_positions", "outline", "ring", "set_colour_bar", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
@@ -574,7 +576,7 @@ def tile_at(x: float, y: float, shape, count: int, cols: int, gap: int):
     (0, 1, 3)
     """
     h, w = shape
-    col, row = int(math.floor(x + 0.5)), int(math.floor(y + 0.5))
+    col, row = nearest_whole(x), nearest_whole(y)  # the package's one tie rule
     rows = math.ceil(count / cols)
     if row < 0 or col < 0 or row > rows * (h + gap) - gap - 1 or col > cols * (w + gap) - gap - 1:
         return None

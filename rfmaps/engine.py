@@ -50,6 +50,7 @@ import numpy as np
 from .images import as_float_image
 from .kernels import layer_weights
 from .layers import Layer, check_layers
+from .geometry import square_around
 from .receptive_field import receptive_fields
 from .validation import check_channel, check_position, layer_index
 
@@ -226,3 +227,67 @@ def mass_width(heat: np.ndarray, centre, fraction: float = 0.95) -> int:
         if inside >= fraction * total * (1 - 1e-12):
             return 2 * radius + 1
     return 2 * max(h, w) + 1  # unreachable: the largest square holds everything
+
+
+def mass_square(heat: np.ndarray, box, fraction: float = 0.9) -> int:
+    """Side of the smallest square centred on a neuron's field ``box`` that holds ``fraction`` of ``heat``.
+
+    The square shares the field's exact centre, a half pixel when a side of
+    the field is even (:func:`rfmaps.geometry.square_around` places it), so a
+    2 x 2 field gives even squares and a 3 x 3 one odd squares. When ``heat``
+    is 0 outside ``box`` (an effective field always is), the answer is at most
+    the field's longer side. Pixels of the square outside the image count 0.
+
+    Parameters
+    ----------
+    heat : 2-D array of finite values >= 0
+        An effective receptive field.
+    box : ((top, bottom), (left, right))
+        The neuron's theoretical field, padding included
+        (:attr:`rfmaps.receptive_field.NeuronField.box`).
+    fraction : float in (0, 1]
+
+    Returns
+    -------
+    int
+        The side; 0 when ``heat`` is 0 everywhere.
+
+    Examples
+    --------
+    >>> heat = np.zeros((8, 8)); heat[3:5, 3:5] = 1; heat[3, 3] = 7
+    >>> mass_square(heat, ((3, 4), (3, 4)), 0.7), mass_square(heat, ((3, 4), (3, 4)), 0.9)
+    (1, 2)
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) \
+            or not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
+    heat = np.asarray(heat)
+    if heat.ndim != 2 or heat.size == 0 or not np.issubdtype(heat.dtype, np.number):
+        raise ValueError(f"heat must be a non-empty 2-D array of numbers, got shape {heat.shape}")
+    if not np.all(np.isfinite(heat)) or heat.min() < 0:
+        raise ValueError("heat must hold finite values >= 0 (an effective field is |gradient|)")
+    try:
+        (top, bottom), (left, right) = box
+        ok = all(isinstance(v, (int, np.integer)) for v in (top, bottom, left, right)) and top <= bottom \
+            and left <= right
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"box must be ((top, bottom), (left, right)) of ints with top <= bottom and "
+                         f"left <= right, got {box!r}")
+    total = float(heat.sum(dtype=np.float64))
+    if total <= 0:
+        return 0
+    # A summed-area table: each square's mass in four look-ups, not a sum over its pixels.
+    table = np.zeros((heat.shape[0] + 1, heat.shape[1] + 1))
+    table[1:, 1:] = heat.astype(np.float64).cumsum(0).cumsum(1)
+    h, w = heat.shape
+    side = 1
+    while True:
+        (r0, r1), (c0, c1) = square_around(box, side)
+        r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h - 1) + 1, min(c1, w - 1) + 1
+        inside = table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0] if r0 < r1 and c0 < c1 else 0.0
+        # The relative slack absorbs the rounding of the cumulative sums, so fraction 1 is reached.
+        if inside >= fraction * total * (1 - 1e-12) or (r0, c0, r1, c1) == (0, 0, h, w):
+            return side
+        side += 1

@@ -31,7 +31,7 @@ from typing import Tuple
 
 from .validation import Pair
 
-__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_index", "square_around"]
+__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around"]
 
 
 def exact_number(value: Fraction):
@@ -44,6 +44,19 @@ def exact_number(value: Fraction):
     """
     value = Fraction(value)
     return int(value) if value.denominator == 1 else value
+
+
+def nearest_whole(value) -> int:
+    """The whole number nearest to ``value``, halves going down: the tie rule of :func:`nearest_index`,
+    without a range (which pixel a click at data coordinate ``value`` falls on).
+
+    Examples
+    --------
+    >>> nearest_whole(2.5), nearest_whole(2.51), nearest_whole(-0.5)
+    (2, 3, -1)
+    """
+    # ceil(v - 1/2) is v rounded to the nearest int with halves going down; exact for a float too.
+    return math.ceil(Fraction(value) - Fraction(1, 2))
 
 
 def nearest_index(value, count: int) -> int:
@@ -62,9 +75,7 @@ def nearest_index(value, count: int) -> int:
     """
     if count < 1:
         raise ValueError(f"count must be an int >= 1, got {count!r}")
-    # ceil(v - 1/2) is v rounded to the nearest int with halves going down.
-    index = math.ceil(Fraction(value) - Fraction(1, 2))
-    return min(max(index, 0), count - 1)
+    return min(max(nearest_whole(value), 0), count - 1)
 
 
 def square_around(box, side: int) -> Tuple[Pair, Pair]:

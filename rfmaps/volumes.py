@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.collections import PolyCollection
 
 from .drawing import HALO, HIGHLIGHT
+from .geometry import nearest_whole
 
 __all__ = ["Volume", "draw_volume", "box_path", "highlight_line", "CHANNEL_CMAPS"]
 
@@ -83,7 +84,7 @@ class Volume:
 
     def pixel_at(self, x: float, y: float):
         """``(row, col)`` of the front slice under data point ``(x, y)``, or None."""
-        row, col = int(np.floor(y + 0.5)), int(np.floor(x + 0.5))
+        row, col = nearest_whole(y), nearest_whole(x)  # the package's one tie rule
         if 0 <= row < self.height and 0 <= col < self.width:
             return row, col
         return None

@@ -19,6 +19,7 @@ from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure
 
 from rfmaps import MaxPool2d, drawing, feature_maps, input_region, receptive_fields
+from rfmaps.geometry import nearest_index
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
 from rfmaps.widgets._base import Cache, Explorer, check_int, image_control, slider
 from rfmaps.widgets.controls import ChoiceRange
@@ -235,10 +236,11 @@ def test_conv_sliders_follow_the_selection_from_the_start_and_through_changes():
     explorer.select(10, 12, map=3)
     explorer.set(stride=4)
     assert_honest(explorer)
-    # The neuron that looks at the same place: centre 11, 13 -> (11 - 1) / 4, (13 - 1) / 4, rounded.
-    assert explorer.selection == (0, 3, 3, 3)
+    # The neuron that looks at the same place: centre 11, 13 -> (11 - 1) / 4 = 2.5 and (13 - 1) / 4 = 3;
+    # 2.5 lies halfway between neurons 2 and 3, and a tie goes to the lower index (geometry.nearest_index).
+    assert explorer.selection == (0, 2, 3, 3)
     explorer.set(map=1)  # touching the map keeps the neuron
-    assert explorer.selection == (0, 3, 3, 1)
+    assert explorer.selection == (0, 2, 3, 1)
     assert_honest(explorer)
 
 
@@ -464,7 +466,8 @@ class PoolExplorer(Explorer):
 
     def _click(self, event):
         if event.inaxes is self._ax_out:
-            return int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5)), -1
+            h, w = self._state.pooled.shape
+            return nearest_index(event.ydata, h), nearest_index(event.xdata, w), -1
         return None
 
 
@@ -481,10 +484,12 @@ def test_a_fourth_explorer_gets_the_contract_from_the_base_class():
     assert honest() and explorer.selected == (0, 6, 6)
     explorer.select(3, 4)
     assert honest() and explorer.region == ((6, 7), (8, 9))
-    explorer.set(kernel_size=3)  # the neuron that looks at the same place
-    assert honest() and explorer.selected == (0, 2, 3)
+    # The neuron that looks at the same place: centre (6.5, 8.5); pools of 3 are centred at 1, 4, 7, 10,
+    # so column 8.5 is a tie between neurons 2 and 3, and a tie goes to the lower index.
+    explorer.set(kernel_size=3)
+    assert honest() and explorer.selected == (0, 2, 2)
     explorer.set(row=7)
-    assert honest() and explorer.region == ((21, 23), (9, 11))
+    assert honest() and explorer.region == ((21, 23), (6, 8))
     explorer.select(0, 0, layer=1)
     assert "layer must be" in explorer.message
     with pytest.raises(ValueError, match="kernel_size"):

@@ -54,7 +54,7 @@ import matplotlib
 import numpy as np
 
 from ..drawing import make_figure
-from ..receptive_field import input_region
+from ..receptive_field import NeuronField, corresponding_neuron, input_region, neuron_field
 from ..validation import is_int
 from .controls import FIGURE_CLASS, IntRange, LiveText
 
@@ -424,6 +424,14 @@ class Explorer:
         layer, row, col = self.selected
         return input_region(self.layers, (row, col), self.input_size, layer=layer)
 
+    @property
+    def selected_field(self) -> NeuronField:
+        """The selected neuron's own field (:func:`rfmaps.receptive_field.neuron_field`): box, size,
+        centre, what the image holds of it. Readouts quote these numbers, never a layer's ``rf_size``
+        (after a transposed convolution or an upsampling that is only the layer's largest field)."""
+        layer, row, col = self.selected
+        return neuron_field(self.layers, (row, col), self.input_size, layer=layer)
+
     def select(self, row: int, col: int, layer: int = -1) -> None:
         """Select neuron ``(row, col)`` of the output of ``layers[layer]``, as a click does.
 
@@ -555,7 +563,8 @@ class Explorer:
     def _carried(self, old_state, state) -> Selection:
         """The selection after a change of the network: the neuron that looks where the old one did."""
         layer = self._layer_after_change(old_state, self._selection.layer, state)
-        row, col = nearest_neuron(old_state.rows[self._selection.layer], self._selection[1:3], state.rows[layer])
+        row, col = corresponding_neuron(old_state.layers, self._selection[1:3], old_state.input_size,
+                                        state.layers, state.input_size, self._selection.layer, layer)
         return Selection(layer, row, col, min(self._selection.map, self._map_count(state, layer) - 1))
 
     def _default_selection(self, state) -> Selection:
@@ -588,8 +597,9 @@ class Explorer:
         layer = c["layer"].value if "layer" in self.selection_controls else selection.layer
         map = c["map"].value if "map" in self.selection_controls else None
         if layer != selection.layer:  # the same place on the input, seen from another layer
-            rows = self._state.rows
-            row, col = nearest_neuron(rows[selection.layer], selection[1:3], rows[layer])
+            state = self._state
+            row, col = corresponding_neuron(state.layers, selection[1:3], state.input_size,
+                                            state.layers, state.input_size, selection.layer, layer)
         else:
             row, col = c["row"].value, c["col"].value
         self._apply_selection(row, col, layer, map)
@@ -752,28 +762,6 @@ class Explorer:
         if previous is not None and previous is not self:
             previous.close()
         _LIVE[key] = weakref.ref(self)
-
-
-def nearest_neuron(old_row, position, new_row) -> tuple:
-    """The neuron of ``new_row``'s layer whose receptive field is centred nearest to that of
-    neuron ``position`` of ``old_row``'s layer (rows of :func:`rfmaps.receptive_fields`).
-
-    A neuron's centre on the input is ``start + position * jump`` on each axis.
-
-    Examples
-    --------
-    >>> from rfmaps import Conv2d, receptive_fields
-    >>> old = receptive_fields([Conv2d(1, 1, 3)], 32)[0]
-    >>> new = receptive_fields([Conv2d(1, 1, 3, stride=4)], 32)[0]
-    >>> nearest_neuron(old, (10, 12), new)
-    (3, 3)
-    """
-    nearest = []
-    for axis, index in enumerate(position):
-        centre = old_row.start[axis] + index * old_row.jump[axis]
-        at = math.floor((centre - new_row.start[axis]) / new_row.jump[axis] + 0.5)
-        nearest.append(min(max(at, 0), new_row.output_size[axis] - 1))
-    return tuple(nearest)
 
 
 def frozen(array: np.ndarray) -> np.ndarray:

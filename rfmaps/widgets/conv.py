@@ -11,7 +11,8 @@ from ..engine import feature_maps
 from ..explain import output_size_formula, size_text
 from ..kernels import bank_names, layer_weights
 from ..layers import Conv2d
-from ..receptive_field import input_region, receptive_fields
+from ..geometry import tap_positions
+from ..receptive_field import receptive_fields
 from ._base import Cache, Explorer, check_int, frozen, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
@@ -254,10 +255,10 @@ class ConvExplorer(Explorer):
         n, h, w = state.maps.shape
         region = self.region  # only the pixels the neuron reads: never the padding
         drawing.set_region(self._rf_box, region)
-        (top, _), (left, _) = input_region(state.layers, (row, col), state.input_size, clip=False)
         kh, kw = layer.kernel_size
         dh, dw = layer.dilation
-        ys, xs = np.meshgrid(top + dh * np.arange(kh), left + dw * np.arange(kw), indexing="ij")
+        tap_rows, tap_cols = tap_positions(layer, (row, col))  # the layer says where each tap reads
+        ys, xs = np.meshgrid(np.array(tap_rows), np.array(tap_cols), indexing="ij")
         self._taps.set_offsets(np.column_stack([xs.ravel(), ys.ravel()]))  # taps on padding show there
         top_left = drawing.tile_offset(index, (h, w), self._cols, self._gap)
         drawing.set_region(self._neuron_box, ((row, row), (col, col)), top_left)

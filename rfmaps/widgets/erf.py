@@ -9,10 +9,11 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .. import drawing
-from ..engine import effective_receptive_field, mass_width
+from ..engine import effective_receptive_field, mass_square
 from ..explain import size_text
 from ..layers import Conv2d, ReLU, check_layers
-from ..receptive_field import receptive_fields
+from ..geometry import nearest_index
+from ..receptive_field import nearest_neuron, receptive_fields
 from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
 __all__ = ["ERFExplorer"]
@@ -54,6 +55,31 @@ def erf_stack(depth: int, kernel_size: int, dilation: int, in_channels: int, wei
 # Ranges of the sliders, hence of the starting values.
 RANGES = dict(depth=(1, 8), kernel_size=(1, 7), dilation=(1, 3))
 WEIGHTS = ("uniform", "random")
+
+
+def _number(value) -> str:
+    """An exact whole or half-pixel coordinate as text: ``7`` or ``7.5``."""
+    return f"{float(value):g}"
+
+
+def _erf_text(own, heat: np.ndarray, shown_row: int) -> str:
+    """The readout: the neuron's own theoretical field beside the square holding 90% of its effective one."""
+    if own.box is None:
+        return ("no input pixel has a path to this neuron, so it has no receptive field and its gradient is "
+                "zero everywhere.")
+    field = f"the theoretical receptive field is {size_text(own.size)} pixels"
+    if own.seen is None:
+        return f"{field}, all of it in zero padding, so its gradient is zero at every input pixel."
+    if heat.max() == 0:
+        return (f"{field}. Its gradient is zero everywhere: every path through it is blocked by a ReLU "
+                "that is off.")
+    side = mass_square(heat, own.box, 0.9)
+    where = (f"around its centre (input row {_number(own.centre[0])}, column {_number(own.centre[1])}; "
+             f"the right panel shows row {shown_row})")
+    if side < max(own.size):
+        return (f"{field}, but 90% of the effective field lies in a {side} × {side} square {where}: the "
+                "centre reaches the neuron through many more paths than the rim.")
+    return f"{field}, and 90% of the effective field needs a {side} × {side} square {where}, as large as the field."
 
 
 class ERFExplorer(Explorer):
@@ -188,11 +214,10 @@ class ERFExplorer(Explorer):
     def _click(self, event):
         if event.inaxes not in (self._ax_in, self._ax_heat):
             return None
-        # Pick the neuron whose receptive field is centred nearest to the clicked pixel.
-        row = self._state.rows[-1]
-        pos = [int(round((v - s) / j)) for v, s, j in zip((event.ydata, event.xdata), row.start, row.jump)]
-        pos = [min(max(p, 0), n - 1) for p, n in zip(pos, row.output_size)]
-        return pos[0], pos[1], -1
+        # The neuron whose own field is centred nearest to the clicked point (one tie rule, in geometry).
+        state = self._state
+        row, col = nearest_neuron(state.layers, (event.ydata, event.xdata), state.input_size)
+        return row, col, -1
 
     def _draw_selection(self):
         state = self._state
@@ -200,26 +225,18 @@ class ERFExplorer(Explorer):
         field = self._field(state)
         peak = field.max()
         self._heat_art.set_data(field / peak if peak > 0 else field)
-        region = self.region
+        own = self.selected_field  # this neuron's exact field (rf_size is only the layer's largest)
+        region = own.seen
         for box in self._boxes:
             drawing.set_region(box, region)
-        rf = state.rows[-1].rf_size
-        centre = tuple(int(s + p * j) for s, p, j in zip(state.rows[-1].start, (row, col), state.rows[-1].jump))
-        centre = tuple(min(max(v, 0), n - 1) for v, n in zip(centre, state.input_size))
+        # The input row nearest the field's centre (a half-pixel centre goes to the lower row).
+        centre = own.centre if own.centre is not None else (state.input_size[0] // 2, state.input_size[1] // 2)
+        shown_row = nearest_index(centre[0], state.input_size[0])
         xs = np.arange(state.input_size[1])
-        line = field[centre[0]]
+        line = field[shown_row]
         self._erf_line.set_data(xs, line / line.max() if line.max() > 0 else line)
         box = np.zeros(len(xs))
         if region is not None:
             box[region[1][0]: region[1][1] + 1] = 1
         self._box_line.set_data(xs, box)
-        width = mass_width(field, centre, 0.9)
-        if peak == 0:
-            note = " Its gradient is zero everywhere: every path through it is blocked by a ReLU that is off."
-        else:
-            note = ""
-        self._readout.value = (
-            f"<b>Neuron ({row}, {col})</b>: the theoretical receptive field is {size_text(rf)} pixels, but 90% "
-            f"of the effective field lies in a {width} × {width} square around its centre (input row "
-            f"{centre[0]}, column {centre[1]}; the right panel shows that row): the centre "
-            f"reaches the neuron through many more paths than the rim.{note}")
+        self._readout.value = f"<b>Neuron ({row}, {col})</b>: " + _erf_text(own, field, shown_row)

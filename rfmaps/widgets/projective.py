@@ -11,6 +11,7 @@ from .. import drawing
 from ..connectivity import forward_path_counts
 from ..explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample
+from ..geometry import nearest_index
 from ..receptive_field import projective_field, receptive_fields
 from ._base import Cache, Explorer, Selection, check_choice, set_range, slider
 
@@ -161,7 +162,8 @@ class ProjectiveExplorer(Explorer):
     def _click(self, event):
         if event.inaxes is not self._axes[0]:
             return None
-        return (int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5)), -1)
+        h, w = self._state.input_size  # the pixel under the click (one tie rule, in geometry)
+        return nearest_index(event.ydata, h), nearest_index(event.xdata, w), -1
 
     # --- figure ---------------------------------------------------------------------------
     def _build(self):

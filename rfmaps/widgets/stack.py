@@ -13,7 +13,8 @@ from ..engine import feature_maps
 from ..explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
 from ..residual import Residual
-from ..receptive_field import input_region, receptive_fields
+from ..geometry import nearest_index
+from ..receptive_field import NeuronField, input_region, receptive_fields
 from ._base import Cache, Explorer, Selection, check_bool, check_int, frozen, image_control, slider
 from .controls import ChoiceRange
 
@@ -278,14 +279,15 @@ class StackExplorer(Explorer):
                 continue
             drawing.set_image(self._map_arts[b], state.maps[b][0])  # extent and limits: the map comes next
             row = state.rows[state.ends[b]]
-            drawing.title(ax, f"layer {b + 1}: rf {row.rf_size[0]}")
+            drawing.title(ax, f"layer {b + 1}: rf {'' if row.uniform else 'up to '}{row.rf_size[0]}")
         self._table.value = self._table_html(state)
 
     @staticmethod
     def _table_html(state: _State) -> str:
         cells = "".join(
             f"<tr><td>{b + 1}</td><td>{e}</td><td>{size_text(state.rows[e].output_size)}</td>"
-            f"<td>{size_text(state.rows[e].rf_size)}</td><td>{size_text(state.rows[e].jump)}</td></tr>"
+            f"<td>{'' if state.rows[e].uniform else 'up to '}{size_text(state.rows[e].rf_size)}</td>"
+            f"<td>{size_text(state.rows[e].jump)}</td></tr>"
             for b, e in enumerate(state.ends))
         return ('<table style="border-spacing: 16px 0; text-align: left">'
                 "<thead><tr><th>layer</th><th>index in .layers</th><th>output size</th><th>rf size</th>"
@@ -306,8 +308,7 @@ class StackExplorer(Explorer):
         state = self._state
         end = state.ends[self._axes.index(event.inaxes) - 1]
         h, w = state.rows[end].output_size
-        row, col = int(np.floor(event.ydata + 0.5)), int(np.floor(event.xdata + 0.5))
-        return min(max(row, 0), h - 1), min(max(col, 0), w - 1), end
+        return nearest_index(event.ydata, h), nearest_index(event.xdata, w), end
 
     def _draw_selection(self):
         state = self._state
@@ -339,15 +340,10 @@ class StackExplorer(Explorer):
             self._neuron_ring.set_offset_transform(panel.transData)
         drawing.set_region(self._neuron_box, ((row, row), (col, col)))
         self._neuron_ring.set_offsets([[col, row]])
-        rf = state.rows[end].rf_size
-        region = self.region
-        seen = "nothing but padding" if region is None else (
-            f"input rows {region[0][0]} to {region[0][1]} and columns {region[1][0]} to {region[1][1]}")
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
-            f"value {state.maps[block][index, row, col]:.3f}; receptive field "
-            f"{size_text(rf)} pixels, of which it sees {html.escape(seen)}. "
-            f"Neighbouring neurons of this layer look {state.rows[end].jump[0]} pixels apart."
+            f"value {state.maps[block][index, row, col]:.3f}; "
+            + html.escape(f"{field_text(self.selected_field)} {_spacing_text(state.rows[end])}", quote=False)
             + self._silent_note(state, block, end, index))
 
     @staticmethod
@@ -361,6 +357,40 @@ class StackExplorer(Explorer):
             return (f" Map {index} is 0 at every position here: the ReLU turned every value off (all were 0 or "
                     "below on this image), so this map is silent for this image; pick another map or image.")
         return f" Map {index} is 0 at every position here."
+
+
+def field_text(field: NeuronField) -> str:
+    """What a readout says about one neuron's own field: its size, the input rows and columns it
+    sees, and whether the image holds all of it.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d
+    >>> from rfmaps.receptive_field import neuron_field
+    >>> print(field_text(neuron_field([Conv2d(1, 1, 3, padding=1)], (3, 4), 8)))
+    receptive field 3 × 3 pixels, all inside the image: input rows 2 to 4 and columns 3 to 5.
+    >>> print(field_text(neuron_field([Conv2d(1, 1, 3, padding=1)], (0, 4), 8))[:51])
+    receptive field 3 × 3 pixels, clipped: it sees only
+    """
+    if field.box is None:
+        return "no receptive field: no input pixel has a path to this neuron (its value does not depend on the image)."
+    size = f"receptive field {size_text(field.size)} pixels"
+    seen = field.seen
+    if seen is None:
+        return f"{size}, clipped: it sees nothing but zero padding."
+    where = f"input rows {seen[0][0]} to {seen[0][1]} and columns {seen[1][0]} to {seen[1][1]}"
+    if field.clipped:
+        return f"{size}, clipped: it sees only {where}, the rest lies in zero padding."
+    return f"{size}, all inside the image: {where}."
+
+
+def _spacing_text(row) -> str:
+    """How far apart neighbouring neurons of a layer look, on average when their phase matters."""
+    jump = row.jump[0] if row.jump[0] == row.jump[1] else size_text(row.jump)
+    if row.uniform:
+        return f"Neighbouring neurons of this layer look {jump} pixels apart."
+    return (f"Neighbouring neurons of this layer look {jump} pixels apart on average; after a transposed "
+            "convolution or an upsampling the spacing and the field depend on each neuron's phase.")
 
 
 def _block_ends(layers) -> tuple:
