@@ -122,8 +122,9 @@ def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] 
     ----------
     entries : list of (str, str)
         ``(mark, words)``: ``mark`` is a key of :data:`STYLES` (a rectangle in
-        that style), ``'taps'`` (dots) or ``'ring'`` (a circle); ``words`` say
-        what it marks in this figure.
+        that style), ``'taps'`` (dots), ``'ring'`` (a circle) or an artist of
+        the figure (a plotted line, shown as drawn); ``words`` say what it
+        marks in this figure.
     x, y : float
         Where the legend's bottom centre goes, in figure fractions.
     columns : int, optional
@@ -140,7 +141,9 @@ def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] 
 
     handles = []
     for mark, _ in entries:
-        if mark in STYLES:
+        if isinstance(mark, Artist):  # a line of a plot: drawn as it is
+            handles.append(mark)
+        elif mark in STYLES:
             style = STYLES[mark]
             handles.append(Rectangle((0, 0), 1, 1, fill=False, path_effects=halo(style["linewidth"]), **style))
         elif mark == "taps":
@@ -611,6 +614,7 @@ class TextBox(NamedTuple):
     fontsize: float
     box: Bbox  # display pixels, origin at the lower left of the figure
     colour: tuple  # RGBA, 0 to 1
+    artist: Artist  # the artist that draws it (hiding it hides the text)
 
 
 def text_boxes(figure: Figure) -> list:
@@ -642,6 +646,8 @@ def text_boxes(figure: Figure) -> list:
         if not artist.get_visible():
             return
         if isinstance(artist, Axis):  # only the ticks drawn, not those outside the view
+            if not artist.axes.axison:
+                return
             for tick in artist._update_ticks():
                 for text in (tick.label1, tick.label2):
                     walk(text)
@@ -651,15 +657,15 @@ def text_boxes(figure: Figure) -> list:
         if isinstance(artist, Text):
             if artist.get_text().strip():
                 found.append(TextBox(artist.get_text(), artist.get_fontsize(), artist.get_window_extent(renderer),
-                                     to_rgba(artist.get_color())))
+                                     to_rgba(artist.get_color()), artist))
             return
         if isinstance(artist, AnnotationBbox) and isinstance(artist.offsetbox, _TitleImage):
             if artist.offsetbox.text:
                 found.append(TextBox(artist.offsetbox.text, artist.offsetbox.fontsize,
-                                     artist.get_window_extent(renderer), (0.0, 0.0, 0.0, 1.0)))
+                                     artist.get_window_extent(renderer), (0.0, 0.0, 0.0, 1.0), artist))
             return
         if isinstance(artist, (_TickLabels, _ColourBar)):
-            found.extend(TextBox(text, size, box, (0.0, 0.0, 0.0, 1.0))
+            found.extend(TextBox(text, size, box, (0.0, 0.0, 0.0, 1.0), artist)
                          for text, size, box in artist.text_boxes(renderer))
             return
         for child in artist.get_children():
@@ -722,11 +728,16 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
     if not isinstance(quantity, str):
         raise ValueError(f"quantity must be a str (what the colour stands for), got {quantity!r}")
     count = len(panels)
-    side = width / count * 0.9
-    # Below each panel: its colour bar with its numbers and heading (about 0.6 inch).
-    fig = make_figure((width, side + 0.45 + 0.65 + (0.35 if heading else 0)), interactive=False)
-    fig.set_layout_engine("constrained", h_pad=0.04, w_pad=0.04)
-    axes = fig.subplots(1, count, squeeze=False)[0]
+    # Measured in inches: a gap between panels, room above for titles and below for each colour bar
+    # (its numbers and heading), so nothing overlaps whatever the width.
+    gap, edge, above, below = 0.35, 0.1, 0.4 + (0.35 if heading else 0), 0.7
+    side = (width - 2 * edge - gap * (count - 1)) / count
+    if side <= 0.3:
+        raise ValueError(f"width must leave each of the {count} panels at least 0.3 inch, got {width!r}")
+    height = above + side + below
+    fig = make_figure((width, height), interactive=False)
+    axes = [fig.add_axes(((edge + i * (side + gap)) / width, below / height, side / width, side / height))
+            for i in range(count)]
     for ax, (name, array) in zip(axes, panels.items()):
         array = np.asarray(array, dtype=float)
         scaled = array.ndim == 3
@@ -734,7 +745,8 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
             array = mosaic(array)[0]
         elif array.ndim != 2:
             raise ValueError(f"panel {name!r} must be a 2-D array or a stack of them, got shape {array.shape}")
-        what = f"{quantity} ÷ each map's largest |value|" if scaled else quantity
+        what = quantity if not scaled else (
+            "each map ÷ its largest |value|" if quantity == "value" else f"{quantity}, each map ÷ its largest")
         if heat:
             top = np.nanmax(array)
             top = top if top > 0 else 1
@@ -750,7 +762,7 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
         ax.set_title(name, fontsize=TEXT_PT + 1)
         colour_bar(ax, HEAT_CMAP if heat else MAP_CMAP, *ends, what, width=0.6)
     if heading:
-        fig.suptitle(heading, fontsize=TEXT_PT + 2)
+        fig.suptitle(heading, fontsize=TEXT_PT + 2, y=1 - 0.08 / height, va="top")
     return Picture(fig)
 
 

@@ -95,8 +95,8 @@ class ConvExplorer(Explorer):
     ((50, 50), (100, 46, 46))
     """
 
-    figsize = (9.5, 3.8)
-    tall_figsize = (9.5, 6.6)  # for more than ONE_ROW_MAPS maps
+    figsize = (9.5, 4.2)
+    tall_figsize = (9.5, 7.0)  # for more than ONE_ROW_MAPS maps
     selection_controls = ("map", "row", "col")
 
     def __init__(self, image="photo", kernel_size: int = 3, stride: int = 1, padding: int = 0,
@@ -175,15 +175,16 @@ class ConvExplorer(Explorer):
             ax.set_facecolor("white")
         drawing.colour_bar(self._ax_maps, drawing.MAP_CMAP, "−1", "+1", "each kernel and map ÷ its largest |value|")
         self._rf_box = drawing.outline(self._ax_in)
-        self._taps = self._ax_in.scatter([], [], s=14, c=drawing.HIGHLIGHT, edgecolors="white",
-                                         linewidths=0.8, zorder=6)
-        self._kernel_box = drawing.outline(self._ax_k, linewidth=1.5)
-        # The selected map gets a frame, the neuron a ring of fixed size around its
-        # one-pixel box: with 100 maps a neuron is about one screen pixel wide.
-        self._tile_box = drawing.outline(self._ax_maps, linewidth=1.2, edgecolor="black")
-        self._neuron_box = drawing.outline(self._ax_maps, linewidth=1.5, edgecolor="black")
-        self._neuron_ring = self._ax_maps.scatter([], [], s=160, facecolors="none", edgecolors="black",
-                                                  linewidths=1.5, zorder=6, path_effects=drawing.HALO)
+        self._taps = self._ax_in.scatter([], [], **drawing.TAPS)
+        # The selected kernel and map get a dashed frame, the neuron a dotted box and a ring
+        # of fixed size around it: with 100 maps a neuron is about one screen pixel wide.
+        self._kernel_box = drawing.outline(self._ax_k, meaning="selected map")
+        self._tile_box = drawing.outline(self._ax_maps, meaning="selected map")
+        self._neuron_box = drawing.outline(self._ax_maps, meaning="neuron")
+        self._neuron_ring = drawing.ring(self._ax_maps)
+        # What each mark means, in words under the panels (shape and line style tell them apart).
+        drawing.key(fig, [("field", "receptive field"), ("taps", "kernel taps"),
+                          ("selected map", "selected kernel and map"), ("ring", "selected neuron")])
         self._overlays = [self._rf_box, self._taps, self._kernel_box, self._tile_box, self._neuron_box,
                           self._neuron_ring]
 
@@ -194,13 +195,17 @@ class ConvExplorer(Explorer):
         self._tall = tall
         fig = self.figure
         fig.set_size_inches(*(self.tall_figsize if tall else self.figsize), forward=True)
+        # Margins in inches: left for the row numbers, above for the titles, below for the
+        # column numbers, the colour bar and the key.
+        height = fig.get_figheight()
+        left, right, top, bottom = 0.45 / 9.5, 1 - 0.1 / 9.5, 1 - 0.35 / height, 1.0 / height
         if tall:
-            grid = fig.add_gridspec(2, 2, width_ratios=[1, 2], left=0.04, right=0.98, bottom=0.1,
-                                    top=0.95, wspace=0.08, hspace=0.2)
+            grid = fig.add_gridspec(2, 2, width_ratios=[1, 2], left=left, right=right, bottom=bottom,
+                                    top=top, wspace=0.08, hspace=0.25)
             spots = grid[0, 0], grid[1, 0], grid[:, 1]
         else:
-            grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=0.04, right=0.98,
-                                    bottom=0.14, top=0.88, wspace=0.12)
+            grid = fig.add_gridspec(1, 3, width_ratios=[1, 0.55, 1.25], left=left, right=right,
+                                    bottom=bottom, top=top, wspace=0.12)
             spots = grid[0, 0], grid[0, 1], grid[0, 2]
         for ax, spot in zip((self._ax_in, self._ax_k, self._ax_maps), spots):
             ax.set_subplotspec(spot)

@@ -124,7 +124,7 @@ class ERFExplorer(Explorer):
     ((3, 32, 32), ((30, 34), (30, 34)))
     """
 
-    figsize = (9.5, 3.4)
+    figsize = (9.5, 3.9)
 
     def __init__(self, image="photo", depth: int = 4, kernel_size: int = 3, dilation: int = 1,
                  weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None,
@@ -169,8 +169,11 @@ class ERFExplorer(Explorer):
 
     def _build(self):
         fig = self.figure
-        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.05, right=0.98, bottom=0.17,
-                                top=0.9, wspace=0.2)
+        # Margins in inches: row numbers on the left, titles above; below, the column numbers,
+        # the colour bar and the profile's axis label, then the key.
+        width, height = self.figsize
+        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.45 / width, right=1 - 0.15 / width,
+                                bottom=1.0 / height, top=1 - 0.35 / height, wspace=0.3)
         self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
         self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
         self._heat_art = self._ax_heat.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
@@ -181,15 +184,21 @@ class ERFExplorer(Explorer):
         drawing.colour_bar(self._ax_heat, drawing.HEAT_CMAP, "0", "1", "|gradient| ÷ its largest value",
                            width=0.7)
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
-        self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid",
-                                             label="theoretical (flat box)")
+        # The two curves differ in line style and marks, not only in colour.
+        self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid", linestyle="--",
+                                             label="theoretical, along the row")
         self._erf_line, = self._ax_line.plot([], [], color=drawing.HIGHLIGHT, marker=".",
-                                             label="effective (|gradient|)")
+                                             label="effective |gradient|, along the row")
         self._ax_line.set_ylim(0, 1.08)
-        self._ax_line.set_yticks([])  # both curves are scaled to a peak of 1 (the caption says so)
+        self._ax_line.set_yticks([0, 0.5, 1])  # both curves are scaled to a peak of 1
         # Few labels: text is the slowest thing Agg draws.
         self._ax_line.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+        self._ax_line.tick_params(labelsize=drawing.TEXT_PT)
+        self._ax_line.set_xlabel("input column (pixels)", fontsize=drawing.TEXT_PT)
+        self._ax_line.set_ylabel("each curve ÷ its largest", fontsize=drawing.TEXT_PT)
         drawing.title(self._ax_line, "the neuron's centre row, by column")
+        drawing.key(fig, [("field", "theoretical field"), (self._box_line, self._box_line.get_label()),
+                          (self._erf_line, self._erf_line.get_label())])
         # The heat map and both curves change with the neuron: they are overlays, so a
         # new selection is blitted like the outlines (no text or ticks redrawn).
         # Blitting draws them in this order: the heat map first, or it covers its outline.

@@ -74,7 +74,7 @@ class ProjectiveExplorer(Explorer):
     ((2, 3), ((5, 11), (9, 15)))
     """
 
-    figsize = (10, 2.6)
+    figsize = (10, 3.2)
     selection_controls = ("row", "col")
 
     def __init__(self, stack: str = STACKS[0], pixel: Optional[Tuple[int, int]] = None, *,
@@ -167,17 +167,42 @@ class ProjectiveExplorer(Explorer):
 
     # --- figure ---------------------------------------------------------------------------
     def _build(self):
-        grid = self.figure.add_gridspec(1, MAX_PANELS, left=0.01, right=0.99, bottom=0.02, top=0.85, wspace=0.12)
-        self._axes = [self.figure.add_subplot(grid[0, i]) for i in range(MAX_PANELS)]
+        self._axes = [self.figure.add_subplot(1, MAX_PANELS, i + 1) for i in range(MAX_PANELS)]
+        self._panels = None  # how many panels the layout is for (see _arrange)
         self._arts = []
         for ax in self._axes:
             self._arts.append(ax.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
                                         interpolation="nearest"))
             ax.set_xticks([])
             ax.set_yticks([])
-        self._boxes = [drawing.outline(ax) for ax in self._axes]
+        # The chosen pixel is marked like a selected neuron (dotted box and ring), the
+        # projective fields by solid outlines: shapes and line styles, not colour alone.
+        self._boxes = [drawing.outline(self._axes[0], meaning="neuron")]
+        self._boxes += [drawing.outline(ax) for ax in self._axes[1:]]
+        self._pixel_ring = drawing.ring(self._axes[0])
+        # Each layer's colour bar says what the colour counts, from 0 to that panel's largest count.
+        self._bars = [drawing.colour_bar(ax, drawing.HEAT_CMAP, "0", "1", "paths from the pixel")
+                      for ax in self._axes[1:]]
+        drawing.key(self.figure, [("ring", "chosen input pixel"), ("field", "its projective field")])
+
+    def _arrange(self, panels: int) -> None:
+        """The figure as wide as its panels (sizes in inches): titles above; below, each panel's
+        colour bar and then the key."""
+        if panels == self._panels:
+            return
+        self._panels = panels
+        side, gap, edge, top, bottom = 1.45, 0.25, 0.1, 0.35, 0.9
+        width, height = max(2 * edge + panels * side + (panels - 1) * gap, 4.4), top + side + bottom
+        used = panels * side + (panels - 1) * gap  # centred when the key needs a wider figure
+        self.figure.set_size_inches(width, height, forward=True)
+        grid = self.figure.add_gridspec(1, panels, left=(width - used) / 2 / width,
+                                        right=1 - (width - used) / 2 / width, bottom=bottom / height,
+                                        top=1 - top / height, wspace=gap / side)
+        for i, ax in enumerate(self._axes[:panels]):
+            ax.set_subplotspec(grid[0, i])
 
     def _draw(self, state: _State):
+        self._arrange(len(state.shown) + 1)
         for i, ax in enumerate(self._axes):
             ax.set_visible(i <= len(state.shown))
         self._caption.value = (
@@ -187,8 +212,14 @@ class ProjectiveExplorer(Explorer):
 
     def _panel(self, ax, art, grid, heading):
         drawing.set_image(art, grid)
-        art.set_clim(0, max(1, grid.max()))
+        top = max(1, int(grid.max()))
+        art.set_clim(0, top)
         drawing.title(ax, heading)
+        if ax is not self._axes[0]:
+            drawing.set_colour_bar(self._bars[self._axes.index(ax) - 1], "0", str(top))
+
+    def _redraws_all(self, before, after):
+        return True  # a new pixel changes every panel's counts and colour bar, not only outlines
 
     def _counts_for(self, index):
         state = self._state
@@ -202,6 +233,7 @@ class ProjectiveExplorer(Explorer):
         impulse[self.pixel] = 1
         self._panel(self._axes[0], self._arts[0], impulse, f"input {size_text(state.input_size)}")
         drawing.set_region(self._boxes[0], ((self.pixel[0],) * 2, (self.pixel[1],) * 2))
+        self._pixel_ring.set_offsets([[self.pixel[1], self.pixel[0]]])
         parts = []
         for panel, index in enumerate(state.shown, start=1):
             counts = self._counts_for(index).astype(float)

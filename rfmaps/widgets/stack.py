@@ -232,14 +232,14 @@ class StackExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
         self._boxes = [drawing.outline(ax) for ax in self._axes]
-        self._neuron_box = drawing.outline(self._axes[1], linewidth=2, edgecolor="black")
+        self._neuron_box = drawing.outline(self._axes[1], meaning="neuron")
         # A ring of fixed size around the neuron's one-pixel box, so the eye finds it.
-        self._neuron_ring = self._axes[1].scatter([], [], s=160, facecolors="none", edgecolors="black",
-                                                  linewidths=1.5, zorder=6, path_effects=drawing.HALO)
+        self._neuron_ring = drawing.ring(self._axes[1])
         self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.0])  # an empty place for the colour bar
         self._bar.set_axis_off()
         drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
                            width=1, below=0)
+        self._key = drawing.key(self.figure, [("field", "receptive field"), ("ring", "selected neuron")])
         self._overlays = self._boxes + [self._neuron_box, self._neuron_ring]
         self._map_on_show = (None, None)  # (the maps of the state drawn, index of the map shown)
         self._caption.value = (f"Each panel shows one feature map of the "
@@ -251,20 +251,36 @@ class StackExplorer(Explorer):
                                "field is outlined on the input and on every layer before it.")
 
     def _arrange(self, panels: int) -> None:
-        """One row of panels up to depth 4, two beyond: no empty half figure."""
+        """Panels in one row up to 5, in two rows beyond; the figure as large as its panels.
+
+        Sizes in inches: a panel's side, the gaps, room on the left for the input's row
+        numbers, above each row for its titles, and at the bottom for the column numbers,
+        the colour bar and the key (side by side when the figure is wide enough). A 2- or
+        3-panel stack gets a narrower figure, not empty columns.
+        """
         rows = 1 if panels <= 5 else 2
-        if rows == self._rows:
+        cols = -(-panels // rows)
+        if (rows, cols) == self._rows:
             return
-        self._rows = rows
-        self.figure.set_size_inches(self.figsize[0], 2.6 * rows, forward=True)
-        # Room at the bottom for the colour bar, on the left for the input's pixel ticks.
-        bottom = 0.28 / rows
-        grid = self.figure.add_gridspec(rows, 5, left=0.04, right=0.98, bottom=bottom,
-                                        top=1 - 0.22 / rows, wspace=0.15, hspace=0.35)
-        self._bar.set_position([0.62, 0.2 / rows, 0.26, 0.0])
+        self._rows = (rows, cols)
+        gap, left, right, top, between = 0.25, 0.45, 0.1, 0.35, 0.6
+        side = min(2.0 if cols <= 2 else 1.7, (9.5 - left - right - (cols - 1) * gap) / cols)  # at most 9.5 inches wide
+        width = left + cols * side + (cols - 1) * gap + right
+        beside = width >= 6  # room for the colour bar (about 2 inches) and the key (about 3.4) in one line
+        bottom = 0.8 if beside else 1.05
+        height = top + rows * side + (rows - 1) * between + bottom
+        self.figure.set_size_inches(width, height, forward=True)
+        grid = self.figure.add_gridspec(rows, cols, left=left / width, right=1 - right / width,
+                                        bottom=bottom / height, top=1 - top / height, wspace=gap / side,
+                                        hspace=between / side)
+        # The bar is 1.6 inches long; its top edge 0.45 inch (beside the key) or 0.7 above the bottom.
+        centre = left + 1.1 if beside else width / 2
+        self._bar.set_position([(centre - 0.8) / width, (0.45 if beside else 0.7) / height, 1.6 / width, 0.0])
+        key_centre = (width - right - 1.75) / width if beside else 0.5
+        self._key.set_bbox_to_anchor((key_centre, 0.1 / height if beside else 0.0), transform=self.figure.transFigure)
         for i, ax in enumerate(self._axes):
-            if i < rows * 5:  # with one row, panels 5 to 8 are hidden anyway
-                ax.set_subplotspec(grid[i // 5, i % 5])
+            if i < rows * cols:  # the panels beyond are hidden
+                ax.set_subplotspec(grid[i // cols, i % cols])
 
     def _draw(self, state: _State):
         self._arrange(len(state.ends) + 1)

@@ -62,7 +62,7 @@ class VolumeExplorer(Explorer):
     (7, ((10, 14), (20, 24)))
     """
 
-    figsize = (10, 3.6)
+    figsize = (10, 4.0)
     selection_controls = ("map", "row", "col")
 
     def __init__(self, image="photo", kernel_size: int = 5, kernels: int = 100, stride: int = 1,
@@ -117,13 +117,22 @@ class VolumeExplorer(Explorer):
 
     # --- figure ---------------------------------------------------------------------------------
     def _build(self):
-        grid = self.figure.add_gridspec(1, 3, width_ratios=[1, 0.5, 1.1], left=0.01, right=0.99,
-                                        bottom=0.02, top=0.86, wspace=0.05)
+        width, height = self.figsize  # margins in inches: titles above, the key below
+        grid = self.figure.add_gridspec(1, 3, width_ratios=[1, 0.5, 1.1], left=0.1 / width, right=1 - 0.1 / width,
+                                        bottom=0.45 / height, top=1 - 0.4 / height, wspace=0.05)
         self._axes = [self.figure.add_subplot(grid[0, i]) for i in range(3)]
+        # Each mark has its own line style (solid window, dash-dot column, dashed map, dotted
+        # neuron with a ring), so none is told apart by colour alone; the key names them.
         self._window = highlight_line(self._axes[0])
-        self._column = highlight_line(self._axes[2])
-        self._slice = highlight_line(self._axes[2], linewidth=1.2)
-        self._marker = drawing.outline(self._axes[2], linewidth=1.5, edgecolor="black")
+        self._column = highlight_line(self._axes[2], color=drawing.DARK, linestyle=(0, (6, 2, 1, 2)))
+        style = drawing.STYLES["selected map"]
+        self._slice = highlight_line(self._axes[2], color=style["edgecolor"], linestyle=style["linestyle"],
+                                     linewidth=style["linewidth"], path_effects=drawing.halo(style["linewidth"]))
+        self._marker = drawing.outline(self._axes[2], meaning="neuron")
+        self._ring = None  # made in _draw: a change of sizes removes every collection of the output axes
+        drawing.key(self.figure, [("field", "window the neuron reads"),
+                                  (self._column, "the neurons at its position, one per map"),
+                                  ("selected map", "selected map"), ("ring", "selected neuron")])
         self._kernel_arts = []
         self._front = None
         self._overlays = [self._window, self._column, self._slice, self._marker]
@@ -147,9 +156,11 @@ class VolumeExplorer(Explorer):
         kernel = draw_volume(self._axes[1], self._k_volume, np.zeros((k, k)), cmap=drawing.MAP_CMAP,
                              vmin=-1, vmax=1, images=np.zeros((channels, k, k)))
         self._kernel_arts = [kernel["front"], *reversed(kernel["images"])]  # slice 0, 1, 2, ...
-        for artist in [self._front, *self._kernel_arts]:
+        self._ring = drawing.ring(self._axes[2])
+        for artist in [self._front, *self._kernel_arts, self._ring]:
             artist.set_animated(self._blit)
-        self._overlays = [self._window, self._column, self._slice, self._marker, self._front, *self._kernel_arts]
+        self._overlays = [self._window, self._column, self._slice, self._marker, self._front, *self._kernel_arts,
+                          self._ring]
         plural = "s" if n > 1 else ""
         drawing.title(self._axes[0], f"input {size_text((h, w))} × {channels}")
         drawing.title(self._axes[1], f"one kernel {k} × {k} × {channels}")
@@ -194,6 +205,7 @@ class VolumeExplorer(Explorer):
         self._column.set_data(*box_path(self._out_volume, (row, row), (col, col), (0, n - 1)).T)
         self._slice.set_data(*box_path(self._out_volume, (0, oh - 1), (0, ow - 1), (index, index)).T)
         drawing.set_region(self._marker, ((row, row), (col, col)))
+        self._ring.set_offsets([[col, row]])
         k = state.layers[0].kernel_size[0]
         where = ("only zero padding" if region is None else
                  f"input rows {region[0][0]} to {region[0][1]} and columns {region[1][0]} to {region[1][1]}")
