@@ -634,3 +634,36 @@ def test_vgg16s_field_after_the_last_pool_is_what_autograd_gives():
     rows, cols = _field(stack, 224, (3, 3))   # the centre of the 7 x 7 map: its field lies inside the image
     assert rows[0] > 0 and rows[1] < 223
     assert prediction("08_real_networks", "VGG-16's receptive field").answer == rows[1] - rows[0] + 1
+
+
+def test_the_option_answers_of_01_02_06_and_12_are_what_torch_computes():
+    torch = pytest.importorskip("torch")
+    nn, F = torch.nn, torch.nn.functional
+    import rfmaps
+    from rfmaps import Conv2d, trained
+    # 01: the vertical-edge map of the step image is large along the edge only (and 0 on flat patches).
+    assert prediction("01_feature_maps", "Where will the vertical-edge map").answer == "along the edge"
+    step = torch.from_numpy(np.asarray(rfmaps.images.sample("step", size=12), dtype=np.float64))
+    edge = torch.from_numpy(np.array(rfmaps.kernels.layer_weights([Conv2d(1, 2, kernel_size=3)])[0][:1],
+                                       dtype=np.float64))
+    response = F.conv2d(step.reshape(1, 1, 12, 12), edge)[0, 0].abs()
+    flat = [c for c in range(10) if step[:, c:c + 3].min() == step[:, c:c + 3].max()]   # windows on one side
+    assert flat and float(response[:, flat].max()) < 1e-9 < float(response.max())
+    # 02: 8 kernels instead of 4 leave every neuron's field where it was.
+    assert prediction("02_receptive_fields", "A layer gets more kernels").answer == "no"
+    assert _field([nn.Conv2d(1, 4, 3)], 64, (4, 7)) == _field([nn.Conv2d(1, 8, 3)], 64, (4, 7))
+    # 06: the pooled values of the 4 x 4 grid.
+    grid = torch.arange(16.0).reshape(1, 1, 4, 4)
+    assert prediction("06_pooling", "Max pooling").answer == tuple(F.max_pool2d(grid, 2).flatten().tolist())
+    assert prediction("06_pooling", "Average pooling").answer == tuple(F.avg_pool2d(grid, 2).flatten().tolist())
+    # 12: the theoretical field, by autograd on each network's geometry (positive weights, average pools),
+    # is the same box before and after training.
+    assert prediction("12_what_training_changes", "After training").answer == "exactly the same"
+    boxes = []
+    for layers in (trained.small_cnn(trained=False), trained.small_cnn()):
+        twin = [nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                          stride=layer.stride, padding=layer.padding)
+                if type(layer).__name__ == "Conv2d" else nn.AvgPool2d(layer.kernel_size, layer.stride)
+                for layer in layers if type(layer).__name__ != "ReLU"]
+        boxes.append(_field(twin, 32, (4, 4)))
+    assert boxes[0] == boxes[1]
