@@ -304,3 +304,74 @@ def test_the_erf_profile_says_what_its_axes_are_and_shows_that():
         assert list(np.flatnonzero(box)) == list(range(left, right + 1))  # 1 inside the theoretical field
     finally:
         explorer.close()
+
+
+# --- the path-count colour bars say true numbers --------------------------------------------------------
+
+def _ones_network(layers):
+    """The stack as torch modules with every weight 1 and no bias; a max pool becomes a sum pool.
+
+    An impulse at one input pixel then arrives at each neuron as the number of paths joining
+    them: each path multiplies ones, and the sums add the paths up.
+    """
+    torch = pytest.importorskip("torch")
+    modules = []
+    for layer in layers:
+        kind = type(layer).__name__
+        if kind in ("Conv2d", "ConvTranspose2d"):
+            args = dict(kernel_size=layer.kernel_size, stride=layer.stride, padding=layer.padding, bias=False)
+            if kind == "Conv2d":
+                module = torch.nn.Conv2d(1, 1, dilation=layer.dilation, **args)
+            else:
+                module = torch.nn.ConvTranspose2d(1, 1, output_padding=layer.output_padding, **args)
+            torch.nn.init.ones_(module.weight)
+        elif kind == "MaxPool2d":
+            module = torch.nn.AvgPool2d(layer.kernel_size, layer.stride, divisor_override=1)
+        elif kind == "Upsample":
+            module = torch.nn.Upsample(scale_factor=layer.scale_factor, mode="nearest")
+        elif kind == "ReLU":
+            module = torch.nn.Identity()  # counts are >= 0: a ReLU passes them unchanged
+        else:
+            raise AssertionError(kind)
+        modules.append(module)
+    return torch, modules
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_path_count_colour_bar_ends_at_the_panels_largest_count_by_torch(stack):
+    explorer = ProjectiveExplorer(stack, blit=True)
+    try:
+        torch, modules = _ones_network(explorer.layers)
+        for pixel in ((0, 0), (1, 2), (explorer.input_size[0] - 1,) * 2):
+            explorer.select(*pixel)
+            x = torch.zeros(1, 1, *explorer.input_size, dtype=torch.float64)
+            x[0, 0, pixel[0], pixel[1]] = 1
+            outputs = []
+            with torch.no_grad():
+                for module in modules:
+                    x = module.double()(x)
+                    outputs.append(x[0, 0].numpy())
+            for panel, index in enumerate(explorer._state.shown):
+                bar = explorer._bars[panel]
+                # whole numbers of paths, sums of ones: exact in float64
+                assert bar.texts[:2] == ("0", str(max(1, int(outputs[index].max())))), (pixel, index)
+                assert bar.texts[2] == "paths from the pixel"
+                assert np.array_equal(explorer._arts[panel + 1].get_array(), outputs[index])
+    finally:
+        explorer.close()
+
+
+def test_a_new_pixel_redraws_the_path_counts_even_when_blitting():
+    """Path counts and colour bars are not overlays: a new pixel draws the whole figure."""
+    explorer = ProjectiveExplorer(blit=True)
+    try:
+        explorer.figure.canvas.draw()
+        before = np.asarray(explorer.figure.canvas.buffer_rgba()).copy()
+        box = explorer._axes[2].get_window_extent()
+        height = before.shape[0]
+        panel = (slice(int(height - box.y1) + 3, int(height - box.y0) - 3), slice(int(box.x0) + 3, int(box.x1) - 3))
+        explorer.select(0, 0)
+        after = np.asarray(explorer.figure.canvas.buffer_rgba())
+        assert not np.array_equal(before[panel], after[panel])  # the counts of the last layer moved on screen
+    finally:
+        explorer.close()
