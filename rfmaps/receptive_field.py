@@ -600,7 +600,7 @@ def _own_box(layers: tuple, rows, last: int, position) -> Optional[Region]:
     neuron, else the walk through each layer's sources."""
     if rows[last].uniform:
         return rows[last].geometry.bounds(position)
-    return _ExactFields(layers[: last + 1]).box(last, position)
+    return _ExactFields(layers[: last + 1], rows).box(last, position)
 
 
 def neuron_field(layers: Sequence[Layer], position, input_size, layer: int = -1) -> NeuronField:
@@ -637,7 +637,7 @@ def neuron_field(layers: Sequence[Layer], position, input_size, layer: int = -1)
     """
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
-    rows = receptive_fields(checked[: last + 1], input_size)
+    rows = _sizes_and_geometry(checked[: last + 1], input_size)  # one neuron: no layer-wide maximum
     position = check_position(position, rows[last].output_size)
     box = _own_box(checked, rows, last, position)
     seen = input_region(checked, position, rows.input_size, layer=last)
@@ -675,11 +675,11 @@ def nearest_neuron(layers: Sequence[Layer], point, input_size, layer: int = -1) 
     """
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
-    rows = receptive_fields(checked[: last + 1], input_size)
+    rows = _sizes_and_geometry(checked[: last + 1], input_size)
     row = rows[last]
     if row.uniform:
         return row.geometry.nearest_neuron(point, row.output_size)
-    fields = _ExactFields(checked[: last + 1])
+    fields = _ExactFields(checked[: last + 1], rows)
     out = []
     for axis in (0, 1):
         target = Fraction(point[axis])
@@ -721,12 +721,12 @@ def corresponding_neuron(old_layers: Sequence[Layer], old_position, old_input_si
     """
     old = check_layers(old_layers)
     old_last = layer_index(old_layer, len(old))
-    old_rows = receptive_fields(old[: old_last + 1], old_input_size)
+    old_rows = _sizes_and_geometry(old[: old_last + 1], old_input_size)
     old_position = check_position(old_position, old_rows[old_last].output_size, "old_position")
     old_box = _own_box(old, old_rows, old_last, old_position)
     new = check_layers(new_layers)
     new_last = layer_index(new_layer, len(new))
-    new_rows = receptive_fields(new[: new_last + 1], new_input_size)
+    new_rows = _sizes_and_geometry(new[: new_last + 1], new_input_size)
     size = new_rows[new_last].output_size
     if all(p < n for p, n in zip(old_position, size)) and old_box is not None \
             and _own_box(new, new_rows, new_last, old_position) == old_box:
