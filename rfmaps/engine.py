@@ -42,6 +42,8 @@ its bound:
 
 from __future__ import annotations
 
+import math
+import numbers
 from functools import lru_cache
 from typing import List, Optional, Sequence
 
@@ -51,8 +53,8 @@ from .images import as_float_image
 from .kernels import layer_weights
 from .layers import Layer, check_layers
 from .geometry import square_around
-from .receptive_field import receptive_fields
-from .validation import check_channel, check_position, layer_index
+from .receptive_field import _sizes_and_geometry
+from .validation import ArgumentKindError, check_channel, check_position, layer_index
 
 __all__ = ["feature_maps", "effective_receptive_field", "mass_width"]
 
@@ -87,12 +89,28 @@ def _plan(layers, size, channels: int):
         return _cached_plan.__wrapped__(layers, size, channels)
 
 
+#: The most values (all channels of every layer's map, the image included) one run keeps:
+#: 2**28 float32 values are 1 GiB. Beyond it a run is refused with a sentence, not left to fail
+#: (or to swap) inside numpy.
+MAX_RUN_VALUES = 2 ** 28
+
+
 @lru_cache(maxsize=32)
 def _cached_plan(layers, size, channels: int):
-    rows = receptive_fields(layers, size)  # checks sizes, names the layer that fails
+    # Sizes only (checks them, names the layer that fails): the largest field of each layer is not needed.
+    rows = _sizes_and_geometry(check_layers(layers), size)
     layers = tuple(row.layer for row in rows)
+    shapes = _shapes(layers, rows, channels)
+    total = channels * math.prod(size) + sum(math.prod(shape) for shape in shapes)
+    if total > MAX_RUN_VALUES:
+        index = max(range(len(shapes)), key=lambda i: math.prod(shapes[i]))
+        raise ValueError(
+            f"the maps of this stack on a {size[0]} x {size[1]} image would hold {total:,} values "
+            f"({4 * total / 2 ** 30:,.1f} GiB as float32), more than the {MAX_RUN_VALUES:,} one run keeps; "
+            f"the largest is layer {index}'s ({layers[index]!r}: {shapes[index][0]} x {shapes[index][1]} x "
+            f"{shapes[index][2]}). Use a smaller image, or a smaller scale_factor, stride or number of channels")
     # Tuples: the cache hands the same plan to every caller.
-    return layers, tuple(layer_weights(layers)), tuple(_shapes(layers, rows, channels))
+    return layers, tuple(layer_weights(layers)), tuple(shapes)
 
 
 def _forward(layers, image, dtype):
@@ -202,17 +220,34 @@ def mass_width(heat: np.ndarray, centre, fraction: float = 0.95) -> int:
     A way to put one number on an effective receptive field: compare it with
     the theoretical ``rf_size``.
 
+    Parameters
+    ----------
+    heat : array_like, 2-D, finite values >= 0
+        An effective receptive field. Like every array argument of rfmaps it
+        may be anything numpy reads as an array, nested lists included.
+    centre : (int, int)
+    fraction : float in (0, 1]
+
     Examples
     --------
     >>> heat = np.zeros((9, 9)); heat[4, 4] = 8; heat[4, 5] = 1; heat[0, 0] = 1
     >>> mass_width(heat, (4, 4), 0.8), mass_width(heat, (4, 4), 0.9), mass_width(heat, (4, 4), 1.0)
     (1, 3, 9)
+    >>> mass_width([[0, 1, 0], [1, 4, 1], [0, 1, 0]], (1, 1), 0.5)
+    1
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) \
-            or not 0 < fraction <= 1:
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
+        raise ArgumentKindError(f"fraction must be a number in (0, 1], got {type(fraction).__name__} {fraction!r}")
+    if not 0 < fraction <= 1:  # NaN fails too
         raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
-    heat = np.asarray(heat)
-    if heat.ndim != 2 or heat.size == 0 or not np.issubdtype(heat.dtype, np.number):
+    try:
+        heat = np.asarray(heat)
+    except ValueError:  # ragged nested lists
+        raise ValueError("heat must be a rectangular 2-D array (all rows of one length)") from None
+    if heat.dtype == object or not (np.issubdtype(heat.dtype, np.number) or heat.dtype == bool) \
+            or np.issubdtype(heat.dtype, np.complexfloating):
+        raise ArgumentKindError(f"heat must be a 2-D array of real numbers, got dtype {heat.dtype}")
+    if heat.ndim != 2 or heat.size == 0:
         raise ValueError(f"heat must be a non-empty 2-D array of numbers, got shape {heat.shape}")
     if not np.all(np.isfinite(heat)) or heat.min() < 0:
         raise ValueError("heat must hold finite values >= 0 (an effective field is |gradient|)")

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, Residual, Upsample, forward_path_counts, input_region,
-                    path_counts, projective_field, receptive_fields)
+from rfmaps import (Conv2d, ConvTranspose2d, MaxPool2d, Residual, Upsample, feature_maps, forward_path_counts,
+                    input_region, path_counts, projective_field, receptive_fields)
 from reference import backward_paths
 
 torch = pytest.importorskip("torch")
@@ -238,3 +238,19 @@ def test_path_counts_both_ways_equal_the_all_ones_network(layers, n, data):
     pixel = (data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, n - 1)))
     np.testing.assert_array_equal(path_counts(layers, position, n), torch_backward_counts(layers, position, (n, n)))
     np.testing.assert_array_equal(forward_path_counts(layers, pixel, n), torch_forward_counts(layers, pixel, (n, n)))
+
+
+def test_feature_maps_refuse_a_run_larger_than_the_limit_with_a_sentence():
+    words = run_limited("""
+        try:
+            feature_maps([Upsample(10**4)], np.ones((64, 64)))
+            print(json.dumps("no error"))
+        except ValueError as error:
+            print(json.dumps(str(error)))
+    """, memory=GIB)
+    assert "more than the 268,435,456 one run keeps" in words and "layer 0's (Upsample(scale_factor=10000)" in words
+    # Below the limit the same layer runs, as torch's nearest upsampling.
+    image = np.random.default_rng(0).random((6, 5))
+    got = feature_maps([Upsample(3)], image)[0][0]
+    expected = F.interpolate(torch.tensor(image)[None, None], scale_factor=3, mode="nearest")[0, 0].numpy()
+    np.testing.assert_array_equal(got, expected.astype(np.float32))

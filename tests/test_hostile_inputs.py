@@ -156,3 +156,16 @@ def test_switches_take_only_true_or_false():
         with pytest.raises(TypeError, match="clip must be True or False"):
             input_region([Conv2d(1, 1, 3)], (0, 0), 8, clip=value)
     assert input_region([Conv2d(1, 1, 3)], (0, 0), 8, clip=np.bool_(False)) == ((0, 2), (0, 2))
+
+
+def test_mass_width_takes_any_array_like_heat_as_every_array_argument_does():
+    heat = np.random.default_rng(3).random((7, 6))
+    assert mass_width(heat.tolist(), (3, 2), 0.7) == mass_width(heat, (3, 2), 0.7)
+    assert mass_width(heat.astype(np.float32), (3, 2), 0.7) == mass_width(heat, (3, 2), 0.7)
+    with pytest.raises(ValueError, match="heat must be a rectangular 2-D array"):
+        mass_width([[1, 2], [3]], (0, 0))
+    for wrong in ([["a", "b"]], np.ones((2, 2)) * 1j):
+        with pytest.raises(TypeError, match="heat must be a 2-D array of real numbers"):
+            mass_width(wrong, (0, 0))
+    with pytest.raises(TypeError, match="fraction must be a number in"):
+        mass_width(heat, (3, 2), "0.9")
