@@ -153,8 +153,8 @@ export default { render };
 """
 
 _LIVE_CSS = r"""
-.rfmaps-keys :is(select, input, button, textarea):focus-visible { outline: 2px solid #1a5fb4;
-  outline-offset: 1px; }
+.rfmaps-keys :is(select, input, button, textarea):focus-visible {  /* ipywidgets removes the outline */
+  outline: 2px solid #1a5fb4 !important; outline-offset: 1px; }
 .rfmaps-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 """
