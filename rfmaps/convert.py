@@ -49,13 +49,18 @@ def from_torch(model) -> List[Layer]:
         ``Hardswish``, ``Hardsigmoid``, ``Dropout`` and ``Identity`` (both
         left out: they do nothing in ``eval()`` mode), and modules whose own
         ``forward`` chains those, adds two branches (``x + f(x)``: a
-        :class:`~rfmaps.Residual`) or calls the functional forms
+        :class:`~rfmaps.Residual`), concatenates branches along channels
+        (``torch.cat([...], 1)``: a :class:`~rfmaps.Concat`; Inception,
+        DenseNet, SqueezeNet) or calls the functional forms
         (``F.relu``, ``F.relu6``, ``F.max_pool2d``, ...; ``F.dropout`` only
         with ``training=False``, or ``p=0``). torchvision's ResNet
         ``BasicBlock`` and ``Bottleneck`` are read the same way, its
         ``FrozenBatchNorm2d`` as a ``BatchNorm2d``, and its
         ``StochasticDepth`` is left out when the model is in ``eval()`` mode
-        (or its ``p`` is 0).
+        (or its ``p`` is 0); timm's ``BatchNormAct2d`` is a ``BatchNorm2d``
+        and its activation. Pools may use ``ceil_mode``,
+        ``count_include_pad=False`` and ``divisor_override``. Checks on the
+        input's ``ndim`` or ``shape`` that compute nothing are skipped.
 
     Returns
     -------
@@ -73,7 +78,10 @@ def from_torch(model) -> List[Layer]:
         names its class and its place in the model (``layer1.0.conv1``) and
         suggests a ``Sequential`` of known parts. Also for a
         ``StochasticDepth`` in training mode (call ``model.eval()`` first) and
-        for ``F.dropout`` called with ``training=True``, its default.
+        for ``F.dropout`` called with ``training=True``, its default; for a
+        module called with more than its input (``output_size=``); for
+        weights on the meta device or in half precision (the message names
+        the parameter).
 
     Examples
     --------
@@ -129,7 +137,7 @@ def _refuse(module_or_name, place: str, reason: str = "", hint: bool = True) -> 
 
 
 def _join(place: str, name: str) -> str:
-    return f"{place}.{name}" if place else name
+    return f"{place}.{name}" if place and name else place or name
 
 
 def _read(module, place: str, torch) -> list:
@@ -394,7 +402,9 @@ def _from_graph(graph_module, place: str, torch) -> list:
         if node not in needed and _is_check(node, torch):
             continue  # x.ndim, x.shape == ..., torch._assert: checks on the input that compute no map
         if node.op == "get_attr":
-            raise _refuse(label, where, f"forward reads the tensor {node.target} directly")
+            what = (f"torch.fx calls {node.target} (a tensor the module holds, not its input)"
+                    if str(node.target).startswith("_tensor_constant") else str(node.target))
+            raise _refuse(label, where, f"forward reads the tensor {what} directly")
         if node.op == "getattr" or (node.op == "call_function" and node.target is getattr):
             attribute = node.args[1] if len(node.args) > 1 else "?"
             raise _refuse(label, where, f"forward reads x.{attribute}, and rfmaps follows tensors only; a "

@@ -289,13 +289,38 @@ class Untraceable(nn.Module):
         return x
 
 
-class Concatenates(nn.Module):
+class ConcatenatesRows(nn.Module):
     def __init__(self):
         super().__init__()
         self.a, self.b = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(1, 2, 3, padding=1)
 
     def forward(self, x):
-        return torch.cat([self.a(x), self.b(x)], 1)
+        return torch.cat([self.a(x), self.b(x)], 2)
+
+
+class Gate(nn.Module):
+    """A squeeze-and-excitation gate, deep inside a trunk: its global pooling is no head to cut off."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Conv2d(2, 2, 1)
+
+    def forward(self, x):
+        return x * self.fc(self.pool(x)).sigmoid()
+
+
+class Upsamples(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(x, output_size=[16, 16])
+
+
+class ReadsShape(nn.Module):
+    def forward(self, x):
+        return x * x.shape[1]
 
 
 @pytest.mark.parametrize("model, words", [
@@ -303,9 +328,11 @@ class Concatenates(nn.Module):
     (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2)), ["Flatten", "model.1", "convolutional part"]),
     (nn.Sequential(nn.Conv2d(1, 1, 3), nn.PReLU()), ["PReLU", "model.1", "Sequential of known parts"]),
     (nn.Sequential(nn.Conv2d(1, 1, 3), Untraceable()), ["Untraceable", "model.1", "torch.fx"]),
-    (Concatenates(), ["cat", "Concatenates"]),
-    (nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), ["MaxPool2d", "ceil_mode"]),
-    (nn.Sequential(nn.AvgPool2d(2, count_include_pad=False)), ["AvgPool2d", "count_include_pad"]),
+    (ConcatenatesRows(), ["cat in ConcatenatesRows.forward", "dim=2", "channels (dim=1)"]),
+    (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), ["MaxPool2d", "return_indices=True", "two tensors"]),
+    (nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate())), ["model.1.1.pool", "Sequential of known"]),
+    (Upsamples(), ["ConvTranspose2d at model.up", "output_size=", "output_padding"]),
+    (ReadsShape(), ["x.shape", "ReadsShape"]),
     (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), ["Upsample", "bilinear"]),
     (nn.Sequential(nn.Upsample(size=8)), ["Upsample", "size"]),
     (nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), ["Conv2d", "reflect"]),
@@ -790,3 +817,117 @@ def test_what_is_random_is_refused_with_how_to_make_it_fixed(model, words):
     for word in words:
         assert word in str(error.value), (word, str(error.value))
     assert "Sequential of known parts" not in str(error.value)
+
+
+# -- torch.cat along channels: hand-written copies of torchvision's blocks -------------------------------------------
+
+class DenseLayer(nn.Module):
+    """torchvision.models.densenet._DenseLayer's eval-mode forward: a list of maps in, new maps out."""
+
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.norm1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, 2 * growth, 1, bias=False)
+        self.norm2, self.conv2 = nn.BatchNorm2d(2 * growth), nn.Conv2d(2 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, features):
+        x = torch.cat(features, 1)
+        x = self.conv1(F.relu(self.norm1(x)))
+        return self.conv2(F.relu(self.norm2(x)))
+
+
+class DenseBlock(nn.ModuleDict):
+    def __init__(self, layers, cin, growth):
+        super().__init__({f"denselayer{i + 1}": DenseLayer(cin + i * growth, growth) for i in range(layers)})
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class Inception(nn.Module):
+    """GoogLeNet's Inception module: four aligned branches, a ceil-mode pool in the last."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.branch1 = nn.Conv2d(cin, 2, 1)
+        self.branch2 = nn.Sequential(nn.Conv2d(cin, 2, 1), nn.ReLU(), nn.Conv2d(2, 3, 3, padding=1))
+        self.branch3 = nn.Sequential(nn.Conv2d(cin, 1, 1), nn.ReLU(), nn.Conv2d(1, 2, (1, 5), padding=(0, 2)),
+                                     nn.Conv2d(2, 2, (5, 1), padding=(2, 0)))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), nn.Conv2d(cin, 1, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+class Fire(nn.Module):
+    """SqueezeNet's Fire module."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.squeeze, self.act = nn.Conv2d(cin, 2, 1), nn.ReLU(inplace=True)
+        self.expand1x1, self.expand3x3 = nn.Conv2d(2, 3, 1), nn.Conv2d(2, 3, 3, padding=1)
+
+    def forward(self, x):
+        x = self.act(self.squeeze(x))
+        return torch.cat([self.act(self.expand1x1(x)), self.act(self.expand3x3(x))], 1)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), DenseBlock(4, 4, 2), nn.AvgPool2d(2)),
+    lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True), Inception(4), Inception(8)),
+    lambda: nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.MaxPool2d(3, 2, ceil_mode=True), Fire(4), Fire(6)),
+], ids=["densenet", "googlenet", "squeezenet"])
+def test_concatenating_blocks_are_read_and_match_torch(build):
+    from rfmaps import Concat
+
+    torch.manual_seed(1)
+    model = randomise_statistics(build())
+    layers = assert_matches_torch(model, np.random.default_rng(2).random((19, 17, 3)), [(0, 0), (2, 3)])
+    assert any(isinstance(layer, Concat) for layer in layers)
+
+
+def test_a_dense_block_is_read_once_per_layer_not_once_per_path():
+    from rfmaps import Concat
+
+    layers = from_torch(DenseBlock(12, 4, 2).eval())
+    # cat([x, f1, ..., f12]) is read as cat([cat([x, ..., f11]), f12]): one Concat of the input and new maps
+    # per layer, each layer's convolutions once (not 2 ** 12 copies).
+    assert len(layers) == 12 and all(isinstance(layer, Concat) and not layer.branches[0] for layer in layers)
+    assert sum(isinstance(inner, Conv2d) for layer in layers for inner in layer.branches[1]) == 24
+    assert layers[-1].out_channels == 4 + 12 * 2
+
+
+def test_refusals_name_the_module_that_made_the_call_and_the_attribute_read():
+    class Reads(nn.Module):
+        def forward(self, x):
+            return F.relu(x).flatten(1)
+
+    model = nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Reads()))
+    with pytest.raises(ValueError, match=r"flatten in Reads.forward at model\.1\.1"):
+        from_torch(model)
+    block = DenseBlock(2, 4, 2)
+    block.denselayer2.conv2 = nn.LSTM(2, 2)
+    with pytest.raises(ValueError, match=r"LSTM at model\.denselayer2\.conv2"):
+        from_torch(block)
+
+
+def test_weights_without_values_or_in_half_precision_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"model\.0\.weight: it is on the meta device"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 1, 3, device="meta")))
+    with pytest.raises(ValueError, match=r"model\.0\.weight: its dtype is torch\.bfloat16.*model\.float\(\)"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 1, 3)).to(torch.bfloat16))
+
+
+def test_checks_on_the_input_shape_compute_nothing_and_are_skipped():
+    class Checks(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            torch._assert(x.ndim == 4, "expected 4D input")  # as timm's BatchNormAct2d does
+            return self.conv(x)
+
+    assert [type(layer).__name__ for layer in from_torch(Checks())] == ["Conv2d"]

@@ -87,3 +87,94 @@ def test_zero_pad_arguments():
     assert ZeroPad2d(2).pads == ((2, 2), (2, 2))
     with pytest.raises(ValueError, match="padding must be"):
         ZeroPad2d((1, 2))
+
+
+# -- Concat: torch.cat along channels, against torch itself ---------------------------------------------------------
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+
+@st.composite
+def branch(draw, cin):
+    """An aligned torch branch (stride 1 or 2, centres kept at the same place), and its output channels."""
+    stride = draw(st.integers(1, 2))
+    kind = draw(st.sampled_from(["conv", "pool", "identity", "two"]))
+    if kind == "identity" or (kind == "pool" and stride == 1 and draw(st.booleans())):
+        return [], cin, 1
+    if kind == "pool":
+        return [tnn.MaxPool2d(3, stride, 1), tnn.Conv2d(cin, 2, 1)], 2, stride
+    k = draw(st.sampled_from([1, 3, 5]))
+    first = tnn.Conv2d(cin, 3, k, stride, padding=k // 2)
+    if kind == "conv":
+        return [first], 3, stride
+    return [first, tnn.ReLU(), tnn.Conv2d(3, 2, (1, 3), padding=(0, 1))], 2, stride
+
+
+class Branches(tnn.Module):
+    def __init__(self, branches):
+        super().__init__()
+        self.branches = tnn.ModuleList(tnn.Sequential(*b) for b in branches)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 3), st.data(), st.integers(5, 12))
+def test_a_concatenation_of_random_branches_equals_torch_in_maps_fields_and_gradients(count, data, size):
+    from rfmaps import Concat, from_torch, input_channels
+
+    cin = 2
+    drawn = [data.draw(branch(cin)) for _ in range(count)]
+    stride = data.draw(st.sampled_from(sorted({s for *_, s in drawn})))
+    drawn = [d for d in drawn if d[2] == stride or not d[0]] if stride == 1 else [d for d in drawn if d[2] == 2]
+    assume(len(drawn) >= 2 and any(d[0] for d in drawn))
+    torch.manual_seed(size)
+    model = Branches([d[0] for d in drawn]).double().eval()
+    layers = from_torch(model)
+    assert len(layers) == 1 and isinstance(layers[0], Concat)
+    x = torch.rand(1, cin, size, size, dtype=torch.float64)
+    want = model(x)[0].detach().numpy()
+    image = np.moveaxis(x[0].numpy(), 0, -1)
+    assert receptive_fields(layers, size)[-1].output_size == want.shape[1:]
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    # Fields against autograd on a copy with positive weights and max pools as averages: the pixels with a
+    # nonzero gradient are those with a path to the neuron.
+    for module in model.modules():
+        if isinstance(module, tnn.Conv2d):
+            with torch.no_grad():
+                module.weight.copy_(module.weight.abs() + 0.1)
+    averaged = Branches([[tnn.AvgPool2d(m.kernel_size, m.stride, m.padding) if isinstance(m, tnn.MaxPool2d)
+                          else tnn.Identity() if isinstance(m, tnn.ReLU) else m for m in d[0]] for d in drawn])
+    out = want.shape[1:]
+    position = (data.draw(st.integers(0, out[0] - 1)), data.draw(st.integers(0, out[1] - 1)))
+    x.requires_grad_(True)
+    averaged(x)[0, :, position[0], position[1]].sum().backward()
+    hit = np.argwhere(x.grad[0].abs().sum(0).numpy() != 0)
+    box = tuple((int(hit[:, a].min()), int(hit[:, a].max())) for a in (0, 1))
+    assert input_region(from_torch(averaged), position, size) == box
+    erf = effective_receptive_field(from_torch(averaged.double()), position, image)
+    np.testing.assert_allclose(erf, x.grad[0].abs().sum(0).numpy(), rtol=1e-9, atol=1e-12)
+    # Each output channel comes from one branch, and only from the input channels that branch reads.
+    offset = 0
+    for path, width, _ in drawn:
+        expected = tuple(range(cin))  # every branch here mixes all input channels, or is the input itself
+        for c in range(width):
+            assert input_channels(layers, offset + c) == ((c,) if not path else expected)
+        offset += width
+
+
+def test_misaligned_or_mismatched_branches_are_refused_with_their_names():
+    from rfmaps import Concat
+
+    with pytest.raises(ValueError, match="branch 0 and branch 1 are misaligned"):
+        Concat([[Conv2d(1, 1, 3)], [Conv2d(1, 1, 1)]])
+    with pytest.raises(ValueError, match="branch 0 and branch 2 must have the same stride"):
+        Concat([[Conv2d(1, 1, 1)], [], [Conv2d(1, 1, 1, stride=2)]])
+    with pytest.raises(ValueError, match="maps of different sizes cannot be concatenated"):
+        receptive_fields([Concat([[Conv2d(1, 1, 2, stride=2)], [ZeroPad2d((0, 2, 0, 2)), AvgPool2d(2)]])], 8)
+    with pytest.raises(ValueError, match="expects 3 channels but the image has 1"):
+        feature_maps([Concat([[Conv2d(3, 2, 1)], []])], np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="branches must be a list of at least one branch"):
+        Concat([])

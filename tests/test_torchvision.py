@@ -1,0 +1,90 @@
+"""Real torchvision and timm networks through from_torch, each against torch (skipped without them).
+
+Maps against the model's own float64 forward; fields against autograd on a copy whose weights average
+(positive, each kernel summing to 1), whose batch normalisations are the identity and whose max pools
+average: every value stays in (0, 1] where each activation has a positive slope, so the input pixels with
+a nonzero gradient are exactly those with a path to the neuron.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+from rfmaps import feature_maps, from_torch, input_region, receptive_fields
+from torchvision_import import import_timm, import_torchvision
+
+torch = pytest.importorskip("torch")
+torchvision = import_torchvision()
+pytestmark = pytest.mark.skipif(torchvision is None, reason="torchvision is not installed (not a test extra: "
+                                                             "see README, Tests)")
+F = torch.nn.functional
+
+
+def averaging_copy(model):
+    model = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                w = torch.rand_like(module.weight) + 0.5
+                module.weight.copy_(w / w.flatten(1).sum(1).reshape(-1, 1, 1, 1))
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif getattr(module, "running_mean", None) is not None:
+                module.running_mean.zero_()
+                module.running_var.fill_(1 - module.eps)
+                if module.weight is not None:
+                    module.weight.fill_(1)
+                    module.bias.zero_()
+    return model
+
+
+def autograd_box(model, size, position):
+    real = F.max_pool2d
+
+    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
+
+    # Tiny values: residual sums at most double them per block, and no ReLU6 reaches 6.
+    x = ((torch.rand((1, 3) + size, dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
+    F.max_pool2d = as_average
+    try:
+        y = model(x)
+    finally:
+        F.max_pool2d = real
+    y[0, :, position[0], position[1]].sum().backward()
+    hit = np.argwhere(x.grad[0].abs().sum(0).numpy() != 0)
+    return tuple((int(hit[:, a].min()), int(hit[:, a].max())) for a in (0, 1))
+
+
+def assert_equals_torch(model, size):
+    torch.manual_seed(0)
+    layers = from_torch(model)
+    image = np.random.default_rng(0).random(size + (3,))
+    with torch.no_grad():
+        want = copy.deepcopy(model).double()(torch.tensor(np.moveaxis(image, -1, 0)[None]))[0].numpy()
+    np.testing.assert_allclose(feature_maps(layers, image)[-1], want, rtol=1e-4,
+                               atol=2e-5 * np.abs(want).max())
+    reference = averaging_copy(model)
+    h, w = receptive_fields(layers, size)[-1].output_size
+    for position in [(0, 0), (h - 1, w - 1), (h // 2, w // 2)]:
+        assert input_region(layers, position, size) == autograd_box(reference, size, position), position
+
+
+def trunk(model):
+    return getattr(model, "features", None) or torch.nn.Sequential(
+        *[m for name, m in model.named_children() if name not in ("avgpool", "dropout", "fc")])
+
+
+@pytest.mark.parametrize("name", ["densenet121", "googlenet", "squeezenet1_0", "squeezenet1_1", "inception_v3"])
+def test_concatenating_torchvision_trunks_equal_torch(name):
+    options = {"aux_logits": False, "init_weights": False} if name in ("googlenet", "inception_v3") else {}
+    model = getattr(torchvision.models, name)(weights=None, **options).eval()
+    assert_equals_torch(trunk(model), (80, 80) if name == "inception_v3" else (64, 64))
+
+
+def test_timms_resnet_d_with_ceil_mode_average_pools_equals_torch():
+    timm = import_timm()
+    if timm is None:
+        pytest.skip("timm is not installed (not a test extra: see README, Tests)")
+    assert_equals_torch(timm.create_model("resnet26d", num_classes=0, global_pool="").eval(), (64, 64))
