@@ -98,6 +98,8 @@ def _crop(rows, last: int, position):
     again (transposed convolution, upsampling) has no such crop: None.
     """
     jump = rows[last].jump
+    if any(_grows(row.layer) for row in rows[: last + 1]):
+        return None
     previous = (1, 1)
     for row in rows[: last + 1]:
         # Each layer's grid must repeat with the last layer's jump: whole jumps, each a
@@ -115,6 +117,17 @@ def _crop(rows, last: int, position):
     if all(b - a == n for (a, b), n in zip(crop, rows.input_size)):
         return None  # the crop is the whole input
     return tuple(crop)
+
+
+def _grows(layer) -> bool:
+    """True for a transposed convolution or an upsampling, also inside a block's paths.
+
+    A crop does not suit them, even with stride 1: a transposed convolution's padding cuts
+    outputs at both ends of *its* input, so on a crop it would cut neurons that lie on paths.
+    """
+    if isinstance(layer, (ConvTranspose2d, Upsample)):
+        return True
+    return any(_grows(inner) for path in getattr(layer, "paths", ()) for inner in path)
 
 
 def _spread_to_input(rows, last: int, position, size) -> np.ndarray:
@@ -254,6 +267,8 @@ def _forward_crop(rows, last: int, pixel):
     pixels of it; its counts on a crop that holds that margin and starts at a multiple of the
     jump are those on the whole image (the argument of :func:`_crop`, read forward).
     """
+    if any(_grows(row.layer) for row in rows[: last + 1]):
+        return None
     previous = (1, 1)
     for row in rows[: last + 1]:
         if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
