@@ -336,7 +336,8 @@ class StackExplorer(Explorer):
                 one = maps[index]
                 scale = np.abs(one).max()
                 self._map_arts[b].set_data(one / scale if scale > 0 else one)
-        drawing.set_region(self._boxes[0], self.region)
+        own = self.selected_field  # the outline and the readout quote the same walk
+        drawing.set_region(self._boxes[0], own.seen)
         for b in range(MAX_DEPTH):
             box = self._boxes[b + 1]
             if b >= block:
@@ -359,7 +360,7 @@ class StackExplorer(Explorer):
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
             f"value {state.maps[block][index, row, col]:.3f}; "
-            + html.escape(f"{field_text(self.selected_field)} {_spacing_text(state.rows[end])}", quote=False)
+            + html.escape(f"{field_text(own)} {_spacing_text(state.rows[end])}", quote=False)
             + self._silent_note(state, block, end, index))
 
     @staticmethod
