@@ -33,8 +33,8 @@ from matplotlib.transforms import Bbox
 
 from .geometry import nearest_whole
 
-__all__ = ["make_figure", "halo", "STYLES", "key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
-           "pixel_tick_positions", "outline", "ring", "set_colour_bar", "set_region", "show_input", "set_image", "set_padding", "mosaic",
+__all__ = ["make_figure", "halo", "STYLES", "key", "Key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
+           "pixel_tick_positions", "value_ticks", "round_ticks", "outline", "ring", "set_colour_bar", "set_region", "show_input", "set_image", "set_padding", "mosaic",
            "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
 
 MAP_CMAP = "PuOr_r"
@@ -115,18 +115,21 @@ def ring(ax):
     return ax.scatter([], [], path_effects=halo(RING["linewidths"]), **RING)
 
 
-def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] = None):
+def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] = None) -> "Key":
     """A legend in ``fig`` that says in words what each kind of mark means.
+
+    Drawn from a bitmap made once per dpi (a matplotlib legend's texts cost about
+    10 ms of every redraw), placed with its bottom centre at ``(x, y)``.
 
     Parameters
     ----------
     entries : list of (str, str)
         ``(mark, words)``: ``mark`` is a key of :data:`STYLES` (a rectangle in
-        that style), ``'taps'`` (dots), ``'ring'`` (a circle) or an artist of
-        the figure (a plotted line, shown as drawn); ``words`` say what it
-        marks in this figure.
+        that style), ``'taps'`` (dots), ``'ring'`` (a circle) or a line of
+        the figure (shown in its style); ``words`` say what it marks.
     x, y : float
-        Where the legend's bottom centre goes, in figure fractions.
+        Where the legend's bottom centre goes, in figure fractions
+        (:meth:`Key.set_anchor` moves it).
     columns : int, optional
         Entries per row (default: all in one row).
 
@@ -134,15 +137,20 @@ def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] 
     --------
     >>> fig = make_figure((6, 2), interactive=False)
     >>> legend = key(fig, [("field", "receptive field"), ("ring", "selected neuron")])
-    >>> [text.get_text() for text in legend.get_texts()]
+    >>> [box.text for box in text_boxes(fig)]
     ['receptive field', 'selected neuron']
     """
     from matplotlib.lines import Line2D
 
     handles = []
     for mark, _ in entries:
-        if isinstance(mark, Artist):  # a line of a plot: drawn as it is
-            handles.append(mark)
+        if isinstance(mark, Line2D):  # a copy: the line itself may be animated (blitted) and hidden
+            # get_linestyle() says '--' for every dash pattern: take the pattern itself
+            offset, dashes = getattr(mark, "_unscaled_dash_pattern", (0, None))
+            handles.append(Line2D([], [], color=mark.get_color(),
+                                  linestyle=(offset, dashes) if dashes else mark.get_linestyle(),
+                                  linewidth=mark.get_linewidth(), marker=mark.get_marker(),
+                                  markersize=mark.get_markersize(), path_effects=mark.get_path_effects()))
         elif mark in STYLES:
             style = STYLES[mark]
             handles.append(Rectangle((0, 0), 1, 1, fill=False, path_effects=halo(style["linewidth"]), **style))
@@ -153,10 +161,83 @@ def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] 
             handles.append(Line2D([], [], linestyle="", marker="o", markersize=12, markerfacecolor="none",
                                   markeredgecolor=DARK, markeredgewidth=1.5, path_effects=halo(1.5)))
         else:
-            raise ValueError(f"mark must be one of {', '.join(map(repr, [*STYLES, 'taps', 'ring']))}, got {mark!r}")
-    return fig.legend(handles, [words for _, words in entries], loc="lower center", bbox_to_anchor=(x, y),
-                      ncol=columns or len(entries), frameon=False, fontsize=TEXT_PT, handlelength=1.6,
-                      handleheight=1.0, columnspacing=1.4, borderaxespad=0.2, borderpad=0.2)
+            raise ValueError(f"mark must be one of {', '.join(map(repr, [*STYLES, 'taps', 'ring']))} or a line, "
+                             f"got {mark!r}")
+    artist = Key(handles, [words for _, words in entries], columns or len(entries), (x, y))
+    fig.add_artist(artist)
+    return artist
+
+
+class Key(Artist):
+    """The bitmap of a legend (see :func:`key`), rendered once per dpi."""
+
+    def __init__(self, handles, words, columns, anchor):
+        super().__init__()
+        self.handles, self.words, self.columns, self.anchor = handles, list(words), columns, anchor
+        self._cache = {}  # dpi -> (RGBA pixels, rows from the bottom; [(text, box in the pixels)])
+
+    def get_texts(self) -> list:
+        """The words of the key, in order."""
+        return list(self.words)
+
+    def set_anchor(self, x: float, y: float) -> None:
+        """Put the key's bottom centre at ``(x, y)`` in figure fractions."""
+        self.anchor = (x, y)
+        self.stale = True
+
+    def _rendered(self, dpi: float):
+        if dpi not in self._cache:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            sheet = Figure(figsize=(12, 3), dpi=dpi)
+            FigureCanvasAgg(sheet)
+            sheet.patch.set_alpha(0)
+            legend = sheet.legend(self.handles, self.words, loc="lower left", bbox_to_anchor=(0.1, 0.1),
+                                  ncol=self.columns, frameon=False, fontsize=TEXT_PT, handlelength=1.6,
+                                  handleheight=1.0, columnspacing=1.4, borderaxespad=0, borderpad=0.2)
+            sheet.canvas.draw()
+            renderer = sheet.canvas.get_renderer()
+            box = legend.get_window_extent(renderer)
+            full = np.asarray(sheet.canvas.buffer_rgba())  # rows from the top
+            height, width = full.shape[:2]
+            # A margin of 4 points: halos and large markers reach past the legend's box.
+            margin = math.ceil(4 * dpi / 72)
+            x0, y0 = max(0, int(math.floor(box.x0)) - margin), max(0, int(math.floor(box.y0)) - margin)
+            x1, y1 = min(width, int(math.ceil(box.x1)) + margin), min(height, int(math.ceil(box.y1)) + margin)
+            pixels = full[height - y1: height - y0, x0:x1][::-1].copy()  # rows from the bottom
+            texts = [(text.get_text(), text.get_window_extent(renderer).translated(-x0, -y0))
+                     for text in legend.get_texts()]
+            self._cache[dpi] = (pixels, texts)
+        return self._cache[dpi]
+
+    def _origin(self, renderer):
+        pixels, _ = self._rendered(renderer.dpi)
+        frame = self.figure.bbox
+        x = frame.x0 + self.anchor[0] * frame.width - pixels.shape[1] / 2
+        y = frame.y0 + self.anchor[1] * frame.height
+        return round(x), round(y), pixels
+
+    def text_boxes(self, renderer) -> list:
+        """The words as ``(text, font size, Bbox in display pixels)``."""
+        if not self.get_visible():
+            return []
+        x, y, _ = self._origin(renderer)
+        return [(text, TEXT_PT, box.translated(x, y)) for text, box in self._rendered(renderer.dpi)[1]]
+
+    def get_window_extent(self, renderer=None):
+        if not self.get_visible() or self.figure is None:
+            return Bbox.null()
+        x, y, pixels = self._origin(renderer or self.figure.canvas.get_renderer())
+        return Bbox.from_bounds(x, y, pixels.shape[1], pixels.shape[0])
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        x, y, pixels = self._origin(renderer)
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, x, y, pixels)
+        gc.restore()
+        self.stale = False
 
 
 def set_region(rect: Rectangle, region, offset=(0, 0)) -> None:
@@ -186,14 +267,18 @@ def title(ax, text: str) -> None:
     set_label(box, text)
 
 
-def label(ax, text: str, xy, alignment=(0.5, 0.5), offset=(0, 0), fontsize: float = 10) -> AnnotationBbox:
+def label(ax, text: str, xy, alignment=(0.5, 0.5), offset=(0, 0), fontsize: float = TEXT_PT,
+          upright: bool = False) -> AnnotationBbox:
     """A text at ``xy`` (axes fraction), drawn from a cached bitmap like :func:`title`.
 
     ``alignment`` is the point of the text placed at ``xy`` (``(0, 0)``: its
-    lower left corner), ``offset`` a shift in points. :func:`set_label`
+    lower left corner), ``offset`` a shift in points; ``upright`` turns the
+    text a quarter turn, to read upwards (a y axis label). :func:`set_label`
     changes the text.
     """
-    box = AnnotationBbox(_TitleImage(fontsize), xy, xycoords="axes fraction", xybox=offset,
+    image = _TitleImage(fontsize)
+    image.upright = upright
+    box = AnnotationBbox(image, xy, xycoords="axes fraction", xybox=offset,
                          boxcoords="offset points", box_alignment=alignment, frameon=False, pad=0,
                          annotation_clip=False)
     box.offsetbox.text = text
@@ -228,12 +313,38 @@ def pixel_ticks(ax, size, most: int = 6) -> None:
     if labels is None:
         labels = _TICKS[ax] = _TickLabels()
         ax.add_artist(labels)
-    positions = []
-    for n in size:
-        step = next(s for s in _STEPS if n <= s * most) if n > most else 1
-        positions.append(list(range(0, n, step)))
-    labels.rows, labels.cols = positions
+    labels.rows, labels.cols = (round_ticks(n, most) for n in size)
     labels.stale = True
+
+
+def value_ticks(ax, columns, rows) -> None:
+    """Mark data values ``columns`` (x) and ``rows`` (y) on the bottom and left of ``ax``, as
+    :func:`pixel_ticks` marks pixels: cached bitmaps, numbers written shortest (``0.5``, ``15``).
+
+    Examples
+    --------
+    >>> fig = make_figure((2, 2), interactive=False)
+    >>> ax = fig.add_subplot()
+    >>> value_ticks(ax, [0, 15, 30], [0, 0.5, 1])
+    >>> pixel_tick_positions(ax)
+    ([0, 0.5, 1], [0, 15, 30])
+    """
+    labels = _TICKS.get(ax)
+    if labels is None:
+        labels = _TICKS[ax] = _TickLabels()
+        ax.add_artist(labels)
+    labels.rows, labels.cols = list(rows), list(columns)
+    labels.stale = True
+
+
+def round_ticks(n: int, most: int = 6) -> list:
+    """Positions ``0, step, 2 step...`` below ``n`` for a round step, at most ``most`` of them.
+
+    >>> round_ticks(64, 4), round_ticks(5)
+    ([0, 20, 40, 60], [0, 1, 2, 3, 4])
+    """
+    step = next(s for s in _STEPS if n <= s * most) if n > most else 1
+    return list(range(0, n, step))
 
 
 _STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
@@ -267,7 +378,7 @@ class _TickLabels(Artist):
                 key = (value, dpi)
                 if key not in self._pixels:
                     # flipped: draw_image counts rows from the bottom
-                    self._pixels[key] = _text_pixels(str(value), self.fontsize, dpi)[::-1].copy()
+                    self._pixels[key] = _text_pixels(f"{value:g}", self.fontsize, dpi)[::-1].copy()
                 pixels = self._pixels[key]
                 h, w = pixels.shape[:2]
                 if axis == 0:
@@ -276,7 +387,7 @@ class _TickLabels(Artist):
                 else:
                     x, _ = ax.transData.transform((value, 0))
                     x, y = x - w / 2, ax.bbox.y0 - gap - h
-                labels.append((str(value), round(x), round(y), pixels))
+                labels.append((f"{value:g}", round(x), round(y), pixels))
         return labels
 
     def text_boxes(self, renderer) -> list:
@@ -425,10 +536,11 @@ class _TitleImage(OffsetImage):
 
     def __init__(self, fontsize: float = 10):
         super().__init__(np.zeros((1, 1, 4)), dpi_cor=False, interpolation="nearest")
-        self.text, self.fontsize = "", fontsize
+        self.text, self.fontsize, self.upright = "", fontsize, False
 
     def get_bbox(self, renderer):
-        self.set_data(_text_pixels(self.text, self.fontsize, renderer.dpi))
+        pixels = _text_pixels(self.text, self.fontsize, renderer.dpi)
+        self.set_data(np.rot90(pixels) if self.upright else pixels)
         return super().get_bbox(renderer)
 
 
@@ -664,7 +776,7 @@ def text_boxes(figure: Figure) -> list:
                 found.append(TextBox(artist.offsetbox.text, artist.offsetbox.fontsize,
                                      artist.get_window_extent(renderer), (0.0, 0.0, 0.0, 1.0), artist))
             return
-        if isinstance(artist, (_TickLabels, _ColourBar)):
+        if isinstance(artist, (_TickLabels, _ColourBar, Key)):
             found.extend(TextBox(text, size, box, (0.0, 0.0, 0.0, 1.0), artist)
                          for text, size, box in artist.text_boxes(renderer))
             return

@@ -294,8 +294,9 @@ def test_the_erf_profile_says_what_its_axes_are_and_shows_that():
     explorer = ERFExplorer("photo", depth=3, size=48)
     try:
         explorer.select(10, 30)
-        ax = explorer._ax_line
-        assert "column" in ax.get_xlabel() and "÷ its largest" in ax.get_ylabel()
+        words = {t.text for t in drawing.text_boxes(explorer.figure)}
+        assert {"input column (pixels)", "each curve ÷ its largest", "0.5"} <= words
+        assert drawing.pixel_tick_positions(explorer._ax_line) == ([0, 0.5, 1], [0, 20, 40])
         xs, effective = explorer._erf_line.get_data()
         _, box = explorer._box_line.get_data()
         assert list(xs) == list(range(explorer.input_size[1]))  # one point per input column

@@ -6,7 +6,6 @@ from typing import NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from .. import drawing
 from ..engine import effective_receptive_field, mass_square
@@ -190,12 +189,13 @@ class ERFExplorer(Explorer):
         self._erf_line, = self._ax_line.plot([], [], color=drawing.HIGHLIGHT, marker=".",
                                              label="effective |gradient|, along the row")
         self._ax_line.set_ylim(0, 1.08)
-        self._ax_line.set_yticks([0, 0.5, 1])  # both curves are scaled to a peak of 1
-        # Few labels: text is the slowest thing Agg draws.
-        self._ax_line.xaxis.set_major_locator(MaxNLocator(4, integer=True))
-        self._ax_line.tick_params(labelsize=drawing.TEXT_PT)
-        self._ax_line.set_xlabel("input column (pixels)", fontsize=drawing.TEXT_PT)
-        self._ax_line.set_ylabel("each curve ÷ its largest", fontsize=drawing.TEXT_PT)
+        # Ticks and axis labels are cached bitmaps (value_ticks in _draw): matplotlib's own
+        # texts cost about 10 ms of every redraw. Both curves are scaled to a peak of 1.
+        self._ax_line.set_xticks([])
+        self._ax_line.set_yticks([])
+        drawing.label(self._ax_line, "input column (pixels)", (0.5, 0), alignment=(0.5, 1), offset=(0, -20))
+        drawing.label(self._ax_line, "each curve ÷ its largest", (0, 0.5), alignment=(1, 0.5), offset=(-26, 0),
+                      upright=True)
         drawing.title(self._ax_line, "the neuron's centre row, by column")
         drawing.key(fig, [("field", "theoretical field"), (self._box_line, self._box_line.get_label()),
                           (self._erf_line, self._erf_line.get_label())])
@@ -219,6 +219,7 @@ class ERFExplorer(Explorer):
         drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         drawing.set_image(self._heat_art, np.zeros(state.input_size))
         self._ax_line.set_xlim(-0.5, state.input_size[1] - 0.5)
+        drawing.value_ticks(self._ax_line, drawing.round_ticks(state.input_size[1], 4), [0, 0.5, 1])
 
     def _click(self, event):
         if event.inaxes not in (self._ax_in, self._ax_heat):

@@ -277,7 +277,7 @@ class StackExplorer(Explorer):
         centre = left + 1.1 if beside else width / 2
         self._bar.set_position([(centre - 0.8) / width, (0.45 if beside else 0.7) / height, 1.6 / width, 0.0])
         key_centre = (width - right - 1.75) / width if beside else 0.5
-        self._key.set_bbox_to_anchor((key_centre, 0.1 / height if beside else 0.0), transform=self.figure.transFigure)
+        self._key.set_anchor(key_centre, 0.1 / height if beside else 0.0)
         for i, ax in enumerate(self._axes):
             if i < rows * cols:  # the panels beyond are hidden
                 ax.set_subplotspec(grid[i // cols, i % cols])
