@@ -973,3 +973,12 @@ def test_a_formula_right_on_small_inputs_only_gets_no_tick_and_fails_the_hidden_
     assert text.startswith("✘ Not yet: for n = ") and "the output size is" in text
     with pytest.raises(AssertionError, match="PyTorch gives|brute force gives"):
         check.grade_conv_size_function(small_only, cases=100)
+
+
+def test_the_formula_checks_load_at_first_use_not_at_import():
+    code = ("import sys, rfmaps\n"
+            "before = 'rfmaps.check.formulas' in sys.modules\n"
+            "from rfmaps.check import check_rf_function\n"
+            "print(before, 'rfmaps.check.formulas' in sys.modules, check_rf_function.__module__)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["False", "True", "rfmaps.check.formulas"]

@@ -49,15 +49,28 @@ from .sizes import check_feature_maps, check_output_size, check_transposed_size
 from .fields import check_projective_field, check_region, check_rf_sizes
 from .design import check_decoder, check_design, check_parameter_count, count_parameters
 from .choices import check_choice, choice_letters, grade_choice, show_choices
-from .formulas import (check_conv_size_function, check_rf_function, check_transposed_size_function,
-                       grade_by_hand, grade_conv_size_function, grade_rf_function, grade_transposed_size_function,
-                       packages_used)
+
+# The formula questions' checks load at first use (PEP 562): only the assignments' function questions need
+# them, and `import rfmaps` stays as fast as before the package was split.
+_FORMULAS = ("check_conv_size_function", "grade_conv_size_function", "check_rf_function", "grade_rf_function",
+             "check_transposed_size_function", "grade_transposed_size_function", "grade_by_hand", "packages_used")
+
+
+def __getattr__(name: str):
+    if name in _FORMULAS:
+        from . import formulas
+
+        return getattr(formulas, name)
+    raise AttributeError(f"module 'rfmaps.check' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FORMULAS))
+
 
 __all__ = ["FEEDBACK_POLICIES", "feedback_policy", "variant", "variant_layer", "variant_stack", "student", "hub_user",
            "graded_student", "check_output_size", "check_feature_maps", "check_rf_sizes", "check_region",
            "check_design", "count_parameters", "choice_letters", "show_choices", "check_choice",
            "grade_choice", "growing_variant", "variant_transposed", "variant_growing_stack",
            "check_transposed_size", "check_projective_field", "check_parameter_count", "check_decoder",
-           "check_conv_size_function", "grade_conv_size_function", "check_rf_function", "grade_rf_function",
-           "check_transposed_size_function", "grade_transposed_size_function", "grade_by_hand", "packages_used",
-           "RF_INPUT", "PF_INPUT", "DECODER_INPUT", "DECODER_CHANNELS"]
+           "RF_INPUT", "PF_INPUT", "DECODER_INPUT", "DECODER_CHANNELS", *_FORMULAS]
