@@ -33,9 +33,12 @@ from matplotlib.transforms import Bbox
 
 from .geometry import nearest_whole
 
-__all__ = ["make_figure", "halo", "STYLES", "key", "Key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic", "title", "title_text", "label", "set_label", "colour_bar", "pixel_ticks",
-           "pixel_tick_positions", "value_ticks", "round_ticks", "outline", "ring", "set_colour_bar", "set_region", "show_input", "set_image", "set_padding", "mosaic",
-           "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT"]
+__all__ = ["make_figure", "halo", "STYLES", "key", "Key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic",
+           "title", "title_text", "label", "set_label", "colour_bar", "set_colour_bar", "pixel_ticks",
+           "pixel_tick_positions", "value_ticks", "round_ticks", "outline", "ring", "set_region", "show_input",
+           "set_image", "set_padding", "mosaic",
+           "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT", "DARK", "HALO", "TAPS",
+           "RING"]
 
 MAP_CMAP = "PuOr_r"
 HEAT_CMAP = "viridis"

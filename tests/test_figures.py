@@ -104,7 +104,8 @@ CASES = {
         {f"depth {d}": np.abs(np.random.default_rng(d).normal(size=(24, 24))) for d in (1, 2, 4, 8)},
         "effective field", heat=True, quantity="|gradient|").figure,
     "compare path counts": lambda: drawing.compare(
-        {"one layer": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), "two layers": np.outer([1, 2, 3, 2, 1], [1, 2, 3, 2, 1])},
+        {"one layer": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]),
+         "two layers": np.outer([1, 2, 3, 2, 1], [1, 2, 3, 2, 1])},
         heat=True, quantity="paths").figure,
 }
 
