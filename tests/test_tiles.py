@@ -19,7 +19,7 @@ def test_every_point_of_the_mosaic_picks_the_nearest_pixel_along_each_axis(h, w,
     rows = math.ceil(count / cols)
     x, y = fx * (cols * (w + gap) - gap - 1), fy * (rows * (h + gap) - gap - 1)
     hit = tile_at(x, y, (h, w), count, cols, gap)
-    row, col = math.floor(y + 0.5), math.floor(x + 0.5)
+    row, col = math.ceil(y - 0.5), math.ceil(x - 0.5)  # the pixel under the point, halves going down
     if hit is None:  # only beside an incomplete last row
         assert count % cols and row >= (rows - 1) * (h + gap) - gap
         return
