@@ -206,8 +206,8 @@ class ERFExplorer(Explorer):
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
-            "neuron's row, each scaled to a peak of 1; grey is the theoretical field (a flat box), orange the "
-            "effective one.")
+            "neuron's row, each scaled to a peak of 1; the dashed grey line is the theoretical field (a flat "
+            "box), the orange line with dots the effective one.")
 
     def _field(self, state):
         position = tuple(self._selection[1:3])
