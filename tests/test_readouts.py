@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from matplotlib.backend_bases import MouseEvent
 
@@ -29,7 +29,6 @@ from rfmaps.widgets import ERFExplorer, StackExplorer
 
 torch = pytest.importorskip("torch")
 
-MARGIN = 64  # input pixels added on each side, at least: more than any field these stacks make (61)
 
 
 # --- random stacks, as rfmaps layers and as torch modules --------------------------------------
@@ -43,11 +42,11 @@ def layer_specs(draw):
                           dilation=draw(st.integers(1, 2)))
     if kind == "transposed":
         k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-        stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        stride, dilation = draw(st.sampled_from([2, 3, 2, 1])), draw(st.integers(1, 2))  # mostly phase-dependent
         return kind, dict(kernel_size=k, stride=stride, padding=draw(st.integers(0, 1)),
                           output_padding=draw(st.integers(0, max(stride, dilation) - 1)), dilation=dilation)
     if kind == "upsample":
-        return kind, dict(scale_factor=draw(st.integers(1, 3)))
+        return kind, dict(scale_factor=draw(st.sampled_from([2, 3, 1])))
     k = draw(st.integers(2, 3))
     return kind, dict(kernel_size=k, stride=draw(st.integers(1, 2)), padding=draw(st.integers(0, k // 2)))
 
@@ -88,7 +87,9 @@ def torch_module(spec, weight):
 @st.composite
 def stacks(draw):
     specs = draw(st.lists(layer_specs(), min_size=1, max_size=4))
-    assume(any(kind in ("transposed", "upsample") for kind, _ in specs))  # the phase-dependent cases
+    # The phase-dependent cases: a transposed stride or an upsampling factor above 1.
+    assume(any(args.get("stride", 1) > 1 if kind == "transposed" else kind == "upsample" and args["scale_factor"] > 1
+               for kind, args in specs))
     size = (draw(st.integers(4, 12)), draw(st.integers(4, 12)))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     weights = [weight_for(spec, rng) for spec in specs]
@@ -135,11 +136,24 @@ def shift_of_neuron(specs, margin):
     return int(shift)
 
 
+def reach(specs) -> int:
+    """A bound on how far a field reaches, in input pixels: each window's span times the product of
+    the strides before it (upsampling and transposed strides, which only shrink steps, left out)."""
+    total, step = 1, 1
+    for kind, args in specs:
+        if kind != "upsample":
+            k, d = max(np.atleast_1d(args.get("kernel_size", 1))), args.get("dilation", 1)
+            total += (d * (k - 1) + 1) * step
+        if kind in ("conv", "avgpool"):
+            step *= args["stride"]
+    return total
+
+
 def torch_field(specs, modules, size, position):
     """(box, seen): the theoretical field, padding included, and the part of it with a path."""
     seen = bounding_box(gradient(modules, size, position) != 0)
     down = math.prod(args["stride"] for kind, args in specs if kind in ("conv", "avgpool"))
-    margin = down * math.ceil(MARGIN / down)
+    margin = down * math.ceil((reach(specs) + 2) / down)  # a multiple of every stride, wider than any field
     shift = shift_of_neuron(specs, margin)
     big = tuple(n + 2 * margin for n in size)
     box = bounding_box(gradient(modules, big, (position[0] + shift, position[1] + shift)) != 0)
@@ -217,6 +231,11 @@ def test_stack_explorer_readout_is_the_neurons_own_field_as_torch_finds_it(stack
         readout = stack_readout(explorer)
     finally:
         explorer.close()
+    # What the examples cover (pytest --hypothesis-show-statistics): the cases the old readout got wrong.
+    largest = receptive_fields(layers, size)[-1].rf_size
+    event("no field" if box is None else "own field smaller than the layer's largest"
+          if size_of(box) != tuple(largest) else "own field the layer's largest")
+    event("clipped" if seen != box else "inside the image")
     if box is None:
         assert readout == (None, None, True)
         return
@@ -348,3 +367,44 @@ def test_a_two_by_two_field_gets_a_square_no_larger_than_itself():
     box, _ = torch_field([("conv", dict(stride=1))], modules, (16, 16), (7, 7))
     assert size == size_of(box) == (2, 2)
     assert side == 2 and (row, col) == (Fraction(15, 2), Fraction(15, 2))
+
+
+PHASE_STACKS = {
+    "conv, transposed k3 s2 (the issue's)": [
+        ("conv", dict(kernel_size=(3, 3), stride=1, padding=1, dilation=1)),
+        ("transposed", dict(kernel_size=(3, 3), stride=2, padding=1, output_padding=1, dilation=1))],
+    "transposed k5 s2 p2 op1": [
+        ("transposed", dict(kernel_size=(5, 5), stride=2, padding=2, output_padding=1, dilation=1))],
+    "upsample 2, transposed k3 s2": [
+        ("upsample", dict(scale_factor=2)),
+        ("transposed", dict(kernel_size=(3, 2), stride=2, padding=0, output_padding=1, dilation=1))],
+    "strided conv, transposed k3 s2, conv": [
+        ("conv", dict(kernel_size=(2, 3), stride=2, padding=1, dilation=1)),
+        ("transposed", dict(kernel_size=(3, 3), stride=2, padding=1, output_padding=1, dilation=1)),
+        ("conv", dict(kernel_size=(1, 2), stride=1, padding=0, dilation=1))],
+}
+
+
+@pytest.mark.parametrize("name", PHASE_STACKS)
+def test_every_phase_of_a_transposed_stack_reads_out_its_own_field(name):
+    """Neurons of each phase along the diagonal: fields of different sizes in one layer (the case a
+    layer-wide rf_size got wrong), each read out as torch finds it."""
+    specs = PHASE_STACKS[name]
+    rng = np.random.default_rng(1)
+    weights = [weight_for(spec, rng) for spec in specs]
+    layers = [rfmaps_layer(spec, w) for spec, w in zip(specs, weights)]
+    modules = [torch_module(spec, w) for spec, w in zip(specs, weights)]
+    size = (9, 10)
+    out = receptive_fields(layers, size)[-1].output_size
+    explorer = StackExplorer(image_of(size), layers=layers, blit=False)
+    sizes = set()
+    try:
+        for o in range(min(out)):
+            box, seen = torch_field(specs, modules, size, (o, o))
+            explorer.select(o, o, layer=-1)
+            expected = (None, None, True) if box is None else (size_of(box), seen, seen != box)
+            assert stack_readout(explorer) == expected, (name, o, text(explorer))
+            sizes.add(None if box is None else size_of(box))
+    finally:
+        explorer.close()
+    assert len(sizes) > 1  # the layer's fields do differ by phase: the case this test is for
