@@ -9,12 +9,13 @@ contract:
   the explorer does not draw is refused with a message;
 * ``selected == (layer, row, col)`` and ``region == input_region(layers,
   (row, col), input_size, layer=layer)`` after every accepted selection;
-  ``selection`` adds the feature map on show; ``selected_field`` is that
-  neuron's own field (explorers of neurons; ProjectiveExplorer selects a pixel) (:func:`rfmaps.receptive_field.neuron_field`: exact box,
-  size, centre, clipped or not), the only source of the numbers a readout
-  quotes; a click picks the neuron by
-  :func:`rfmaps.geometry.nearest_index`'s tie rule (halves go to the lower
-  index);
+  ``selection`` adds the feature map on show;
+* ``selected_field``: the selected neuron's own field
+  (:func:`rfmaps.receptive_field.neuron_field`: exact box, size, centre,
+  clipped or not), the only source of the numbers a readout quotes (not on
+  ProjectiveExplorer, whose selection is a pixel); a click picks a neuron or
+  pixel by :func:`rfmaps.geometry.nearest_index`'s tie rule (halves go to the
+  lower index);
 * ``set(name=value, ...)`` takes only values the control offers (no rounding);
 * ``message``: why the last change was refused (empty otherwise); the
   controls then show the picture on show again. ``notice``: what was done to
