@@ -408,3 +408,38 @@ def test_every_phase_of_a_transposed_stack_reads_out_its_own_field(name):
     finally:
         explorer.close()
     assert len(sizes) > 1  # the layer's fields do differ by phase: the case this test is for
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.data())
+def test_mass_square_is_the_smallest_centred_square_by_brute_force(h, w, data):
+    """engine.mass_square against the brute-force placement above, on heat that is 0 outside the box."""
+    from rfmaps.engine import mass_square
+
+    top = data.draw(st.integers(-3, h - 1))
+    left = data.draw(st.integers(-3, w - 1))
+    box = ((top, data.draw(st.integers(max(top, 0), h + 2))), (left, data.draw(st.integers(max(left, 0), w + 2))))
+    heat = np.zeros((h, w))
+    (r0, r1), (c0, c1) = ((max(a, 0), min(b, n - 1)) for (a, b), n in zip(box, (h, w)))
+    values = data.draw(st.lists(st.integers(0, 9), min_size=(r1 - r0 + 1) * (c1 - c0 + 1),
+                                max_size=(r1 - r0 + 1) * (c1 - c0 + 1)))
+    heat[r0: r1 + 1, c0: c1 + 1] = np.reshape(values, (r1 - r0 + 1, c1 - c0 + 1))
+    fraction = data.draw(st.sampled_from([0.5, 0.9, 1.0]))
+    side = mass_square(heat, box, fraction)
+    if heat.sum() == 0:
+        assert side == 0
+        return
+    # Integer heat: shares are exact enough that no tolerance is needed beyond float rounding.
+    assert square_mass(heat, box, side) >= fraction - 1e-12
+    assert side == 1 or square_mass(heat, box, side - 1) < fraction - 1e-12
+    assert side <= max(size_of(box))
+
+
+@pytest.mark.parametrize("box, fraction, words", [
+    (((3, 2), (0, 1)), 0.9, "box must be"), ((0.5, 2), 0.9, "box must be"), (((0, 1), (0, 1)), 0, "fraction"),
+    (((0, 1), (0, 1)), True, "fraction")])
+def test_mass_square_refuses_what_has_no_square(box, fraction, words):
+    from rfmaps.engine import mass_square
+
+    with pytest.raises(ValueError, match=words):
+        mass_square(np.ones((4, 4)), box, fraction)
