@@ -23,7 +23,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from rfmaps import Conv2d, ConvTranspose2d, ReLU, Upsample, architectures, input_region, receptive_fields, trained  # noqa: E402
+from rfmaps import (Conv2d, ConvTranspose2d, ReLU, Upsample, architectures, input_region,  # noqa: E402
+                    receptive_fields, trained)
 from rfmaps.receptive_field import neuron_field  # noqa: E402
 from rfmaps.widgets import ERFExplorer, StackExplorer  # noqa: E402
 
