@@ -806,6 +806,31 @@ class Picture:
         self.figure.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
 
+    def alt_text(self) -> str:
+        """The picture in words, for screen readers: its heading and the title of each panel.
+
+        Examples
+        --------
+        >>> compare({"before": np.eye(3), "after": np.ones((3, 3))}, "two maps").alt_text()
+        'two maps: 2 panels, before; after'
+        """
+        heading = getattr(self.figure, "_suptitle", None)
+        heading = heading.get_text() if heading is not None else ""
+        titles = [ax.get_title() for ax in self.figure.axes if ax.get_title()]
+        panels = f"{len(titles)} panel{'s' * (len(titles) != 1)}, {'; '.join(titles)}" if titles else ""
+        return ": ".join(part for part in (heading, panels) if part) or "a figure"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # The PNG, and the same PNG in an <img> with alt text: JupyterLab (for a trusted output),
+        # Voila, VS Code and Colab show the HTML; an untrusted or plain front end shows the PNG.
+        import base64
+        import html
+
+        png = base64.b64encode(self._repr_png_()).decode("ascii")
+        alt = html.escape(self.alt_text())
+        return {"image/png": png, "text/plain": f"<Picture: {self.alt_text()}>",
+                "text/html": f'<img src="data:image/png;base64,{png}" alt="{alt}" style="max-width: 100%">'}
+
 
 def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float = 9.5,
             quantity: str = "value") -> Picture:
