@@ -325,12 +325,13 @@ def test_a_click_selects_the_neuron_centred_nearest_as_torch_places_them(stack, 
         explorer.close()
 
 
-@pytest.mark.parametrize("value, count, expected", [
-    (0.5, 4, 0), (1.5, 4, 1), (Fraction(5, 2), 4, 2), (2.5000001, 4, 3), (-3, 4, 0), (7.2, 4, 3)])
-def test_one_tie_rule_halves_go_to_the_lower_index(value, count, expected):
-    """The cases the three old rules split on, (0, 1), (1, 2), (0, 2), now give one answer."""
-    assert nearest_index(value, count) == expected
-    assert nearest_whole(value) == (expected if 0 <= value <= count - 1 else nearest_whole(value))
+@pytest.mark.parametrize("value, whole, index", [
+    (0.5, 0, 0), (1.5, 1, 1), (Fraction(5, 2), 2, 2), (2.5000001, 3, 3), (-0.5, -1, 0), (-3, -3, 0), (7.2, 7, 3)])
+def test_one_tie_rule_halves_go_to_the_lower_index(value, whole, index):
+    """The cases the three old rules split on (half down, half up, half to even gave (0, 1), (1, 2),
+    (0, 2) for 0.5 and 1.5) now have one answer; out of range, the index is the nearer end of 0 to 3."""
+    assert nearest_whole(value) == whole
+    assert nearest_index(value, 4) == index
 
 
 def test_the_transposed_case_of_the_issue():
