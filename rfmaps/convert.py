@@ -22,8 +22,9 @@ from __future__ import annotations
 import operator
 from typing import List
 
-from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, ELU, GELU, Hardsigmoid, Hardswish, Layer,
-                     LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, GELU,
+                     Hardsigmoid, Hardswish, Layer, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU,
+                     Tanh, Upsample, ZeroPad2d)
 from .residual import Concat, Residual
 
 __all__ = ["from_torch"]
@@ -155,6 +156,8 @@ def _read(module, place: str, torch) -> list:
         return _torchvision_leaf(module, place)
     if _is_timm_norm_act(module):
         return _timm_norm_act(module, place, torch)
+    if _is_block(module):
+        return _block(module, place, torch)
     if _is_torchvision_block(module):
         return _torchvision_block(module, place, torch)
     try:
@@ -174,7 +177,8 @@ def _trace(module, torch):
 
     class Tracer(torch.fx.Tracer):
         def is_leaf_module(self, m, module_qualified_name):
-            return _is_torchvision_leaf(m) or _is_timm_norm_act(m) or super().is_leaf_module(m, module_qualified_name)
+            return (_is_torchvision_leaf(m) or _is_timm_norm_act(m) or _is_block(m)
+                    or super().is_leaf_module(m, module_qualified_name))
 
     tracer = Tracer()
     graph = tracer.trace(module)
@@ -183,7 +187,12 @@ def _trace(module, torch):
 
 # torchvision's modules read as one rfmaps layer (or none), recognised by their class, not a look-alike name.
 _TORCHVISION_LEAVES = {("torchvision.ops.misc", "FrozenBatchNorm2d"),
-                       ("torchvision.ops.stochastic_depth", "StochasticDepth")}
+                       ("torchvision.ops.stochastic_depth", "StochasticDepth"),
+                       ("torchvision.models.convnext", "LayerNorm2d"), ("timm.layers.norm", "LayerNorm2d")}
+# torchvision's blocks whose forward fx cannot read as it stands (a parameter times a map, x.chunk and a
+# channel shuffle computed from x.size()), read from their parts instead.
+_TORCHVISION_BLOCKS = {("torchvision.models.convnext", "CNBlock"),
+                       ("torchvision.models.shufflenetv2", "InvertedResidual")}
 
 
 def _is_torchvision_leaf(module) -> bool:
@@ -192,7 +201,10 @@ def _is_torchvision_leaf(module) -> bool:
 
 
 def _torchvision_leaf(module, place: str) -> list:
-    """torchvision's ``FrozenBatchNorm2d`` (a BatchNorm2d) or ``StochasticDepth`` (nothing in eval mode)."""
+    """torchvision's ``FrozenBatchNorm2d`` (a BatchNorm2d), ``StochasticDepth`` (nothing in eval mode) or
+    ``LayerNorm2d`` (torchvision's or timm's: a LayerNorm over the channels of each pixel)."""
+    if type(module).__name__ == "LayerNorm2d":
+        return _layer_norm(module, place)
     if type(module).__name__ == "StochasticDepth":
         return _stochastic_depth(module.p, module.mode, module.training, type(module).__name__, place,
                                  "it is in training mode")
@@ -203,6 +215,72 @@ def _torchvision_leaf(module, place: str) -> list:
                             running_mean=module.running_mean, running_var=module.running_var)]
     except (TypeError, ValueError) as error:
         raise _refuse(module, place, str(error)) from None
+
+
+def _layer_norm(module, place: str) -> list:
+    """A ``torch.nn.LayerNorm`` over the channels of each pixel (of a channels-last map, or a LayerNorm2d)."""
+    shape = tuple(module.normalized_shape)
+    if len(shape) != 1:
+        raise _refuse(module, place, f"normalized_shape={shape} normalises over more than the channels of a "
+                                     "pixel; rfmaps reads a LayerNorm over channels only", hint=False)
+    affine = getattr(module, "elementwise_affine", True)
+    return [LayerNorm2d(shape[0], float(module.eps), weight=module.weight if affine else None,
+                        bias=module.bias if affine and module.bias is not None else None)]
+
+
+def _is_block(module) -> bool:
+    cls = type(module)
+    return (cls.__module__, cls.__name__) in _TORCHVISION_BLOCKS
+
+
+def _block(module, place: str, torch) -> list:
+    """torchvision's ConvNeXt ``CNBlock`` or ShuffleNetV2 ``InvertedResidual``, read from their parts."""
+    if type(module).__name__ == "CNBlock":
+        body = _channels_last(module.block, _join(place, "block"), torch)
+        scale = module.layer_scale.detach().reshape(-1)
+        # layer_scale * block(x): a scale per channel, which is BatchNorm2d with eps=0 and no statistics.
+        body += [BatchNorm2d(len(scale), 0.0, weight=scale)]
+        body += _read(module.stochastic_depth, _join(place, "stochastic_depth"), torch)
+        return [_residual(body, [], place)]
+    branch2 = _read(module.branch2, _join(place, "branch2"), torch)
+    if module.stride == 1:  # x1, x2 = x.chunk(2, dim=1); cat(x1, branch2(x2))
+        half = _channels_of(branch2[:1]) if branch2 else None
+        if half is None:
+            raise _refuse(module, place, "its branch2 does not say how many channels it takes")
+        first, second = [ChannelSlice(2 * half, 0, half)], [ChannelSlice(2 * half, half, 2 * half)] + branch2
+    else:
+        first, second = _read(module.branch1, _join(place, "branch1"), torch), branch2
+    try:
+        block = Concat([first, second])
+        channels = block.out_channels if block.in_channels else None
+        if channels is None:
+            raise ValueError("its branches do not say how many channels arrive")
+    except ValueError as error:
+        raise ValueError(f"from_torch cannot read the concatenation at {_where(place)}: {error}") from None
+    return [block, ChannelShuffle(channels, 2)]
+
+
+def _channels_last(sequence, place: str, torch) -> list:
+    """ConvNeXt's block: convolutions, then ``Permute([0, 2, 3, 1])``, LayerNorm and Linear layers on
+    channels-last maps (each a per-pixel map of channels: a LayerNorm2d, a 1 x 1 convolution), and back."""
+    nn, layers, last = torch.nn, [], False
+    for name, child in sequence._modules.items():
+        where = _join(place, name)
+        if type(child).__name__ == "Permute" and list(child.dims) in ([0, 2, 3, 1], [0, 3, 1, 2]):
+            last = list(child.dims) == [0, 2, 3, 1]
+        elif last and type(child) is nn.LayerNorm:
+            layers += _layer_norm(child, where)
+        elif last and type(child) is nn.Linear:
+            weight = child.weight.detach()[:, :, None, None]
+            layers.append(Conv2d(child.in_features, child.out_features, 1, weight=weight, bias=child.bias))
+        elif last and not _is_torch_module(child):
+            raise _refuse(child, where, "it works on channels-last maps, where rfmaps reads LayerNorm, Linear "
+                                        "and activations only")
+        else:
+            layers += _read(child, where, torch)
+    if last:
+        raise _refuse(sequence, place, "it ends on channels-last maps (no Permute([0, 3, 1, 2]) back)")
+    return layers
 
 
 def _is_timm_norm_act(module) -> bool:
@@ -536,7 +614,8 @@ def _channels_of(layers):
     channels = None
     for layer in layers:
         if channels is None:
-            channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+            channels = (getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+                        or getattr(layer, "num_channels", None))
         if channels is not None:
             channels = layer.channels_after(channels)
     return channels

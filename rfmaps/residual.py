@@ -375,7 +375,8 @@ def _arriving_channels(branches) -> Optional[int]:
     layers that keep channels come before it."""
     for branch in branches:
         for layer in branch:
-            channels = getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+            channels = (getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+                        or getattr(layer, "num_channels", None))
             if channels:
                 return channels
             try:

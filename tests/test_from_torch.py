@@ -931,3 +931,60 @@ def test_checks_on_the_input_shape_compute_nothing_and_are_skipped():
             return self.conv(x)
 
     assert [type(layer).__name__ for layer in from_torch(Checks())] == ["Conv2d"]
+
+
+# -- Per-pixel channel layers: LayerNorm2d (ConvNeXt), ChannelShuffle and ChannelSlice (ShuffleNet) -----------------
+
+def layer_norm_2d(x, weight, bias, eps):
+    """torchvision.models.convnext.LayerNorm2d's forward, written out."""
+    return F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), weight, bias, eps).permute(0, 3, 1, 2)
+
+
+def channel_shuffle(x, groups):
+    """torchvision.models.shufflenetv2.channel_shuffle, written out."""
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_channel_layers_equal_torch_in_value_and_gradient(seed):
+    from rfmaps import ChannelShuffle, ChannelSlice, LayerNorm2d
+
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, 6, 4, 5, dtype=torch.float64, generator=generator, requires_grad=True)
+    weight, bias = torch.randn(6, dtype=torch.float64, generator=generator), torch.randn(6, dtype=torch.float64)
+    grad = torch.randn(1, 6, 4, 5, dtype=torch.float64, generator=generator)
+    cases = [(LayerNorm2d(6, 1e-6, weight=weight, bias=bias), lambda t: layer_norm_2d(t, weight, bias, 1e-6)),
+             (LayerNorm2d(6, 0.5), lambda t: layer_norm_2d(t, None, None, 0.5)),
+             (ChannelShuffle(6, 2), lambda t: channel_shuffle(t, 2)),
+             (ChannelShuffle(6, 3), lambda t: channel_shuffle(t, 3)),
+             (ChannelSlice(6, 3, 6), lambda t: t.chunk(2, dim=1)[1]),
+             (ChannelSlice(6, 0, 2), lambda t: t[:, 0:2])]
+    for layer, function in cases:
+        x.grad = None
+        want = function(x)
+        want.backward(grad[:, : want.shape[1]])
+        value = x[0].detach().numpy()
+        got = layer.forward(value, None, np.empty(want.shape[1:]))
+        np.testing.assert_allclose(got, want[0].detach().numpy(), rtol=1e-12, atol=1e-12)
+        back = layer.backward(None, value, got, grad[0, : want.shape[1]].numpy())
+        np.testing.assert_allclose(back, x.grad[0].numpy(), rtol=1e-10, atol=1e-12)
+        # The channel wiring: output c depends on the input channels whose gradient a one-hot output moves.
+        for c in range(want.shape[1]):
+            x.grad = None
+            function(x)[0, c].sum().backward()
+            moved = tuple(int(i) for i in np.flatnonzero(x.grad[0].abs().sum((1, 2)).numpy()))
+            assert rfmaps.input_channels([layer], c) == moved, (layer, c)
+
+
+def test_channel_layer_arguments_are_checked():
+    from rfmaps import ChannelShuffle, ChannelSlice, LayerNorm2d
+
+    with pytest.raises(ValueError, match="divisible by groups=4"):
+        ChannelShuffle(6, 4)
+    with pytest.raises(ValueError, match="0 <= start < stop <= num_channels=4"):
+        ChannelSlice(4, 2, 6)
+    with pytest.raises(ValueError, match="expects num_channels=3"):
+        feature_maps([LayerNorm2d(3)], np.zeros((4, 4)))
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
+        LayerNorm2d(3, weight=[1, 2])

@@ -76,8 +76,9 @@ def trunk(model):
         *[m for name, m in model.named_children() if name not in ("avgpool", "dropout", "fc")])
 
 
-@pytest.mark.parametrize("name", ["densenet121", "googlenet", "squeezenet1_0", "squeezenet1_1", "inception_v3"])
-def test_concatenating_torchvision_trunks_equal_torch(name):
+@pytest.mark.parametrize("name", ["densenet121", "googlenet", "squeezenet1_0", "squeezenet1_1", "inception_v3",
+                                  "shufflenet_v2_x0_5", "convnext_tiny"])
+def test_torchvision_trunks_with_concatenations_and_channel_layers_equal_torch(name):
     options = {"aux_logits": False, "init_weights": False} if name in ("googlenet", "inception_v3") else {}
     model = getattr(torchvision.models, name)(weights=None, **options).eval()
     assert_equals_torch(trunk(model), (80, 80) if name == "inception_v3" else (64, 64))

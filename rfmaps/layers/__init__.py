@@ -16,6 +16,7 @@ from ..validation import IntOrPair, Pair
 from .activations import ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU6, SiLU, Sigmoid, Tanh
 from .base import Layer, SlidingWindow, check_layers
 from .batchnorm import BatchNorm2d
+from .channels import ChannelShuffle, ChannelSlice, LayerNorm2d
 from .conv import Conv2d
 from .pointwise import ReLU, ZeroPad2d
 from .pooling import AvgPool2d, MaxPool2d
@@ -24,5 +25,5 @@ from .upsample import Upsample
 
 __all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "BatchNorm2d",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
-           "Layer", "SlidingWindow",
+           "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]
