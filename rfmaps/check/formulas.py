@@ -512,7 +512,7 @@ def _recognised(question: Question, answers: dict, truth: dict) -> dict:
 
 def _name_mistakes(question: Question, found: dict) -> bool:
     """✘ with the mistakes behind a function: for each part of the answer that is off, the ideas that give it."""
-    if list(found) == [None] or len(found) == 1 and not question.parts:
+    if None in found:  # an answer without parts
         return named("Not this formula", found[None])
     if len(found) == 1:
         (part, ideas), = found.items()
@@ -574,6 +574,18 @@ def _grade(question: Question, function, *, cases: int = 300, seed: int = 1) -> 
         torch.set_num_threads(threads)
 
 
+def _diagnosis(question: Question, function) -> dict:
+    """:func:`_recognised` over every small input (one wrong value alone may match a mistake by chance)."""
+    answers, truth = {}, {}
+    for case in question.grid():
+        answer, problem = _call(question, function, case)
+        if problem:
+            return {}
+        key = (tuple(case[0]),) if question is RF_JUMP else case
+        answers[key], truth[key] = answer, question.brute(case)
+    return _recognised(question, answers, truth)
+
+
 def _compare(question: Question, function, inputs: list, reference, source: str) -> None:
     for case in inputs:
         answer, problem = _call(question, function, case)
@@ -581,10 +593,8 @@ def _compare(question: Question, function, inputs: list, reference, source: str)
             raise AssertionError(problem[0].upper() + problem[1:] + ".")
         right = reference(case)
         if answer != right:
-            key = (tuple(case[0]),) if question is RF_JUMP else case
-            found = _recognised(question, {key: answer}, {key: right})
-            ideas = [idea for part_ideas in found.values() for idea in part_ideas]
-            why = f" ({ideas[0]})" if len(ideas) == 1 else ""
+            ideas = [idea for part_ideas in _diagnosis(question, function).values() for idea in part_ideas]
+            why = f" ({'; or '.join(ideas[:2])})" if ideas else ""
             shown = ([list(layer) for layer in case[0]],) if question is RF_JUMP else case
             raise AssertionError(f"Not right for {question.show(shown)}: your function gives {answer}, "
                                  f"{source} gives {right}{why}.")
