@@ -1,8 +1,9 @@
-"""The whole course cycle of both assignments, through nbgrader and a local exchange directory.
+"""The whole course cycle of the three assignments, through nbgrader and a local exchange directory.
 
-The instructor generates and releases each assignment; four students fetch it, work and submit:
-``alice`` with the instructor's solution, ``bob`` with one classic mistake, ``carol`` untouched, and
-``dave`` who hands in alice's notebook, id included. The instructor collects, autogrades, generates and
+The instructor generates and releases each assignment; five students fetch it, work and submit:
+``alice`` with the instructor's solution, ``bob`` with one classic mistake, ``carol`` untouched,
+``dave`` who hands in alice's notebook, id included, and ``eve`` who answers with library calls only
+(and "blah" reasons): she gets at most half the automatic points. The instructor collects, autogrades, generates and
 releases feedback; the students fetch it. The test checks the grades in the gradebook, that each
 student's feedback file arrived, and what the feedback says.
 """
