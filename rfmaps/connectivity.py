@@ -193,6 +193,9 @@ AXIS_LIMIT = 10 ** 6
 #: The most cells of the box holding the non-zero counts that path_counts and
 #: forward_path_counts fill (8 bytes each: 10**8 cells are 800 MB).
 BOX_LIMIT = 10 ** 8
+#: The most cells of the whole map they return: the pages outside the box stay unallocated,
+#: but the address space is reserved (10**9 int64 cells: 8 GB of it).
+MAP_LIMIT = 10 ** 9
 
 
 def _separable(rows, last: int) -> bool:
@@ -240,6 +243,11 @@ def _outer(size, rows: dict, cols: dict) -> np.ndarray:
     Only the box of the non-zero counts is written: np.zeros leaves the other
     pages unallocated, so a huge map costs the box's memory.
     """
+    if size[0] * size[1] > MAP_LIMIT:
+        raise ValueError(
+            f"the counts fill a {size[0]} x {size[1]} map, more than the {MAP_LIMIT} cells path_counts and "
+            "forward_path_counts return; ask projective_field or input_region for the box, or use a smaller "
+            "input_size or scale_factor")
     if not rows or not cols:
         return np.zeros(size, dtype=np.int64)
     (r0, r1), (c0, c1) = ((min(d), max(d) + 1) for d in (rows, cols))

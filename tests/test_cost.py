@@ -200,8 +200,15 @@ def test_forward_path_counts_through_residual_blocks_on_20000_squared():
 
 
 def test_a_box_of_counts_beyond_the_limit_is_refused():
-    with pytest.raises(ValueError, match=r"box of 100000 x 100000 cells, more than the 100000000"):
-        forward_path_counts([Upsample(10**5)], (1, 1), 4)
+    with pytest.raises(ValueError, match=r"box of 20000 x 20000 cells, more than the 100000000"):
+        forward_path_counts([Upsample(20000)], (0, 0), 1)
+    words = run_limited("""
+        try:
+            forward_path_counts([Upsample(10**4)], (1, 1), 64)
+        except ValueError as error:
+            print(json.dumps(str(error)))
+    """, memory=GIB)
+    assert "640000 x 640000 map, more than the 1000000000 cells" in words
 
 
 # -- the fast paths agree with torch on every small stack ----------------------------------------
