@@ -41,7 +41,7 @@ TORCHVISION = ["alexnet", "vgg16", "resnet18", "resnet50", "resnext50_32x4d", "w
                "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
                "mnasnet0_5", "efficientnet_b0", "efficientnet_v2_s", "regnet_x_400mf", "regnet_y_400mf",
                "shufflenet_v2_x0_5", "squeezenet1_0", "squeezenet1_1", "convnext_tiny"]
-TIMM = ["resnet18", "resnet50d", "vgg11", "densenet121", "efficientnet_b0", "mobilenetv3_large_100",
+TIMM = ["resnet18", "resnet50d", "mobilenetv2_050", "vgg11", "densenet121", "efficientnet_b0", "mobilenetv3_large_100",
         "regnety_002", "convnext_atto", "inception_v3", "dla34"]
 
 _HEADS = ("avgpool", "fc", "classifier", "dropout", "AuxLogits", "aux1", "aux2", "aux_logits")

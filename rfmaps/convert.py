@@ -32,6 +32,9 @@ __all__ = ["from_torch"]
 _INSTALL = ("from_torch needs PyTorch, which rfmaps does not install: pip install torch "
             "(see https://pytorch.org/get-started/locally/ for a CPU-only build)")
 
+_NO_KIND = "rfmaps has no layer kind for it"
+# Global pooling (a classifier's head, a squeeze-and-excitation gate), by module or call name.
+_GLOBAL = {"AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "mean", "amax"}
 # Modules with no feature maps of their own: rfmaps reads the convolutional part of a network.
 _HEADS = {"Linear", "Flatten", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LazyLinear", "Softmax", "LogSoftmax"}
 
@@ -126,13 +129,21 @@ def _where(place: str) -> str:
 def _refuse(module_or_name, place: str, reason: str = "", hint: bool = True) -> ValueError:
     """The error for what cannot be read; ``hint=False`` when ``reason`` already says what to do."""
     name = module_or_name if isinstance(module_or_name, str) else type(module_or_name).__name__
+    if reason == _NO_KIND and name.split(" ")[0] in _GLOBAL:
+        reason = ("it pools over the whole map, so every value after it depends on the whole input image; "
+                  "rfmaps describes fields that slide with the neuron, and has no kind for this one yet")
     # The head hint only for a head of the model given (model.avgpool, model.classifier.1): a global pooling
-    # deeper down (a squeeze-and-excitation gate inside model.features) is no head to cut off.
+    # deeper down (a squeeze-and-excitation gate inside model.features) is no head to cut off, and no
+    # Sequential of known parts computes it either.
+    kind = name.split(" ")[0]
     at_top = place.count(".") <= 1 and not place.startswith("features")
-    advice = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
-              "model.features, or a Sequential of the layers up to the last pooling)."
-              if name.split(" ")[0] in _HEADS | {"adaptive_avg_pool2d", "flatten", "linear", "mean"} and at_top else
-              " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead.")
+    if kind in _HEADS | {"adaptive_avg_pool2d", "flatten", "linear", "mean"} and at_top:
+        advice = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
+                  "model.features, or a Sequential of the layers up to the last pooling).")
+    elif kind in _GLOBAL:
+        advice = ""
+    else:
+        advice = " Pass a torch.nn.Sequential of known parts (Conv2d, BatchNorm2d, ReLU, MaxPool2d, ...) instead."
     return ValueError(f"from_torch cannot read {name} at {_where(place)}{': ' + reason if reason else ''}."
                       + (advice if hint else ""))
 
@@ -417,7 +428,7 @@ def _leaf(module, place: str, torch) -> list:
         return [ELU(module.alpha)]
     if type(module) is nn.GELU:
         return [GELU(module.approximate)]
-    raise _refuse(kind, place, "rfmaps has no layer kind for it")
+    raise _refuse(kind, place, _NO_KIND)
 
 
 # Functional forms and tensor methods, read as the module they stand for.
@@ -523,7 +534,7 @@ def _from_graph(graph_module, place: str, torch) -> list:
                                        where, f"it is called with training=True{default}",
                                        "pass training=self.training and call")
         else:
-            raise _refuse(label, where, "rfmaps has no layer kind for it")
+            raise _refuse(label, where, _NO_KIND)
         names, before = chains[inputs[0]]
         chains[node] = (names + (node.name,) * len(layers), before + tuple(layers))
     raise _refuse(top, place, "its graph has no output")  # fx graphs always have one

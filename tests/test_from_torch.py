@@ -330,7 +330,7 @@ class ReadsShape(nn.Module):
     (nn.Sequential(nn.Conv2d(1, 1, 3), Untraceable()), ["Untraceable", "model.1", "torch.fx"]),
     (ConcatenatesRows(), ["cat in ConcatenatesRows.forward", "dim=2", "channels (dim=1)"]),
     (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), ["MaxPool2d", "return_indices=True", "two tensors"]),
-    (nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate())), ["model.1.1.pool", "Sequential of known"]),
+    (nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate())), ["model.1.1.pool", "whole input image"]),
     (Upsamples(), ["ConvTranspose2d at model.up", "output_size=", "output_padding"]),
     (ReadsShape(), ["x.shape", "ReadsShape"]),
     (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), ["Upsample", "bilinear"]),
@@ -918,6 +918,15 @@ def test_weights_without_values_or_in_half_precision_are_refused_by_name():
         from_torch(nn.Sequential(nn.Conv2d(1, 1, 3, device="meta")))
     with pytest.raises(ValueError, match=r"model\.0\.weight: its dtype is torch\.bfloat16.*model\.float\(\)"):
         from_torch(nn.Sequential(nn.Conv2d(1, 1, 3)).to(torch.bfloat16))
+
+
+def test_a_global_pooling_is_refused_for_what_it_does_and_the_head_hint_only_at_the_top():
+    inside = nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate()))
+    with pytest.raises(ValueError) as error:
+        from_torch(inside)
+    assert "whole input image" in str(error.value) and "model.features" not in str(error.value)
+    with pytest.raises(ValueError, match=r"at model\.1: it pools over the whole map.*pass that part"):
+        from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d(1)))
 
 
 def test_checks_on_the_input_shape_compute_nothing_and_are_skipped():

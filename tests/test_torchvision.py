@@ -84,8 +84,20 @@ def test_torchvision_trunks_with_concatenations_and_channel_layers_equal_torch(n
     assert_equals_torch(trunk(model), (80, 80) if name == "inception_v3" else (64, 64))
 
 
-def test_timms_resnet_d_with_ceil_mode_average_pools_equals_torch():
+@pytest.mark.parametrize("name", ["mobilenetv2_050", "densenet121"])
+def test_timm_trunks_with_batchnorm_act_and_shape_asserts_equal_torch(name):
     timm = import_timm()
     if timm is None:
         pytest.skip("timm is not installed (not a test extra: see README, Tests)")
-    assert_equals_torch(timm.create_model("resnet26d", num_classes=0, global_pool="").eval(), (64, 64))
+    assert_equals_torch(timm.create_model(name, num_classes=0, global_pool="").eval(), (64, 64))
+
+
+def test_timms_resnet_d_is_refused_for_its_half_pixel_shortcut():
+    # ResNet-D's shortcut averages 2 x 2 windows (centre of neuron 0 at 0.5) where its body's padded 3 x 3
+    # convolution is centred at 0: the union of the two fields is no centred box, and rfmaps says so.
+    timm = import_timm()
+    if timm is None:
+        pytest.skip("timm is not installed (not a test extra: see README, Tests)")
+    with pytest.raises(ValueError, match=r"sum at model\.layer2\.0: the body and the shortcut are misaligned.*"
+                                         r"\(0\.0, 0\.0\) for the body and \(0\.5, 0\.5\)"):
+        from_torch(timm.create_model("resnet26d", num_classes=0, global_pool="").eval())
