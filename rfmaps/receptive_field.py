@@ -38,7 +38,7 @@ from .geometry import Geometry, exact_number, nearest_index
 from .layers.base import Layer, channels_back, check_layers
 from .layers.transposed import ConvTranspose2d
 from .layers.upsample import Upsample
-from .validation import Pair, check_channel, check_position, check_switch, is_int, layer_index, pair
+from .validation import Pair, check_channel, check_position, check_switch, int_at_least, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
            "projective_field", "NeuronField", "neuron_field", "nearest_neuron", "corresponding_neuron",
@@ -549,8 +549,8 @@ def input_channels(layers: Sequence[Layer], channel: int, layer: int = -1) -> Tu
         for index, item in enumerate(path):
             channels = item.channels_after(channels, f"layer {index}")
         channel = check_channel(channel, channels)
-    elif not is_int(channel) or channel < 0:
-        raise ValueError(f"channel must be an int >= 0, got {channel!r}")
+    else:
+        channel = int_at_least(channel, "channel", 0)
     return tuple(sorted(channels_back(path, {int(channel)})))
 
 

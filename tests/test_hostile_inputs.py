@@ -169,3 +169,11 @@ def test_mass_width_takes_any_array_like_heat_as_every_array_argument_does():
             mass_width(wrong, (0, 0))
     with pytest.raises(TypeError, match="fraction must be a number in"):
         mass_width(heat, (3, 2), "0.9")
+
+
+def test_input_channels_sorts_a_channel_by_the_same_rule():
+    with pytest.raises(ValueError, match=r"channel must be an int >= 0, got 2.0 .*not rounded"):
+        rfmaps.input_channels([ReLU()], 2.0)
+    with pytest.raises(TypeError, match="channel must be an int >= 0, got str"):
+        rfmaps.input_channels([ReLU()], "2")
+    assert rfmaps.input_channels([ReLU()], np.int64(2)) == (2,)
