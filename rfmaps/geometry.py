@@ -27,14 +27,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Tuple
+from typing import Any, Sequence, Tuple
 
 from .validation import Pair
 
 __all__ = ["Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around"]
 
 
-def exact_number(value: Fraction):
+def exact_number(value: Fraction | int) -> Fraction | int:
     """An exact Fraction as int when whole, else unchanged (never a rounded float).
 
     Examples
@@ -46,7 +46,7 @@ def exact_number(value: Fraction):
     return int(value) if value.denominator == 1 else value
 
 
-def nearest_whole(value) -> int:
+def nearest_whole(value: float | Fraction) -> int:
     """The whole number nearest to ``value``, halves going down: the tie rule of :func:`nearest_index`,
     without a range (which pixel a click at data coordinate ``value`` falls on).
 
@@ -59,7 +59,7 @@ def nearest_whole(value) -> int:
     return math.ceil(Fraction(value) - Fraction(1, 2))
 
 
-def nearest_index(value, count: int) -> int:
+def nearest_index(value: float | Fraction, count: int) -> int:
     """The index from 0 to ``count - 1`` nearest to ``value``: the package's one tie rule.
 
     A value exactly halfway between two indices goes to the **lower** one
@@ -78,7 +78,7 @@ def nearest_index(value, count: int) -> int:
     return min(max(nearest_whole(value), 0), count - 1)
 
 
-def square_around(box, side: int) -> Tuple[Pair, Pair]:
+def square_around(box: Tuple[Pair, Pair], side: int) -> Tuple[Pair, Pair]:
     """The inclusive box of a ``side x side`` square centred on ``box``'s centre.
 
     ``box`` is ``((top, bottom), (left, right))``, inclusive. When ``side``
@@ -95,12 +95,12 @@ def square_around(box, side: int) -> Tuple[Pair, Pair]:
     >>> square_around(((2, 4), (0, 5)), 6)
     ((0, 5), (0, 5))
     """
-    out = []
+    out: list[Pair] = []
     for low, high in box:
         extra = side - (high - low + 1)
         first = low - math.ceil(Fraction(extra, 2))  # an odd extra puts the half pixel below
         out.append((first, first + side - 1))
-    return tuple(out)
+    return (out[0], out[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,36 +120,38 @@ class Geometry:
     jump: Tuple[Fraction, Fraction] = (Fraction(1), Fraction(1))
     start: Tuple[Fraction, Fraction] = (Fraction(0), Fraction(0))
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Normalise only what needs it: the recurrence builds many of these (ResNet-50: hundreds).
         object.__setattr__(self, "rf", tuple(r if type(r) is int else exact_number(r) for r in self.rf))
         object.__setattr__(self, "jump", tuple(j if type(j) is Fraction else Fraction(j) for j in self.jump))
         object.__setattr__(self, "start", tuple(c if type(c) is Fraction else Fraction(c) for c in self.start))
 
-    def centre(self, position) -> Tuple:
+    def centre(self, position: Sequence[int]) -> Tuple[Fraction | int, Fraction | int]:
         """Input coordinate of the centre of neuron ``position``: ``start + position * jump``."""
-        return tuple(exact_number(self.start[a] + position[a] * self.jump[a]) for a in (0, 1))
+        row, col = (exact_number(self.start[a] + position[a] * self.jump[a]) for a in (0, 1))
+        return (row, col)
 
-    def bounds(self, position) -> Tuple[Pair, Pair]:
+    def bounds(self, position: Sequence[int]) -> Tuple[Pair, Pair]:
         """Inclusive input box ``((top, bottom), (left, right))`` of the field, padding included.
 
         ``centre -/+ (rf - 1) / 2``: the half steps of even kernels cancel, so
         both ends are whole pixels.
         """
-        box = []
+        box: list[Pair] = []
         for axis in (0, 1):
-            low = Fraction(self.start[axis] + position[axis] * self.jump[axis]) - Fraction(self.rf[axis] - 1, 2)
-            low = math.floor(low)
+            low = math.floor(Fraction(self.start[axis] + position[axis] * self.jump[axis])
+                             - Fraction(self.rf[axis] - 1, 2))
             box.append((low, low + self.rf[axis] - 1))
-        return tuple(box)
+        return (box[0], box[1])
 
-    def nearest_neuron(self, pixel, output_size: Pair) -> Pair:
+    def nearest_neuron(self, pixel: Sequence[float | Fraction], output_size: Pair) -> Pair:
         """The neuron whose field is centred nearest to input point ``pixel`` (ties: :func:`nearest_index`)."""
-        return tuple(nearest_index((Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis], output_size[axis])
-                     for axis in (0, 1))
+        row, col = (nearest_index((Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis], output_size[axis])
+                    for axis in (0, 1))
+        return (row, col)
 
 
-def tap_positions(layer, position) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:
+def tap_positions(layer: Any, position: Sequence[int]) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:
     """Input rows and columns each kernel tap of one ``layer`` reads for output ``position``.
 
     Coordinates in the unpadded input: negative ones, or ones past the last
@@ -162,4 +164,5 @@ def tap_positions(layer, position) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:
     >>> tap_positions(Conv2d(1, 1, 3, stride=2, padding=1, dilation=2), (0, 3))
     ((-1, 1, 3), (5, 7, 9))
     """
-    return tuple(tuple(layer.axis_taps(position[axis], axis)) for axis in (0, 1))
+    # ``layer`` is an rfmaps.layers.Layer; the annotation stays Any because layers import this module.
+    return (tuple(layer.axis_taps(position[0], 0)), tuple(layer.axis_taps(position[1], 1)))

@@ -22,7 +22,9 @@ arrays (numpy)
 
 (``channel_sources`` answers :func:`rfmaps.input_channels`), so adding a layer
 kind means one module with one class, exported from :mod:`rfmaps.layers`;
-nothing else checks types. :class:`SlidingWindow` answers all of them for the layers that slide a
+nothing else checks types. :class:`Layer` declares every one of these with its
+types (mypy checks callers and kinds against them); those with no answer that
+holds for every kind raise ``NotImplementedError`` until a kind gives one. :class:`SlidingWindow` answers all of them for the layers that slide a
 window with kernel size, stride, padding and dilation; a kind overrides what
 differs (``forward`` at least).
 
@@ -39,7 +41,7 @@ import math
 import weakref
 from dataclasses import fields
 from fractions import Fraction
-from typing import Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Tuple, cast
 
 import numpy as np
 
@@ -50,7 +52,11 @@ from ..validation import Pair, pair, positive_int
 __all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "frozen_array", "channels_back"]
 
 
-def _rebuild(cls, arguments: dict):
+#: A set of input (or output) pixels: the product ``rows x cols`` of two sets of indices.
+Box = Tuple[frozenset, frozenset]
+
+
+def _rebuild(cls: type, arguments: dict) -> "Layer":
     return cls(**arguments)
 
 
@@ -58,7 +64,7 @@ def _rebuild(cls, arguments: dict):
 # write to their arrays, so the digest stays true); the weak reference's callback drops the
 # entry when the array goes, so an id reused by a new array never meets an old digest.
 # Bound: one 16-byte digest and a weak reference per live layer array.
-_DIGESTS: dict = {}
+_DIGESTS: dict[int, tuple[weakref.ReferenceType, tuple]] = {}
 
 
 def array_digest(array: np.ndarray) -> tuple:
@@ -84,15 +90,20 @@ def array_digest(array: np.ndarray) -> tuple:
               hashlib.blake2b(np.ascontiguousarray(array).data, digest_size=16).digest())
     if not array.flags.writeable:  # only a read-only array keeps its digest true
         key = id(array)
-        _DIGESTS[key] = (weakref.ref(array, lambda _, key=key: _DIGESTS.pop(key, None)), digest)
+
+        def forget(_: object, key: int = key) -> None:
+            _DIGESTS.pop(key, None)
+
+        _DIGESTS[key] = (weakref.ref(array, forget), digest)
     return digest
 
 
-def frozen_array(value, name: str, shape) -> np.ndarray:
+def frozen_array(value: Any, name: str, shape: Tuple[int, ...]) -> Optional[np.ndarray]:
     """A private, read-only float copy of ``value``, checked for type, shape and finiteness.
 
     Takes anything array-like of real numbers, PyTorch tensors included (a
     tensor that requires grad is detached: the layer only needs its values).
+    ``None`` (an optional array left out) stays ``None``.
     """
     if value is None:
         return None
@@ -128,7 +139,8 @@ class Layer:
     # -- value semantics -------------------------------------------------------------------
     def _arguments(self) -> dict:
         """The constructor arguments that rebuild this layer."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        # Every concrete kind is a dataclass; this base is not one, so mypy cannot see it here.
+        return {f.name: getattr(self, f.name) for f in fields(cast(Any, self)) if f.init}
 
     def _key(self) -> tuple:
         """What the layer is: equal keys, equal layers (arrays compared by content)."""
@@ -139,15 +151,56 @@ class Layer:
             values.append(value)
         return (type(self).__name__,) + tuple(values)
 
-    def __eq__(self, other):
-        return type(self) is type(other) and self._key() == other._key()
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == cast(Layer, other)._key()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self._key())
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         # Rebuilt through the constructor: validated again, and its arrays read-only again.
         return (_rebuild, (type(self), self._arguments()))
+
+    # -- what every kind must answer ------------------------------------------------------
+    def output_size(self, input_size: Any) -> Pair:
+        """Output ``(h, w)`` for an input of ``input_size`` (an int or a pair).
+
+        Raises
+        ------
+        ValueError
+            If no output is left for that input, naming ``input_size`` and the size it needs.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not say its output size")
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        """The :class:`~rfmaps.geometry.Geometry` after the layer, given the one before (the recurrence)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it moves the receptive field")
+
+    def axis_taps(self, index: int, axis: int) -> Iterable[int]:
+        """Input coordinates output ``index`` reads along ``axis``, padding included (outside ``0 .. n-1``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say which inputs an output reads")
+
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], out: np.ndarray) -> np.ndarray:
+        """The output for ``x`` (C, H, W), written into ``out`` (its exact shape, C-contiguous), and returned.
+
+        ``weight`` is the layer's own weight, or the default bank's when it has none.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no forward pass")
+
+    def backward(self, weight: Optional[np.ndarray], x: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Gradient with respect to ``x``, given ``grad`` for the output ``y`` (computed from ``x``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no backward pass")
+
+    def spread_back(self, grid: np.ndarray, input_size: Pair, tap_values: Optional[Callable] = None) -> np.ndarray:
+        """Output values ``grid`` sent back to each input pixel they read, an array of ``input_size``.
+
+        With ``tap_values``, a value per tap weighs each path (for instance the kernel weights).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not send values back")
+
+    def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:
+        """Input values ``grid`` sent on to each output pixel that reads them (counts of paths forward)."""
+        raise NotImplementedError(f"{type(self).__name__} does not send values forward")
 
     # -- defaults that hold for most kinds --------------------------------------------------
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
@@ -159,7 +212,7 @@ class Layer:
         """
         return channels
 
-    def channel_sources(self, channel: int) -> frozenset:
+    def channel_sources(self, channel: int) -> frozenset[int]:
         """The input channels output ``channel`` depends on; most layers keep channels apart."""
         return frozenset((channel,))
 
@@ -167,16 +220,18 @@ class Layer:
         """An upper bound on the paths the layer adds per input pixel."""
         return 1
 
-    #: True when every neuron's field has the same size and neighbours are ``jump``
-    #: apart: then (rf, jump, start) describe every neuron exactly. A transposed
-    #: convolution with a stride, or an upsampling, makes fields depend on the phase.
-    uniform = True
+    @property
+    def uniform(self) -> bool:
+        """True when every neuron's field has the same size and neighbours are ``jump``
+        apart: then (rf, jump, start) describe every neuron exactly. A transposed
+        convolution with a stride, or an upsampling, makes fields depend on the phase."""
+        return True
 
-    def axis_sources(self, index: int, axis: int, input_n=None):
+    def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
         """Input indices output ``index`` reads along ``axis``; with ``input_n``, only those inside."""
         return [i for i in self.axis_taps(index, axis) if input_n is None or 0 <= i < input_n]
 
-    def reach_back(self, boxes, input_size):
+    def reach_back(self, boxes: Iterable[Sequence[Iterable[int]]], input_size: Pair) -> list[Box]:
         """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of sets.
 
         A path goes through a tap that reads the image, never the padding.
@@ -186,11 +241,10 @@ class Layer:
             reached = [frozenset(i for o in indices for i in self.axis_sources(o, axis, input_size[axis]))
                        for axis, indices in enumerate((rows, cols))]
             if reached[0] and reached[1]:
-                out.append(tuple(reached))
+                out.append((reached[0], reached[1]))
         return out
 
-
-    def reach_forward(self, boxes, input_size):
+    def reach_forward(self, boxes: Iterable[Sequence[Iterable[int]]], input_size: Pair) -> list[Box]:
         """Output pixels with a path from given input pixels: a list of ``(rows, cols)`` products of sets."""
         output_size = self.output_size(input_size)
         out = []
@@ -200,10 +254,10 @@ class Layer:
             reached = [frozenset(o for i in box[axis] for o in self.axis_targets(i, axis, output_size[axis]))
                        for axis in (0, 1)]
             if reached[0] and reached[1]:
-                out.append(tuple(reached))
+                out.append((reached[0], reached[1]))
         return out
 
-    def axis_targets(self, index: int, axis: int, output_n: int):
+    def axis_targets(self, index: int, axis: int, output_n: int) -> list[int]:
         """Outputs (inside ``0 .. output_n - 1``) that read input ``index`` along ``axis``.
 
         This fallback asks every output; kinds that know their wiring answer directly.
@@ -219,11 +273,19 @@ class SlidingWindow(Layer):
     """
 
     __slots__ = ()
+    # Declared for the type checker only: each subclass's dataclass fields hold them (pairs after
+    # __post_init__; ``padding`` may also be ``'same'`` in a convolution).
+    if TYPE_CHECKING:
+        kernel_size: Pair
+        stride: Pair
+        padding: Pair | str
+        dilation: Pair
 
     @property
     def effective_kernel_size(self) -> Pair:
         """Span of the kernel on its input, holes included: ``d * (k - 1) + 1``."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
+        (kh, kw), (dh, dw) = self.kernel_size, self.dilation
+        return (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
 
     @property
     def pads(self) -> Tuple[Pair, Pair]:
@@ -232,12 +294,14 @@ class SlidingWindow(Layer):
         Equal on both sides except for ``padding='same'`` with an even span,
         where PyTorch puts the extra row/column after (bottom/right).
         """
-        if self.padding == "same":
-            return tuple(((span - 1) // 2, span - 1 - (span - 1) // 2) for span in self.effective_kernel_size)
-        return tuple((p, p) for p in self.padding)
+        if isinstance(self.padding, str):  # 'same': validation lets no other string through
+            h, w = (((span - 1) // 2, span - 1 - (span - 1) // 2) for span in self.effective_kernel_size)
+            return (h, w)
+        top, left = self.padding
+        return ((top, top), (left, left))
 
     # -- arithmetic -------------------------------------------------------------------------
-    def output_size(self, input_size) -> Pair:
+    def output_size(self, input_size: Any) -> Pair:
         """Output ``(h, w)`` for an input of ``input_size``, by PyTorch's formula.
 
         ``floor((n + p_before + p_after - d * (k - 1) - 1) / s) + 1`` per axis.
@@ -259,23 +323,25 @@ class SlidingWindow(Layer):
                     f"{'height' if axis == 0 else 'width'}; input_size must be >= "
                     f"{span - before - after} there")
             out.append((padded - span) // self.stride[axis] + 1)
-        return tuple(out)
+        return (out[0], out[1])
 
     def advance(self, geometry: Geometry) -> Geometry:
         """The recurrence: with span ``k' = d (k - 1) + 1`` and padding before ``p``,
 
         ``r += (k' - 1) j``, ``c += ((k' - 1) / 2 - p) j``, ``j *= s``.
         """
-        rf, jump, start = [], [], []
+        rf: list[Any] = []  # Fractions after a fractional jump; Geometry turns a whole one into an int
+        jump: list[Fraction] = []
+        start: list[Fraction] = []
         for axis in (0, 1):
             span, before = self.effective_kernel_size[axis], self.pads[axis][0]
             j = geometry.jump[axis]
             start.append(geometry.start[axis] + (Fraction(span - 1, 2) - before) * j)
             rf.append(geometry.rf[axis] + (span - 1) * j)
             jump.append(j * self.stride[axis])
-        return Geometry(tuple(rf), tuple(jump), tuple(start))
+        return Geometry((rf[0], rf[1]), (jump[0], jump[1]), (start[0], start[1]))
 
-    def axis_taps(self, index: int, axis: int):
+    def axis_taps(self, index: int, axis: int) -> range:
         """Input coordinates output ``index`` reads along ``axis``: ``s i - p + d t`` for each tap t."""
         origin = self.stride[axis] * index - self.pads[axis][0]
         return range(origin, origin + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1,
@@ -295,24 +361,16 @@ class SlidingWindow(Layer):
         return math.prod(self.kernel_size)
 
     # -- arrays -----------------------------------------------------------------------------
-    def spread_back(self, grid: np.ndarray, input_size, tap_values=None) -> np.ndarray:
+    def spread_back(self, grid: np.ndarray, input_size: Pair, tap_values: Optional[Callable] = None) -> np.ndarray:
         """:func:`rfmaps.sliding.spread_back` for this window."""
         return spread_back(grid, self, input_size, tap_values)
 
-    def spread_forward(self, grid: np.ndarray, input_size) -> np.ndarray:
+    def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:
         """Each output collects the values of every input pixel its taps read (counts of paths forward)."""
         return gather_sum(grid, self, self.output_size(input_size))
 
-    def forward(self, x: np.ndarray, weight, out: np.ndarray) -> np.ndarray:
-        """The output for ``x`` (C, H, W), written into ``out`` (its exact shape, C-contiguous)."""
-        raise NotImplementedError
-
-    def backward(self, weight, x: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """Gradient with respect to ``x``, given it for the output ``y``."""
-        raise NotImplementedError
-
     # -- text -------------------------------------------------------------------------------
-    def _geometry_repr(self, defaults) -> str:
+    def _geometry_repr(self, defaults: dict) -> str:
         parts = []
         for name in ("kernel_size", "stride", "padding", "dilation"):
             value = getattr(self, name)
@@ -325,7 +383,7 @@ class SlidingWindow(Layer):
         return ", ".join(parts)
 
 
-def check_layers(layers) -> tuple:
+def check_layers(layers: Any) -> Tuple[Layer, ...]:
     """Return ``layers`` as a tuple after checking every item is a layer.
 
     Raises
@@ -349,7 +407,7 @@ def check_layers(layers) -> tuple:
     return layers
 
 
-def check_channels(layer) -> None:
+def check_channels(layer: Any) -> None:
     """Normalise ``in_channels``, ``out_channels`` and ``groups`` of a convolution-like
     layer in place; both channel counts must split into ``groups`` equal parts."""
     set_ = object.__setattr__
@@ -360,9 +418,9 @@ def check_channels(layer) -> None:
             raise ValueError(f"{name} must be divisible by groups={layer.groups}, got {getattr(layer, name)}")
 
 
-def channels_back(path, channels) -> frozenset:
+def channels_back(path: Iterable[Layer], channels: Iterable[int]) -> frozenset[int]:
     """Input channels of ``path`` that the output ``channels`` depend on (``channels`` when empty)."""
-    channels = frozenset(channels)
+    kept = frozenset(channels)
     for layer in reversed(tuple(path)):
-        channels = frozenset().union(*(layer.channel_sources(c) for c in channels))
-    return channels
+        kept = frozenset[int]().union(*(layer.channel_sources(c) for c in kept))
+    return kept
