@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
-from .layers import Conv2d, MaxPool2d, ReLU, ZeroPad2d
+from .layers import Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
 from .receptive_field import ReceptiveFieldTable, receptive_fields
 from .residual import Residual
 
@@ -30,7 +30,10 @@ class Network(tuple):
     :func:`rfmaps.receptive_fields` shows the names in its table.
     """
 
-    def __new__(cls, named: Sequence[Tuple[str, object]], endpoints: Sequence[str]):
+    names: List[str]
+    endpoints: List[str]
+
+    def __new__(cls, named: Sequence[Tuple[str, object]], endpoints: Sequence[str]) -> "Network":
         network = super().__new__(cls, [layer for _, layer in named])
         network.names = [name for name, _ in named]
         network.endpoints = list(endpoints)
@@ -86,14 +89,15 @@ def vgg16() -> Network:
 
 
 def _bottleneck(cin: int, depth: int, width: int, stride: int) -> Residual:
-    body = [Conv2d(cin, width, 1), ReLU(), Conv2d(width, width, 3, stride=stride, padding=1), ReLU(),
-            Conv2d(width, depth, 1)]
+    body = (Conv2d(cin, width, 1), ReLU(), Conv2d(width, width, 3, stride=stride, padding=1), ReLU(),
+            Conv2d(width, depth, 1))
+    shortcut: Tuple[Layer, ...]
     if cin != depth:
-        shortcut = [Conv2d(cin, depth, 1, stride=stride)]
+        shortcut = (Conv2d(cin, depth, 1, stride=stride),)
     elif stride > 1:
-        shortcut = [MaxPool2d(1, stride=stride)]  # TF-slim subsamples the identity
+        shortcut = (MaxPool2d(1, stride=stride),)  # TF-slim subsamples the identity
     else:
-        shortcut = []
+        shortcut = ()
     return Residual(body, shortcut)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import weakref
 from functools import lru_cache
-from typing import NamedTuple, Optional, Tuple
+from typing import Any, NamedTuple, Optional, Tuple, cast
 
 import numpy as np
 from matplotlib import patheffects
@@ -67,7 +67,7 @@ HALO = halo(2.0)
 
 # What each kind of mark means, and how it looks: a different line style or shape for each
 # meaning, so none is told apart by colour alone. ``key`` draws them with these words.
-STYLES = {
+STYLES: dict[str, dict[str, Any]] = {
     "field": dict(edgecolor=HIGHLIGHT, linestyle="-", linewidth=2),  # the pixels a neuron reads
     "selected map": dict(edgecolor=DARK, linestyle=(0, (4, 2)), linewidth=1.5),  # a frame around a map or kernel
     "neuron": dict(edgecolor=DARK, linestyle=(0, (1, 1)), linewidth=1.5),  # the one-pixel box of a neuron
@@ -145,7 +145,7 @@ def key(fig, entries, *, y: float = 0.0, x: float = 0.5, columns: Optional[int] 
     """
     from matplotlib.lines import Line2D
 
-    handles = []
+    handles: list[Artist] = []
     for mark, _ in entries:
         if isinstance(mark, Line2D):  # a copy: the line itself may be animated (blitted) and hidden
             # get_linestyle() says '--' for every dash pattern: take the pattern itself
@@ -193,15 +193,15 @@ class Key(Artist):
             from matplotlib.backends.backend_agg import FigureCanvasAgg
 
             sheet = Figure(figsize=(12, 3), dpi=dpi)
-            FigureCanvasAgg(sheet)
+            canvas = FigureCanvasAgg(sheet)
             sheet.patch.set_alpha(0)
             legend = sheet.legend(self.handles, self.words, loc="lower left", bbox_to_anchor=(0.1, 0.1),
                                   ncol=self.columns, frameon=False, fontsize=TEXT_PT, handlelength=1.6,
                                   handleheight=1.0, columnspacing=1.4, borderaxespad=0, borderpad=0.2)
-            sheet.canvas.draw()
-            renderer = sheet.canvas.get_renderer()
+            canvas.draw()
+            renderer = canvas.get_renderer()
             box = legend.get_window_extent(renderer)
-            full = np.asarray(sheet.canvas.buffer_rgba())  # rows from the top
+            full = np.asarray(canvas.buffer_rgba())  # rows from the top
             height, width = full.shape[:2]
             # A margin of 4 points: halos and large markers reach past the legend's box.
             margin = math.ceil(4 * dpi / 72)
@@ -284,14 +284,14 @@ def label(ax, text: str, xy, alignment=(0.5, 0.5), offset=(0, 0), fontsize: floa
     box = AnnotationBbox(image, xy, xycoords="axes fraction", xybox=offset,
                          boxcoords="offset points", box_alignment=alignment, frameon=False, pad=0,
                          annotation_clip=False)
-    box.offsetbox.text = text
+    image.text = text
     ax.add_artist(box)
     return box
 
 
 def set_label(box: AnnotationBbox, text: str) -> None:
     """Change the text of a :func:`label`."""
-    box.offsetbox.text = text
+    cast(_TitleImage, box.offsetbox).text = text  # a label's box holds a _TitleImage
     box.stale = True
 
 
@@ -365,11 +365,13 @@ class _TickLabels(Artist):
 
     def __init__(self, fontsize: float = TEXT_PT):
         super().__init__()
-        self.rows, self.cols, self.fontsize = [], [], fontsize
+        self.rows: list[float] = []
+        self.cols: list[float] = []
+        self.fontsize = fontsize
         self.set_clip_on(False)  # drawn outside the axes: a tight bounding box must count it
         # Agg draws only from writeable arrays, and _text_pixels shares read-only ones.
         # Key: (text, dpi), both decide the pixels; bound: a few dozen numbers of ~0.5 kB.
-        self._pixels = {}
+        self._pixels: dict[tuple[float, float], np.ndarray] = {}
 
     def _placed(self, renderer):
         """``(text, x, y, pixels)`` of every label (lower-left corner in display pixels), then the marks."""
@@ -754,7 +756,8 @@ def text_boxes(figure: Figure) -> list:
     from matplotlib.text import Text
 
     figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
+    # Agg-based canvases (Agg, ipympl, inline) have it; FigureCanvasBase does not declare it.
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     found = []
 
     def walk(artist):

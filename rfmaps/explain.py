@@ -7,7 +7,7 @@ own ``output_size``); this module only writes it out.
 from __future__ import annotations
 
 from .geometry import tap_positions
-from .layers import Layer
+from .layers import Layer, SlidingWindow
 
 __all__ = ["output_size_formula", "size_text", "taps_text"]
 
@@ -17,7 +17,7 @@ def size_text(pair) -> str:
     return f"{pair[0]} × {pair[1]}"
 
 
-def output_size_formula(layer: Layer, n: int, axis: int = 0) -> str:
+def output_size_formula(layer: SlidingWindow, n: int, axis: int = 0) -> str:
     """PyTorch's output-size formula for one axis, written out with the numbers.
 
     Examples

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -232,7 +232,8 @@ def load_image(path, max_size: int = 256) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             picture = Image.open(path)
     except Image.DecompressionBombError as error:  # Pillow refuses from 179 megapixels on
-        raise ValueError(f"{path!r} claims more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, "
+        limit = Image.MAX_IMAGE_PIXELS or 0  # never None here: Pillow checks no size without a limit
+        raise ValueError(f"{path!r} claims more than {2 * limit / 1e6:.0f} megapixels, "
                          f"{bomb}") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"{path!r} is not an image file rfmaps can read ({error})") from None
@@ -346,8 +347,8 @@ def _photo(size: int = 128, square: bool = False) -> np.ndarray:
     import matplotlib.image
 
     # Grace Hopper's portrait ships with matplotlib: nothing is downloaded.
-    with cbook.get_sample_data("grace_hopper.jpg") as handle:
-        array = as_float_image(matplotlib.image.imread(handle, format="jpeg"))
+    array = as_float_image(matplotlib.image.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False),
+                                                   format="jpeg"))
     height, width = array.shape[:2]
     if square:  # the middle square (her face)
         side = min(height, width)
@@ -373,7 +374,7 @@ def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return sums / counts.reshape(counts.shape + (1,) * (image.ndim - 2))
 
 
-SAMPLES = {
+SAMPLES: dict[str, Callable[..., np.ndarray]] = {
     "photo": _photo,
     "checkerboard": checkerboard,
     "disk": disk,

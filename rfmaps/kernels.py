@@ -205,9 +205,11 @@ def _name(spec: _Spec) -> str:
     if spec.kind == "stripes":
         return f"{colour}stripes {angle}"
     if spec.kind == "grating":
-        phase = {0: "even", 90: "odd"}.get(spec.phase, f"phase {spec.phase:g}°")
+        phases: dict[float, str] = {0: "even", 90: "odd"}
+        phase = phases.get(spec.phase, f"phase {spec.phase:g}°")
         return f"{colour}grating {angle}, {spec.detail}, {phase}"
     if spec.kind == "single":
+        assert spec.colour is not None  # the catalogue names both colours of every single-opponent kernel
         centre, surround = spec.colour.split("/")
         return f"{centre} centre, {surround} surround"
     if spec.kind == "centre-surround":
@@ -291,13 +293,14 @@ def _gray_kernel(spec: _Spec, shape) -> np.ndarray:
 
 def _colour_kernel(spec: _Spec, shape) -> np.ndarray:
     """A (3, kh, kw) kernel whose positive and negative parts each sum to 1."""
+    assert spec.colour is not None  # the bank sends only coloured specs here
     if spec.kind == "single":  # one colour in the centre, another in the surround
         y, x, sy, sx = _grid(shape)
         centre, surround = (np.array(_COLOURS[c])[:, None, None] for c in spec.colour.split("/"))
         inner, outer = (_gauss(y, x, sy, sx, width) for width in _DOG["single"])
         kernel = centre * (inner / inner.sum()) - surround * (outer / outer.sum())
         return 2 * kernel / np.abs(kernel).sum()
-    opponent = np.array(_OPPONENT[spec.colour])[:, None, None]
+    opponent: np.ndarray = np.array(_OPPONENT[spec.colour])[:, None, None]
     pattern = _pattern(spec, shape)
     if spec.kind != "colour blob":
         pattern = pattern - pattern.mean()  # blind to flat colour too

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import List
+from typing import List, cast
 
 import numpy as np
 
@@ -171,7 +171,8 @@ def mean_effective_field(layers, images, position=None) -> np.ndarray:
     if position is None:
         h, w = receptive_fields(layers, np.shape(images[0])[:2])[-1].output_size
         position = (h // 2, w // 2)
-    return sum(effective_receptive_field(layers, position, image) for image in images) / len(images)
+    # A sum of at least one array is an array (typeshed's sum also allows its start, the int 0).
+    return cast(np.ndarray, sum(effective_receptive_field(layers, position, image) for image in images)) / len(images)
 
 
 def neighbour_correlation(kernels) -> float:

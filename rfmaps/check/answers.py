@@ -37,7 +37,7 @@ def as_whole(value) -> Optional[int]:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
+        return int(math.trunc(value))
     return None
 
 
@@ -104,9 +104,9 @@ def read_input_size(value, name: str = "input_size"):
         return whole
     plain = as_plain(value)
     if isinstance(plain, (list, tuple)) and len(plain) == 2:
-        both = tuple(as_whole(v) for v in plain)
-        if None not in both and min(both) >= 1:
-            return both
+        height, width = (as_whole(v) for v in plain)
+        if height is not None and width is not None and min(height, width) >= 1:
+            return (height, width)
     raise Refusal(f"{name} must be a whole number of pixels of at least 1, like 64, or (height, width); "
                    f"you gave {describe(value)}.")
 

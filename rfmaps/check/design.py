@@ -328,7 +328,7 @@ def check_decoder(layers, target_size: int, budget: int, *, input_size: int = DE
         if channels != out_channels:
             problems.append(f"it ends with {channels} maps; the rules ask for {out_channels} "
                             "(one value per pixel, a mask)")
-    growing = [(index, layer, growth_factor(layer)) for index, layer in enumerate(layers) if growth_factor(layer)]
+    growing = [(index, layer, factor) for index, layer in enumerate(layers) if (factor := growth_factor(layer))]
     if len(growing) < min_growing:
         problems.append(f"it grows the map in {len(growing)} step{'s' * (len(growing) != 1)}, the rules ask "
                         f"for at least {min_growing}")

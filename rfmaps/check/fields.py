@@ -163,6 +163,7 @@ def check_region(layers, position, input_size, answer) -> bool:
             rf, jump = rows[-1].rf_size, rows[-1].jump
             previous_jump = rows[-2].jump if len(rows) > 1 else (1, 1)
             unclipped = input_region(layers, position, size, clip=False)
+            assert unclipped is not None  # only a clipped region can be empty
             # First pixel of neuron 0's field, per axis; neuron p's field starts p jumps further on.
             origin = [low - p * j for (low, _), p, j in zip(unclipped, position, jump)]
 
@@ -203,8 +204,8 @@ def check_region(layers, position, input_size, answer) -> bool:
 def _changed(layer, what: str):
     """``layer`` as a student who ignores its ``what`` ('stride' or 'padding') would read it."""
     if isinstance(layer, Residual):
-        return Residual([_changed(inner, what) for inner in layer.body],
-                        [_changed(inner, what) for inner in layer.shortcut])
+        return Residual(tuple(_changed(inner, what) for inner in layer.body),
+                        tuple(_changed(inner, what) for inner in layer.shortcut))
     arguments = layer._arguments()  # the constructor's arguments (a ReLU has no stride to set)
     if isinstance(layer, Upsample) and what == "stride":
         arguments["scale_factor"] = 1

@@ -100,9 +100,8 @@ def packages_used(function, forbidden: Sequence[str] = FORBIDDEN) -> List[str]:
         if isinstance(value, types.ModuleType):
             module = value.__name__
         else:
-            module = getattr(value, "__module__", None)
-            if not isinstance(module, str) or _root(module) not in forbidden:
-                module = type(value).__module__
+            own = getattr(value, "__module__", None)
+            module = own if isinstance(own, str) and _root(own) in forbidden else type(value).__module__
         if _root(module) in forbidden:
             found.append(name if isinstance(value, types.ModuleType) else f"{name} (from {module})")
             named_ones.add(name)
@@ -113,7 +112,7 @@ def packages_used(function, forbidden: Sequence[str] = FORBIDDEN) -> List[str]:
         if id(fn) in seen:
             return
         seen.add(id(fn))
-        names = set()
+        names: set[str] = set()
         for code in _codes(fn.__code__):
             names.update(code.co_names)
             for constant in code.co_consts:
@@ -229,6 +228,7 @@ def _conv_torch(case) -> int:
     n, k, s, p, d = case
     with torch.no_grad():
         x = torch.zeros(1, 1, n, 1)
+        layer: torch.nn.Module
         if 2 * p <= k and n % 2:  # a pool where PyTorch allows its padding (p ≤ k / 2), half the time
             layer = torch.nn.MaxPool2d((k, 1), stride=(s, 1), padding=(p, 0), dilation=(d, 1))
         else:
@@ -490,8 +490,8 @@ def _recognised(question: Question, answers: dict, truth: dict) -> dict:
     An answer with parts (rf size, jump) is judged part by part: a mistake about the jump is named when the
     student's jumps agree with it, whatever their rf sizes. Part None is the whole answer.
     """
-    parts = list(range(len(question.parts))) or [None]
-    found = {}
+    parts: List[Optional[int]] = [*range(len(question.parts))] or [None]
+    found: dict[Optional[int], list] = {}
     for part in parts:
         def of(value):
             return value if part is None or value is None else value[part]
