@@ -110,7 +110,9 @@ def autograd_box(model, size, position):
         y = model(x)
     finally:
         F.max_pool2d = real_max_pool
-    (y[0].sum() if y.ndim == 2 else y[0, :, position[0], position[1]].sum()).backward()
+    # Channels weighted unevenly: a LayerNorm's outputs sum to a constant, so an even sum would have no gradient.
+    weights = torch.rand(y.shape[1], dtype=torch.float64, generator=torch.Generator().manual_seed(1)) + 0.5
+    ((y[0] * weights).sum() if y.ndim == 2 else (y[0, :, position[0], position[1]] * weights).sum()).backward()
     hit = np.argwhere(x.grad[0].abs().sum(0).numpy() != 0)
     if not len(hit):
         return None

@@ -472,6 +472,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
     top = type(graph_module).__name__.removesuffix("GraphModule") or "model"
     chains = {}  # node -> (names of the nodes that made each layer, layers)
     concatenated = {}  # the inputs of every concatenation so far -> its node (DenseNet's growing lists)
+    constants = {}  # node -> (a tensor the module holds, the refusal for any use but a scale per channel)
+    last = set()  # nodes whose maps are channels-last (after a permute to (0, 2, 3, 1))
     needed = _needed(graph_module.graph, fx)
     for node in graph_module.graph.nodes:
         inner, owner = _origin(node, top)
@@ -493,15 +495,52 @@ def _from_graph(graph_module, place: str, torch) -> list:
         if node.op == "get_attr":
             what = (f"torch.fx calls {node.target} (a tensor the module holds, not its input)"
                     if str(node.target).startswith("_tensor_constant") else str(node.target))
-            raise _refuse(label, where, f"forward reads the tensor {what} directly")
+            value = _attribute(graph_module, str(node.target))
+            if not isinstance(value, torch.Tensor):
+                raise _refuse(label, where, f"forward reads {what} directly")
+            # Kept for a product by a scale per channel (a layer scale); any other use is refused there.
+            constants[node] = (value.detach(), f"forward reads the tensor {what} directly")
+            continue
+        if node.op == "call_method" and node.target in ("reshape", "view") and node.args[0] in constants:
+            value, why = constants[node.args[0]]
+            shape = node.args[1] if len(node.args) == 2 and isinstance(node.args[1], (tuple, list)) else node.args[1:]
+            if not all(isinstance(n, int) for n in shape):
+                raise _refuse(label, where, why)
+            constants[node] = (value.reshape(*shape), why)
+            continue
+        if _is_permute(node, torch):
+            chains[node] = chains[node.args[0]]
+            dims = _permutation(node)
+            if dims == (0, 2, 3, 1) and node.args[0] not in last:
+                last.add(node)  # channels last from here: LayerNorm and Linear act on the channels of a pixel
+            elif dims != (0, 3, 1, 2) or node.args[0] not in last:
+                raise _refuse(label, where, f"it permutes the axes as {dims}; rfmaps reads a move of the channels "
+                                            "to the end (0, 2, 3, 1) and back (0, 3, 1, 2) only")
+            continue
+        if _is_mul(node, torch) and len(node.args) == 2 and \
+                {type(a) for a in node.args} == {fx.Node} and any(a in constants for a in node.args):
+            tensor, constant = node.args if node.args[1] in constants else node.args[::-1]
+            if tensor not in chains:
+                raise _refuse(label, where, constants[constant][1])
+            chains[node] = _scaled(chains[tensor], constants[constant], tensor in last, node.name, label, where)
+            if tensor in last:
+                last.add(node)
+            continue
         if node.op == "getattr" or (node.op == "call_function" and node.target is getattr):
             attribute = node.args[1] if len(node.args) > 1 else "?"
             raise _refuse(label, where, f"forward reads x.{attribute}, and rfmaps follows tensors only; a "
                                         "value computed from it decides what the model computes")
+        inputs = [a for a in list(node.args) + list(node.kwargs.values()) if isinstance(a, fx.Node)]
+        for value in node.all_input_nodes:
+            if value in constants:
+                raise _refuse(label, where, constants[value][1])
+            if value in last and not (node.op in ("call_module", "call_function", "call_method") and
+                                      len(node.all_input_nodes) == 1):
+                raise _refuse(label, where, "it combines channels-last maps; rfmaps reads LayerNorm, Linear and "
+                                            "activations on them, then a permute back to channels first")
         if _is_cat(node, torch):
             chains[node] = _concatenation(node, chains, concatenated, label, where, fx)
             continue
-        inputs = [a for a in list(node.args) + list(node.kwargs.values()) if isinstance(a, fx.Node)]
         if _is_add(node, torch):
             if len(inputs) != 2 or len(node.args) != 2 or node.kwargs:
                 raise _refuse(label, where, "only the sum of two tensors (x + f(x)) is read")
@@ -512,7 +551,13 @@ def _from_graph(graph_module, place: str, torch) -> list:
                                         "along channels")
         if inputs[0] not in chains:
             raise _refuse(label, where, f"its input {inputs[0].name} is no feature map rfmaps follows")
-        if node.op == "call_module":
+        if node.op == "call_module" and inputs[0] in last:
+            layers = _channels_last_module(graph_module.get_submodule(node.target), where, torch)
+            last.add(node)
+        elif inputs[0] in last:
+            layers = _channels_last_call(node, functions, label, where, torch)
+            last.add(node)
+        elif node.op == "call_module":
             module = graph_module.get_submodule(node.target)
             if len(node.args) > 1 or node.kwargs:
                 extra = ", ".join(list(map(repr, node.args[1:])) + [f"{k}=" for k in node.kwargs])
@@ -538,6 +583,76 @@ def _from_graph(graph_module, place: str, torch) -> list:
         names, before = chains[inputs[0]]
         chains[node] = (names + (node.name,) * len(layers), before + tuple(layers))
     raise _refuse(top, place, "its graph has no output")  # fx graphs always have one
+
+
+def _attribute(root, target: str):
+    value = root
+    for part in target.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _is_permute(node, torch) -> bool:
+    return (node.op == "call_method" and node.target == "permute") or \
+        (node.op == "call_function" and node.target is torch.permute)
+
+
+def _permutation(node) -> tuple:
+    dims = node.args[1:] if len(node.args) > 2 else node.args[1] if len(node.args) == 2 else node.kwargs.get("dims")
+    return tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+
+
+def _is_mul(node, torch) -> bool:
+    if node.op == "call_function":
+        return node.target in (operator.mul, operator.imul, torch.mul)
+    return node.op == "call_method" and node.target in ("mul", "mul_", "__mul__")
+
+
+def _scaled(chain, constant, channels_last: bool, name: str, label: str, where: str):
+    """The chain of ``x * scale`` with one scale per channel (a layer scale), as a per-channel affine map."""
+    (names, layers), (value, why) = chain, constant
+    # Unknown when the chain starts at this module's input: then the scale says it (and the layer's
+    # num_features checks it against what arrives).
+    channels = _channels_of(layers) or value.numel()
+    shapes = ({(channels,), (1, channels), (1, 1, channels), (1, 1, 1, channels)} if channels_last else
+              {(channels, 1, 1), (1, channels, 1, 1)})
+    if channels is None or tuple(value.shape) not in shapes or not value.is_floating_point():
+        raise _refuse(label, where, why + " (rfmaps reads a product by one number per channel only)")
+    # weight / sqrt(running_var + eps) with running_var 1 and eps 0 is the weight itself: exactly the scale.
+    return names + (name,), layers + (BatchNorm2d(channels, 0.0, weight=value.reshape(-1)),)
+
+
+def _channels_last_module(module, where: str, torch) -> list:
+    """A module applied to channels-last maps: LayerNorm and Linear over the channels, or a per-pixel one."""
+    nn = torch.nn
+    if type(module) is nn.LayerNorm:
+        return _layer_norm(module, where)
+    if type(module) is nn.Linear:
+        return [Conv2d(module.in_features, module.out_features, 1, weight=module.weight.detach()[:, :, None, None],
+                       bias=module.bias)]
+    layers = _read(module, where, torch) if _is_torch_module(module) else None
+    if layers is None or not all(_per_pixel(layer) for layer in layers):
+        raise _refuse(module, where, "it works on channels-last maps, where rfmaps reads LayerNorm, Linear and "
+                                     "activations only", hint=False)
+    return layers
+
+
+def _channels_last_call(node, functions, label: str, where: str, torch) -> list:
+    if node.op == "call_function" and node.target in functions:
+        layers = _leaf(_module_of_call(functions[node.target], node, label, where), where, torch)
+    elif node.op == "call_method" and node.target in _METHODS:
+        layers = _leaf(getattr(torch.nn, _METHODS[node.target])(), where, torch)
+    else:
+        layers = None
+    if layers is None or not all(_per_pixel(layer) for layer in layers):
+        raise _refuse(label, where, "it works on channels-last maps, where rfmaps reads LayerNorm, Linear and "
+                                    "activations only", hint=False)
+    return layers
+
+
+def _per_pixel(layer) -> bool:
+    """An element-wise layer: the same on channels-last maps (no window, no channel count)."""
+    return isinstance(layer, (ReLU, ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU6, Sigmoid, SiLU, Tanh))
 
 
 def _origin(node, top: str):

@@ -706,16 +706,64 @@ def test_frozen_batchnorm_becomes_a_batchnorm2d_with_its_buffers_and_matches_tor
 
 
 def test_a_frozen_batchnorm_look_alike_is_not_taken_for_torchvisions():
-    class FrozenBatchNorm2d(nn.Module):  # the same name, another module: traced, and its buffer reads refused
+    class FrozenBatchNorm2d(nn.Module):  # the same name, another module: traced, read by what its forward does
         def __init__(self):
             super().__init__()
-            self.register_buffer("weight", torch.ones(2))
+            self.register_buffer("weight", torch.arange(1.0, 3.0))
 
         def forward(self, x):
             return x * self.weight.reshape(1, -1, 1, 1)
 
-    with pytest.raises(ValueError, match="FrozenBatchNorm2d.forward at model.1: forward reads the tensor"):
-        from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), FrozenBatchNorm2d()))
+    layers = from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), FrozenBatchNorm2d()))
+    assert layers[1] == BatchNorm2d(2, 0.0, weight=[1.0, 2.0])  # a scale per channel, no statistics
+
+    class Adds(FrozenBatchNorm2d):
+        def forward(self, x):
+            return x + self.weight.reshape(1, -1, 1, 1)
+
+    with pytest.raises(ValueError, match="add in Adds.forward at model.1: forward reads the tensor"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), Adds()))
+
+
+class ConvNeXtBlock(nn.Module):
+    """timm's ConvNeXtBlock (conv_mlp=False): channels-last LayerNorm and MLP, a layer scale, a shortcut."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.fc1, self.act, self.fc2 = nn.Linear(c, 2 * c), nn.GELU(), nn.Linear(2 * c, c)
+        self.gamma = nn.Parameter(torch.rand(c) + 0.5)
+
+    def forward(self, x):
+        shortcut = x
+        x = self.conv_dw(x).permute(0, 2, 3, 1)
+        x = self.fc2(self.act(self.fc1(self.norm(x))))
+        x = x.permute(0, 3, 1, 2)
+        return x.mul(self.gamma.reshape(1, -1, 1, 1)) + shortcut
+
+
+def test_a_convnext_block_with_channels_last_layers_and_a_layer_scale_matches_torch():
+    from rfmaps import LayerNorm2d
+
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(3, 4, 2, stride=2), ConvNeXtBlock(4), ConvNeXtBlock(4))
+    layers = assert_matches_torch(model, np.random.default_rng(4).random((14, 12, 3)), [(0, 0), (3, 2)])
+    assert isinstance(layers[1].body[1], LayerNorm2d)
+
+    class Mixes(nn.Module):
+        def forward(self, x):
+            return x.permute(0, 2, 3, 1).flatten(1)
+
+    with pytest.raises(ValueError, match="flatten in Mixes.forward.*channels-last"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 2, 1), Mixes()))
+    with pytest.raises(ValueError, match=r"permutes the axes as \(0, 1, 3, 2\)"):
+        from_torch(nn.Sequential(nn.Conv2d(1, 2, 1), Permutes()))
+
+
+class Permutes(nn.Module):
+    def forward(self, x):
+        return x.permute(0, 1, 3, 2)
 
 
 class MBConv(nn.Module):
