@@ -396,7 +396,7 @@ class Explorer:
         for key, control in every.items():
             if key not in shown:
                 self._fixed[key] = control.value
-                control.close()
+                close_widgets(control)
         return {key: control for key, control in every.items() if key in shown}
 
     # --- the common interface ------------------------------------------------------
@@ -511,14 +511,14 @@ class Explorer:
         import matplotlib.pyplot as plt
 
         plt.close(self.figure)
-        for control in getattr(self, "controls", {}).values():
-            control.close()
-        for box in (self._message_box, self._notice_box, self._caption, self._readout, self._output,
-                    getattr(self, "widget", None)):
-            if box is not None:
-                box.close()
+        made = [*getattr(self, "controls", {}).values(), self._message_box, self._notice_box, self._caption,
+                self._readout, self._output, getattr(self, "widget", None)]
+        close_widgets(*(box for box in made if box is not None))
         if self._interactive:
             self.figure.canvas.close()
+        for key, ref in list(_LIVE.items()):  # a closed explorer leaves the registry
+            if ref() is self:
+                del _LIVE[key]
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -727,15 +727,26 @@ class Explorer:
             return
         canvas = self.figure.canvas
         self._background = canvas.copy_from_bbox(self.figure.bbox)
-        for artist in self._overlays:
+        self._draw_overlays()
+
+    def _draw_overlays(self) -> None:
+        """Paint the overlays in the order a full draw paints them: by zorder, then in their axes' order.
+
+        In list order a kernel's back slices covered its front face (VolumeExplorer) and a ring lay
+        over the line it should lie under; tests/test_pixels.py compares blitted and full pictures.
+        """
+        def order(artist):
+            children = artist.axes.get_children() if artist.axes is not None else []
+            return artist.get_zorder(), next((i for i, a in enumerate(children) if a is artist), 0)
+
+        for artist in sorted(self._overlays, key=order):
             self.figure.draw_artist(artist)
 
     def _show(self, full: bool) -> None:
         canvas = self.figure.canvas
         if self._blit and not full and self._background is not None:
             canvas.restore_region(self._background)
-            for artist in self._overlays:
-                self.figure.draw_artist(artist)
+            self._draw_overlays()
             canvas.blit(self.figure.bbox)
         elif self._interactive and self._started:
             # Render and send the frame now: draw_idle would first ask the browser for
@@ -761,7 +772,37 @@ class Explorer:
         previous = previous() if previous else None
         if previous is not None and previous is not self:
             previous.close()
-        _LIVE[key] = weakref.ref(self)
+        # A collected explorer leaves the registry too (the callback runs when its reference dies).
+        _LIVE[key] = weakref.ref(self, lambda ref, key=key: _LIVE.pop(key) if _LIVE.get(key) is ref else None)
+
+
+def close_widgets(*roots) -> None:
+    """Close each widget and every widget it holds (children, layout, style), each once.
+
+    ``Widget.close`` closes only the widget itself: its ``Layout`` and style, and a
+    box's children, would stay registered in the kernel (and in the browser) for
+    good, one set per re-run of a cell.
+
+    Examples
+    --------
+    >>> box = widgets.HBox([widgets.Label("a")])
+    >>> label = box.children[0]
+    >>> close_widgets(box)
+    >>> label.comm is None and label.layout.comm is None and box.layout.comm is None
+    True
+    """
+    stack, seen = list(roots), set()
+    while stack:
+        widget = stack.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        for name in widget.keys:
+            value = getattr(widget, name, None)
+            for part in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(part, widgets.Widget):
+                    stack.append(part)
+        widget.close()
 
 
 def frozen(array: np.ndarray) -> np.ndarray:

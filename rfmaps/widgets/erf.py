@@ -202,7 +202,10 @@ class ERFExplorer(Explorer):
         # The heat map and both curves change with the neuron: they are overlays, so a
         # new selection is blitted like the outlines (no text or ticks redrawn).
         # Blitting draws them in this order: the heat map first, or it covers its outline.
-        self._overlays = [self._heat_art] + self._boxes + [self._box_line, self._erf_line]
+        # Their axes' frames too: a full draw paints a frame over the heat map and the curves, so blitting
+        # must repaint it after them (else the heat map hides the frame: tests/test_pixels.py).
+        self._overlays = ([self._heat_art] + self._boxes + [self._box_line, self._erf_line]
+                          + [*self._ax_heat.spines.values(), *self._ax_line.spines.values()])
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "

@@ -153,7 +153,7 @@ class StackExplorer(Explorer):
             row.layout.display = None if i < len(self._state.ends) else "none"
 
     def _side(self):
-        self._table = widgets.HTML(self._table_html(self._state))
+        self._table.value = self._table_html(self._state)  # the one _build made: close() closes it
         return [self._table]
 
     def _set_layer_options(self, state):

@@ -35,6 +35,25 @@ class _State(NamedTuple):
     kernels: np.ndarray  # (n, C, k, k)
 
 
+def _move_volume(ax, artists: dict, volume: Volume, planes: np.ndarray) -> None:
+    """Give the artists :func:`draw_volume` made a new ``volume``: faces, slice images, front, limits.
+
+    ``planes`` holds the front picture first, then one per slice drawn as an image. Updating in place
+    is cheaper than new artists on every change, and keeps their order, so the picture is the one a
+    fresh explorer draws (tests/test_pixels.py).
+    """
+    artists["faces"].set_verts([volume.corners(i, (0, volume.height - 1), (0, volume.width - 1))
+                                for i in range(volume.depth - 1, 0, -1)])
+    for art, i in zip(artists["images"], range(volume.depth - 1, 0, -1)):
+        art.set_data(planes[i])
+        art.set_extent(volume.extent(i))
+    artists["front"].set_data(planes[0])
+    artists["front"].set_extent(volume.extent(0))
+    xlim, ylim = volume.limits()
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+
+
 class VolumeExplorer(Explorer):
     """One convolution drawn as volumes: input block, kernel box, block of feature maps.
 
@@ -138,17 +157,25 @@ class VolumeExplorer(Explorer):
         self._overlays = [self._window, self._column, self._slice, self._marker]
 
     def _draw(self, state: _State):
-        for ax in self._axes:  # sizes and channel counts change the artists themselves
-            for artist in list(ax.images) + list(ax.collections):
-                artist.remove()
         channels, (h, w) = len(state.image), state.input_size
         n, oh, ow = state.maps.shape
         k = state.layers[0].kernel_size[0]
         self._in_volume = Volume(h, w, channels)
-        cmaps = CHANNEL_CMAPS if channels == 3 else None
-        draw_volume(self._axes[0], self._in_volume, state.image[0], images=state.image, cmaps=cmaps)
         self._k_volume = Volume(k, k, channels, span=0.4 * k if channels > 1 else 0.0)
         self._out_volume = Volume(oh, ow, n)
+        if self._ring is not None and len(self._volumes[0]["images"]) == channels - 1:
+            # The same number of slices drawn as images: move and refill the artists in place.
+            for ax, artists, volume, planes in zip(
+                    self._axes, self._volumes, (self._in_volume, self._k_volume, self._out_volume),
+                    (state.image, np.zeros((channels, k, k)), np.zeros((1, oh, ow)))):
+                _move_volume(ax, artists, volume, planes)
+            self._describe(state)
+            return
+        for ax in self._axes:  # another number of channels: new artists
+            for artist in list(ax.images) + list(ax.collections):
+                artist.remove()
+        cmaps = CHANNEL_CMAPS if channels == 3 else None
+        drawn = draw_volume(self._axes[0], self._in_volume, state.image[0], images=state.image, cmaps=cmaps)
         artists = draw_volume(self._axes[2], self._out_volume, np.zeros((oh, ow)), cmap=drawing.MAP_CMAP,
                               vmin=-1, vmax=1)
         self._front = artists["front"]
@@ -161,6 +188,14 @@ class VolumeExplorer(Explorer):
             artist.set_animated(self._blit)
         self._overlays = [self._window, self._column, self._slice, self._marker, self._front, *self._kernel_arts,
                           self._ring]
+        self._volumes = (drawn, kernel, artists)
+        self._describe(state)
+
+    def _describe(self, state: _State) -> None:
+        """Titles and caption of the state drawn."""
+        channels, (h, w) = len(state.image), state.input_size
+        n, oh, ow = state.maps.shape
+        k = state.layers[0].kernel_size[0]
         plural = "s" if n > 1 else ""
         drawing.title(self._axes[0], f"input {size_text((h, w))} × {channels}")
         drawing.title(self._axes[1], f"one kernel {k} × {k} × {channels}")
