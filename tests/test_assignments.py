@@ -2,8 +2,9 @@
 
 The instructor generates and releases each assignment; five students fetch it, work and submit:
 ``alice`` with the instructor's solution, ``bob`` with one classic mistake, ``carol`` untouched,
-``dave`` who hands in alice's notebook, id included, and ``eve`` who answers with library calls only
-(and "blah" reasons): she gets at most half the automatic points. The instructor collects, autogrades, generates and
+``dave`` who hands in alice's notebook, id included, ``eve`` who answers with library calls only
+(and "blah" reasons): she gets at most half the automatic points, and ``frank``, eve who hides the package
+in a dict inside her functions (the checks watch what runs, so he gets no more than she does). The instructor collects, autogrades, generates and
 releases feedback; the students fetch it. The test checks the grades in the gradebook, that each
 student's feedback file arrived, and what the feedback says.
 """
@@ -81,14 +82,35 @@ LIBRARY_ONLY = {
                          " output_padding=output_padding, dilation=dilation).output_size(n)[0]",
             "q7_answer": BLAH},
 }
-# The cells a library one-liner cannot earn: functions the hidden tests read, and find written with the package.
-BY_HAND = {"ps1": {"q3_by_hand", "q5_test"}, "ps2": {"q6_test"}, "ps3": {"q6_test"}}
-STUDENTS = ["alice", "bob", "carol", "dave", "eve"]
+# frank is eve hiding the package in a dict, which reading the code alone does not see.
+HIDDEN_IN_A_DICT = {
+    "ps1": {"q3_answer": 'TOOLS = {"maps": rfmaps.feature_maps, "conv": Conv2d}\n'
+                         "def one_feature_map(image, kernel):\n"
+                         '    return TOOLS["maps"]([TOOLS["conv"](1, 1, kernel.shape[0], weight=kernel[None, None])],'
+                         " image)[0][0]",
+            "q5_answer": 'TOOLS = {"maps": rfmaps.feature_maps, "conv": Conv2d}\n'
+                         "def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):\n"
+                         '    return TOOLS["conv"](1, 1, kernel_size, stride=stride, padding=padding,'
+                         " dilation=dilation).output_size(n)[0]"},
+    "ps2": {"q6_answer": 'TOOLS = [rfmaps.receptive_fields, Conv2d]\n'
+                         "def rf_size_and_jump(layers):\n"
+                         "    row = TOOLS[0]([TOOLS[1](1, 1, k, stride=s, dilation=d)"
+                         " for k, s, d in layers], 4096)[-1]\n"
+                         "    return row.rf_size[0], int(row.jump[0])"},
+    "ps3": {"q6_answer": 'TOOLS = {"up": ConvTranspose2d}\n'
+                         "def transposed_output_size(n, kernel_size, stride=1, padding=0, output_padding=0,"
+                         " dilation=1):\n"
+                         '    return TOOLS["up"](1, 1, kernel_size, stride=stride, padding=padding,'
+                         " output_padding=output_padding, dilation=dilation).output_size(n)[0]"},
+}
+# The cells a library one-liner cannot earn: functions the hidden tests run and read, and find using the package.
+BY_HAND = {"ps1": {"q3_test", "q3_by_hand", "q5_test"}, "ps2": {"q6_test"}, "ps3": {"q6_test"}}
+STUDENTS = ["alice", "bob", "carol", "dave", "eve", "frank"]
 SOLUTION_TEXTS = ["BEGIN SOLUTION", "HIDDEN TESTS", "example-student", "np.sum(image[r:r + k]",
                   "rf_sizes, r, j = [], 1, 1", "dilation=8", "Each neuron of a deeper layer combines",
                   "grade_choice", "Q4_OPTIONS[2]", "Q4_OPTIONS[3]", "Q5_OPTIONS[2]", "right=Q4_OPTIONS[0]",
                   "def reached(low, high, layer, n)", "c_in * (k * k + 1)", "Upsample(2), Conv2d(16, 8, 3",
-                  "only for the taps *t* where that is a whole number", "grade_by_hand", "grade_conv_size_function",
+                  "only for the taps *t* where that is a whole number", "grade_by_hand", "grade_feature_map_function", "grade_conv_size_function",
                   "grade_rf_function", "grade_transposed_size_function", "- 1) // stride + 1", "jump *= stride",
                   "(kernel_size - 1) + output_padding + 1"]
 
@@ -186,6 +208,8 @@ def cycle(tmp_path_factory):
         fetched["dave"].write_text(worked(fetched["dave"], source, "alice",
                                           answers=answers_of(source, "alice", COPIED[assignment])))
         fetched["eve"].write_text(worked(fetched["eve"], source, "eve", answers=LIBRARY_ONLY[assignment]))
+        fetched["frank"].write_text(worked(fetched["frank"], source, "frank",
+                                           answers=dict(LIBRARY_ONLY[assignment], **HIDDEN_IN_A_DICT[assignment])))
     nbgrader([(home, home, "submit", assignment, *student_flags, f"--student={name}")
               for assignment in assignments for name, home in homes.items()], root)
     nbgrader([(course, instructor, *command) for assignment in assignments
@@ -237,6 +261,7 @@ def test_grades_after_the_cycle(cycle, assignment):
     assert scores(course, assignment, "bob") == dict(points, **{mistaken_cell: 0})  # that question only
     assert sum(scores(course, assignment, "carol").values()) == 0
     assert sum(scores(course, assignment, "eve").values()) <= sum(points.values()) / 2
+    assert sum(scores(course, assignment, "frank").values()) <= sum(points.values()) / 2
     dave = scores(course, assignment, "dave")
     assert dave["q1_test"] == dave["q2_test"] == 0  # graded on his own numbers
     assert sum(scores(course, assignment, "dave").values()) < sum(points.values())
@@ -272,12 +297,13 @@ def test_library_calls_alone_earn_at_most_half_the_automatic_points(cycle, assig
     """eve answers every value with a library call, writes the functions with the package and "blah" reasons."""
     course, homes = cycle
     points = ASSIGNMENTS[assignment][1]
-    eve = scores(course, assignment, "eve")
-    # Her library calls give right values (those cells score), the functions written with the package nothing.
-    assert {cell for cell, score in eve.items() if score != points[cell]} == BY_HAND[assignment]
-    assert all(eve[cell] == 0 for cell in BY_HAND[assignment])
-    assert sum(eve.values()) <= sum(points.values()) / 2, (eve, points)
-    assert "uses the package" in feedback(homes, assignment, "eve")
+    for name in ("eve", "frank"):
+        eve = scores(course, assignment, name)
+        # Library calls give right values (those cells score), the functions written with the package nothing.
+        assert {cell for cell, score in eve.items() if score != points[cell]} == BY_HAND[assignment], name
+        assert all(eve[cell] == 0 for cell in BY_HAND[assignment])
+        assert sum(eve.values()) <= sum(points.values()) / 2, (name, eve, points)
+        assert "uses the package" in feedback(homes, assignment, name)
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))

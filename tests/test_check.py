@@ -890,7 +890,10 @@ def test_every_common_formula_mistake_is_wrong_somewhere_and_named_when_written(
     """Each mistake differs from the truth on some input (else naming it would be false), a function that
     computes it is named with its idea, and the hidden test refuses it."""
     # The students below compute with the module's own mistake formulas, which the by-hand rule would refuse.
-    monkeypatch.setattr(formulas, "packages_used", lambda function: [])
+    from rfmaps.check import byhand
+
+    monkeypatch.setattr(byhand, "packages_used", lambda function: [])
+    monkeypatch.setattr(byhand, "watched_directories", lambda: ("/nowhere/",))
     q = formulas.QUESTIONS[question]
     grid = list(q.grid())
     judge = {"conv_output_size": check.check_conv_size_function, "rf_size_and_jump": check.check_rf_function,

@@ -53,7 +53,8 @@ from .choices import check_choice, choice_letters, grade_choice, show_choices
 # The formula questions' checks load at first use (PEP 562): only the assignments' function questions need
 # them, and `import rfmaps` stays as fast as before the package was split.
 _FORMULAS = ("check_conv_size_function", "grade_conv_size_function", "check_rf_function", "grade_rf_function",
-             "check_transposed_size_function", "grade_transposed_size_function", "grade_by_hand", "packages_used")
+             "check_transposed_size_function", "grade_transposed_size_function", "grade_by_hand", "packages_used",
+             "check_feature_map_function", "grade_feature_map_function")
 
 
 def __getattr__(name: str):

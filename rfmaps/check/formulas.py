@@ -30,138 +30,23 @@ from __future__ import annotations
 
 import itertools
 import random
-import types
-from typing import Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, NamedTuple, Optional, Tuple
 
 from .answers import as_plain, as_whole
+from .byhand import (FORBIDDEN, PackageReached, call_watched, forget_cache, packages_used, uses_the_package,
+                     written_by_hand)
+from .feature_map import check_feature_map_function, grade_feature_map_function
 from .feedback import feedback_policy, named, say
 
-#: Packages a function written by hand may not reach: each computes the answer itself.
-FORBIDDEN = ("rfmaps", "torch")
+__all__ = ["FORBIDDEN", "packages_used", "grade_by_hand", "check_conv_size_function", "grade_conv_size_function",
+           "check_rf_function", "grade_rf_function", "check_transposed_size_function",
+           "grade_transposed_size_function", "check_feature_map_function", "grade_feature_map_function"]
+
 
 
 # ---------------------------------------------------------------------------------------------
-# Written by hand?
+# Written by hand? (the rule itself lives in byhand.py)
 # ---------------------------------------------------------------------------------------------
-
-def _root(module_name) -> str:
-    return module_name.split(".")[0] if isinstance(module_name, str) else ""
-
-
-def _source_names(function) -> set:
-    """The names in the function's source text, comments and strings left out ('' when there is no source)."""
-    import inspect  # here, not at import: only the by-hand rule needs these (inspect alone takes 5 ms)
-    import io
-    import tokenize
-
-    try:
-        text = inspect.getsource(function)
-    except (OSError, TypeError):
-        return set()
-    names = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.NAME:
-                names.add(token.string)
-    except (tokenize.TokenError, SyntaxError, IndentationError):  # an indented method's source, say
-        pass
-    return names
-
-
-def _codes(code) -> Iterable[types.CodeType]:
-    """``code`` and every code object nested in it (inner functions, comprehensions, lambdas)."""
-    yield code
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            yield from _codes(constant)
-
-
-def packages_used(function, forbidden: Sequence[str] = FORBIDDEN) -> List[str]:
-    """How ``function`` reaches a ``forbidden`` package: one line per way, empty when it does not.
-
-    Read from the function itself, not by running it: the names its code uses
-    (imports included) and what they stand for in its globals, closure and
-    defaults, the same for every function of the notebook it calls, string
-    constants that name a package (``__import__("rfmaps")``), and the names in its
-    source text outside comments and strings.
-
-    Examples
-    --------
-    >>> from rfmaps import Conv2d
-    >>> packages_used(lambda n, k: Conv2d(1, 1, k).output_size(n)[0])
-    ['Conv2d (from rfmaps.layers.conv)']
-    >>> packages_used(lambda n, k: n - k + 1)
-    []
-    """
-    found: List[str] = []
-    seen, named_ones = set(), set()
-
-    def judge(name: str, value, depth: int) -> None:
-        if isinstance(value, types.ModuleType):
-            module = value.__name__
-        else:
-            own = getattr(value, "__module__", None)
-            module = own if isinstance(own, str) and _root(own) in forbidden else type(value).__module__
-        if _root(module) in forbidden:
-            found.append(name if isinstance(value, types.ModuleType) else f"{name} (from {module})")
-            named_ones.add(name)
-        elif isinstance(value, types.FunctionType) and depth < 8:
-            walk(value, depth + 1)  # a helper the student wrote, which may call the package
-
-    def walk(fn, depth: int) -> None:
-        if id(fn) in seen:
-            return
-        seen.add(id(fn))
-        names: set[str] = set()
-        for code in _codes(fn.__code__):
-            names.update(code.co_names)
-            for constant in code.co_consts:
-                if isinstance(constant, str) and _root(constant.strip()) in forbidden:
-                    found.append(f"the text {constant!r}")
-        for name in sorted(names):
-            if name in fn.__globals__:
-                judge(name, fn.__globals__[name], depth)
-            elif name in forbidden:  # imported inside the function
-                found.append(f"import {name}")
-                named_ones.add(name)
-        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
-            try:
-                judge(name, cell.cell_contents, depth)
-            except ValueError:  # an empty cell
-                pass
-        for value in list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values()):
-            judge(repr(value)[:40], value, depth)
-        for name in sorted(_source_names(fn) & set(forbidden) - named_ones):
-            found.append(f"{name} in its code")
-
-    if isinstance(function, types.FunctionType):
-        walk(function, 0)
-    else:
-        judge(repr(function)[:40], function, 8)
-    return list(dict.fromkeys(found))
-
-
-def _not_a_function(function, name: str) -> Optional[str]:
-    """The sentence refusing anything but a Python function (def or lambda): a partial, a class or a built-in
-    hides the code the by-hand rule reads."""
-    if isinstance(function, types.FunctionType):
-        return None
-    given = repr(as_plain(function))
-    return (f"{name} must be a function you write with def, like def {name}(...): ... return ...; "
-            f"you gave {given[:57] + '...' if len(given) > 60 else given}.")
-
-
-def _written_by_hand(function, name: str) -> Optional[str]:
-    """The sentence refusing ``function`` (not a function, or reaching a forbidden package), or None."""
-    problem = _not_a_function(function, name)
-    if problem:
-        return problem
-    used = packages_used(function)
-    if used:
-        return (f"Your {name} uses the package ({', '.join(used[:3])}): this question asks for the formula "
-                "itself, written with plain Python arithmetic (math is fine), so it gets no points this way.")
-    return None
-
 
 def grade_by_hand(function, name: str = "function") -> None:
     """For hidden tests: raise AssertionError (with the sentence students read) when ``function`` reaches
@@ -176,9 +61,9 @@ def grade_by_hand(function, name: str = "function") -> None:
     >>> grade_by_hand(lambda n: rfmaps.Conv2d(1, 1, 3).output_size(n)[0], "conv_output_size")
     Traceback (most recent call last):
     ...
-    AssertionError: Your conv_output_size uses the package (rfmaps): this question asks for the formula itself, written with plain Python arithmetic (math is fine), so it gets no points this way.
+    AssertionError: Your conv_output_size uses the package (rfmaps): this question asks for the formula itself, written with plain Python arithmetic (math and numpy are fine), so it gets no points this way.
     """
-    problem = _written_by_hand(function, name)
+    problem = written_by_hand(function, name)
     if problem:
         raise AssertionError(problem)
 
@@ -472,11 +357,20 @@ QUESTIONS = {q.name: q for q in (CONV_SIZE, RF_JUMP, TRANSPOSED_SIZE)}
 def _call(question: Question, function, case) -> tuple:
     """``(answer, None)``, or ``(None, the sentence)`` when the function raises or returns something else."""
     arguments = ([tuple(layer) for layer in case[0]],) if question is RF_JUMP else case
+    values: list = []
+
+    def read(value):
+        values.append(value)
+        return question.read(value)
+
     try:
-        value = function(*arguments)
+        # Watched: code of rfmaps or torch running during the call refuses it, however it was reached.
+        answer = call_watched(function, arguments, read)
+    except PackageReached as reached:
+        return None, uses_the_package(question.name, str(reached)).rstrip(".")
     except Exception as error:  # the student's code: any exception becomes a sentence, never a traceback
         return None, (f"your {question.name} raised {type(error).__name__}: {error} for {question.show(case)}")
-    answer = question.read(value)
+    value = values[0]
     if answer is None:
         given = "None (did you forget the return?)" if value is None else repr(as_plain(value))[:60]
         return None, (f"your {question.name} returned {given} for {question.show(case)}; it should return "
@@ -523,9 +417,10 @@ def _name_mistakes(question: Question, found: dict) -> bool:
 
 
 def _judge(question: Question, function, *, cases: int = 200, seed: int = 0) -> bool:
-    problem = _written_by_hand(function, question.name)
+    problem = written_by_hand(function, question.name)
     if problem:
         return say(False, problem)
+    forget_cache(function)
     rng = random.Random(f"{question.name}:{seed}")
     inputs = list(question.grid()) + [question.draw(rng) for _ in range(cases)]
     answers, truth = {}, {}
@@ -557,6 +452,7 @@ def _grade(question: Question, function, *, cases: int = 300, seed: int = 1) -> 
     """Raise AssertionError (the sentence students read in their feedback) unless ``function`` is written by
     hand and agrees with PyTorch (brute force without torch) on ``cases`` random inputs and the small grid."""
     grade_by_hand(function, question.name)
+    forget_cache(function)  # every value graded is computed now, watched
     import importlib.util
 
     rng = random.Random(f"hidden:{question.name}:{seed}")
