@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from functools import wraps
 from typing import List, Optional
 
@@ -30,7 +31,16 @@ def as_plain(value):
 
 
 def as_whole(value) -> Optional[int]:
-    """``value`` as an int when it is a whole number (int, whole float, numpy scalar); else None."""
+    """``value`` as an int when it is a whole number (int, whole float, Decimal or Fraction, numpy scalar, a
+    one-element numpy array, which compares with a number as its element does); else None.
+
+    >>> import numpy as np; from decimal import Decimal
+    >>> as_whole(np.array([44])), as_whole(Decimal(44)), as_whole(Decimal("44.5")), as_whole([44])
+    (44, 44, None, None)
+    """
+    if not isinstance(value, (list, tuple, str, bytes)) and getattr(value, "size", None) == 1 \
+            and hasattr(value, "item"):
+        value = value.item()  # a one-element array: `answer == 44` holds as for the number itself
     value = as_plain(value)
     if isinstance(value, bool):
         return None
@@ -38,13 +48,40 @@ def as_whole(value) -> Optional[int]:
         return int(value)
     if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         return int(math.trunc(value))
+    if isinstance(value, numbers.Number) and hasattr(value, "as_integer_ratio"):  # Decimal is no numbers.Real
+        try:
+            top, bottom = value.as_integer_ratio()
+        except (ValueError, OverflowError):  # NaN, infinity
+            return None
+        return top if bottom == 1 else None
     return None
 
 
-def describe(value) -> str:
+_TIMES = re.compile(r"^\s*(\d+)\s*[x×X*]\s*(\d+)\s*$")
+
+
+def _text(value: str) -> str:
+    """What to write instead of a text where a value belongs."""
+    times = _TIMES.match(value)
+    if times:
+        height, width = times.groups()
+        number = f"the number itself, {height}, without quotes, or the pair ({height}, {width}) where a pair is " \
+                 "asked" if height == width else f"the pair ({height}, {width}) without quotes where a pair is asked"
+        return f"the text {value!r}: a size is written as {number}"
+    try:
+        float(value)
+    except ValueError:
+        return f"the text {value!r}, not a number"
+    return f"the text {value!r} (remove the quotes to give a number)"
+
+
+def describe(value, example: str = "") -> str:
+    """How a student's value reads in a sentence; a text where a region belongs gets ``example``."""
     value = as_plain(value)
+    if isinstance(value, str) and example:
+        return f"the text {value!r}: write it without quotes, as numbers, like {example}"
     if isinstance(value, str):
-        return f"the text {value!r} (remove the quotes to give a number)"
+        return _text(value)
     if value is None:
         return "None (did you assign the variable?)"
     if isinstance(value, numbers.Real) and not isinstance(value, bool):

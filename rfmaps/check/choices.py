@@ -54,13 +54,42 @@ def show_choices(student_id: str, question: str, options: Sequence[str]) -> Dict
     return letters
 
 
+def _plain_text(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".")
+
+
+def letter_of(letters: Dict[str, str], choice) -> Optional[str]:
+    """The letter a student chose, from ``"c"``, ``"(c)"``, ``"c."``, ``"c)"``, the option's text, or both
+    (``"(c) the text"``); None when it names no option.
+
+    >>> letter_of({"a": "yes", "b": "no"}, " B. "), letter_of({"a": "yes", "b": "no"}, "No."), letter_of({"a": "x"}, "z")
+    ('b', 'b', None)
+    """
+    if not isinstance(choice, str):
+        return None
+    bare = choice.strip().strip("().:").strip().lower()
+    if bare in letters:
+        return bare
+    texts = {_plain_text(option): letter for letter, option in letters.items()}
+    if _plain_text(choice) in texts:
+        return texts[_plain_text(choice)]
+    lead = choice.strip().lstrip("(").lower()
+    if lead[:1] in letters and lead[1:2] in (")", ".", ":") and _plain_text(lead[2:]) in texts:
+        return lead[:1] if texts[_plain_text(lead[2:])] == lead[:1] else None
+    return None
+
+
 def _choice_problem(letters: Dict[str, str], choice, reason, min_words: int) -> Optional[str]:
     if not isinstance(letters, dict) or not letters:
         return (f"letters must be the options as show_choices returned them, like {{'a': 'yes', 'b': 'no'}}; "
                 f"you gave {describe(letters)}.")
-    if not isinstance(choice, str) or choice.strip().strip("()").lower() not in letters:
+    if letter_of(letters, choice) is None:
         return (f"Give your choice as one letter between quotes, one of {', '.join(map(repr, letters))}; "
                 f"you gave {describe(choice)}.")
+    if reason is not None and not isinstance(reason, str):
+        kind = "a number" if isinstance(reason, (int, float)) else f"a {type(reason).__name__}"
+        return (f"Your reason is {kind}, not a text: write it as a sentence or two between quotes, like "
+                "\"because ...\". The reason is part of the answer.")
     words = len(reason.split()) if isinstance(reason, str) else 0
     if words < min_words and min_words <= 1:
         return ("Explain your choice in a sentence or two in the reason; yours is empty. The reason is part of "
@@ -92,7 +121,7 @@ def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 1)
     problem = _choice_problem(letters, choice, reason, min_words)
     if problem:
         return say(False, problem)
-    letter = choice.strip().strip("()").lower()
+    letter = letter_of(letters, choice)
     # No ✔: the check does not know the right option, and a tick reads as "right".
     print(f"• Recorded: ({letter}) {letters[letter]!r}, with a {len(reason.split())}-word reason; "
           "the choice is graded when you submit.")
@@ -117,6 +146,6 @@ def grade_choice(letters: Dict[str, str], choice, reason, right: str,
     problem = _choice_problem(letters, choice, reason, min_words)
     if problem is not None:
         raise AssertionError(problem)
-    chosen = letters[choice.strip().strip("()").lower()]
+    chosen = letters[letter_of(letters, choice)]
     if chosen != right:
         raise AssertionError(f"Not this one: {(mistakes or {}).get(chosen, 'reread the question')}")

@@ -34,7 +34,15 @@ def named(prefix: str, whys: Sequence[str], value: str = "it") -> bool:
 
 
 def matching(given, mistakes, right) -> List[str]:
-    """The ideas of every mistake that gives ``given`` (a pattern that gives the right value is no mistake)."""
+    """The ideas of every mistake that gives ``given`` (a pattern that gives the right value is no mistake).
+
+    Under ``mistakes-only`` a number one away from the right one is never named: "you forgot the + 1" on a
+    value would tell the answer (that value plus one) to a student trying values one after another.
+    """
+    hide_neighbours = (isinstance(given, int) and isinstance(right, int) and abs(given - right) == 1
+                       and feedback_policy() == "mistakes-only")
+    if hide_neighbours:
+        return []
     return [why for value, why in mistakes if value is not None and value == given and value != right]
 
 
@@ -47,18 +55,32 @@ def matching(given, mistakes, right) -> List[str]:
 FEEDBACK_POLICIES = ("confirm", "mistakes-only")
 
 
+_WARNED: set = set()
+
+
 def feedback_policy() -> str:
     """The course's feedback policy: ``RFMAPS_FEEDBACK`` if set, else ``"confirm"``.
+
+    A value that is neither policy (a typo, ``"mistakes only"``, ``"off"``) is read as ``mistakes-only``,
+    which never ticks, with one warning that names the allowed values: a student's cell never raises
+    because of the course's setting, and a mistyped setting never turns the ticks on.
 
     Examples
     --------
     >>> import os
-    >>> feedback_policy() == (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower().replace("_", "-")
+    >>> feedback_policy() in FEEDBACK_POLICIES
     True
     """
-    value = (os.environ.get("RFMAPS_FEEDBACK") or "confirm").strip().lower().replace("_", "-")
+    raw = os.environ.get("RFMAPS_FEEDBACK") or "confirm"
+    value = raw.strip().lower().replace("_", "-")
     if value not in FEEDBACK_POLICIES:
-        raise ValueError(f"RFMAPS_FEEDBACK must be one of {', '.join(FEEDBACK_POLICIES)}, got {value!r}")
+        if raw not in _WARNED:
+            _WARNED.add(raw)
+            import warnings
+
+            warnings.warn(f"RFMAPS_FEEDBACK must be one of {', '.join(FEEDBACK_POLICIES)}, got {raw!r}: the checks "
+                          "use mistakes-only (no ✔) until it is corrected", stacklevel=2)
+        return "mistakes-only"
     return value
 
 

@@ -16,6 +16,11 @@ from .answers import (asked, describe, layer_list, read_input_size, read_point, 
 from .feedback import matching, named, say, verdict
 
 
+#: The format, with a worked example, for a region or a field typed as text.
+REGION_EXAMPLE = "((2, 4), (3, 5)) for rows 2 to 4 and columns 3 to 5, both ends included, counted from 0"
+FIELD_EXAMPLE = "((2, 4), (3, 5)) for neurons in rows 2 to 4 and columns 3 to 5, both ends included, counted from 0"
+
+
 @refusing
 def check_rf_sizes(layers, input_size, answers) -> bool:
     """Look for the common mistakes in a student's receptive-field size (height) for every layer.
@@ -90,15 +95,28 @@ def box_mistakes(right, unit: str, swapped: str, start: str) -> list:
     """``(box, idea)`` of the ways students write a right box wrongly: inclusive bounds read as exclusive,
     1-based indices, corners, rows and columns swapped, shifted by one."""
     (top, bottom), (left, last) = right
+    inclusive = f"the bounds are inclusive (the last {unit} itself), not exclusive as in range() and slices"
+    zero = f"indices start at 0, so the first {unit} of a row is {unit} 0, not 1"
+    corners = ("you gave two corners, ((top, left), (bottom, right)), but the answer is the rows' range, then the "
+               "columns': ((top, bottom), (left, right))")
     mistakes = [
-        (((top, bottom + 1), (left, last + 1)),
-         f"each pair ends one {unit} too late: the bounds are inclusive (the last {unit} itself), not exclusive "
-         "as in range() and slices"),
-        (((top + 1, bottom + 1), (left + 1, last + 1)),
-         f"every bound is one too large: indices start at 0, so the first {unit} of a row is {unit} 0, not 1"),
-        (((top, left), (bottom, last)),
-         "you gave two corners, ((top, left), (bottom, right)), but the answer is the rows' range, then the columns': "
-         "((top, bottom), (left, right))"),
+        (((top, bottom + 1), (left, last + 1)), f"each pair ends one {unit} too late: {inclusive}"),
+        (((top, bottom + 1), (left, last)),
+         f"the rows' pair ends one {unit} too late (the columns' is right): {inclusive}"),
+        (((top, bottom), (left, last + 1)),
+         f"the columns' pair ends one {unit} too late (the rows' is right): {inclusive}"),
+        (((top + 1, bottom + 1), (left + 1, last + 1)), f"every bound is one too large: {zero}"),
+        (((top + 1, bottom + 2), (left + 1, last + 2)),
+         f"two slips together: every bound is counted from 1 ({zero}), and each pair ends one {unit} later "
+         f"still ({inclusive})"),
+        (((top, left), (bottom, last)), corners),
+        (((top, left), (bottom + 1, last + 1)),
+         f"two slips together: {corners}; and the ends are one {unit} too late ({inclusive})"),
+        (((top + 1, left + 1), (bottom + 1, last + 1)),
+         f"two slips together: {corners}; and every bound is one too large ({zero})"),
+        (((top + 1, left + 1), (bottom + 2, last + 2)),
+         f"three slips together: {corners}; every bound is counted from 1 ({zero}); and the ends are one {unit} "
+         f"later still ({inclusive})"),
         (((left, last), (top, bottom)), f"you swapped rows and columns: {swapped}"),
     ]
     for rows, cols, where in ((1, 0, "one row too low"), (-1, 0, "one row too high"),
@@ -109,12 +127,15 @@ def box_mistakes(right, unit: str, swapped: str, start: str) -> list:
     return mistakes
 
 
-def one_too_long(given, sizes, what: str, unit: str) -> Optional[str]:
-    """The sentence for a box one ``unit`` too tall, too wide or both (an exclusive end); else None."""
-    tall, wide = (high - low + 1 for low, high in given)
-    if (tall, wide) not in ((sizes[0] + 1, sizes[1]), (sizes[0], sizes[1] + 1), (sizes[0] + 1, sizes[1] + 1)):
+def one_too_long(given, right, what: str, unit: str) -> Optional[str]:
+    """The sentence for a box that is the right one but one ``unit`` longer at the end of one axis or both
+    (an exclusive end), when that is the whole difference; else None."""
+    if right is None or any(g[0] != r[0] for g, r in zip(given, right)):
         return None
-    which = "too tall" if tall > sizes[0] else "too wide"
+    longer = [g[1] - r[1] for g, r in zip(given, right)]
+    if longer not in ([1, 0], [0, 1], [1, 1]):
+        return None
+    which = {(1, 0): "too tall", (0, 1): "too wide", (1, 1): "too tall and too wide"}[tuple(longer)]
     return (f"Your {what} is one {unit} {which}: the bounds are inclusive, so a field of r {unit}s runs "
             f"from a to a + r − 1.")
 
@@ -130,7 +151,7 @@ def check_region(layers, position, input_size, answer) -> bool:
     --------
     >>> from rfmaps import Conv2d
     >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, ((2, 5), (2, 4)))
-    ✘ Your region is one pixel too tall: the bounds are inclusive, so a field of r pixels runs from a to a + r − 1.
+    ✘ Not this region: the rows' pair ends one pixel too late (the columns' is right): the bounds are inclusive (the last pixel itself), not exclusive as in range() and slices.
     False
     >>> check_region([Conv2d(1, 1, 3)], (2, 2), 16, ((3, 5), (3, 5)))
     ✘ Not this region: every bound is one too large: indices start at 0, so the first pixel of a row is pixel 0, not 1.
@@ -153,7 +174,7 @@ def check_region(layers, position, input_size, answer) -> bool:
     given = read_region(answer)
     if given is None:
         return say(False, "Give the region as ((top, bottom), (left, right)), four whole pixel indices "
-                           f"(0-based, inclusive); you gave {describe(answer)}.")
+                           f"(0-based, inclusive); you gave {describe(answer, REGION_EXAMPLE)}.")
     uniform = right is not None and all(row.uniform for row in rows)
     if right is not None:
         mistakes = box_mistakes(right, "pixel", "the neuron is (row, col), the region (rows, cols)",
@@ -190,10 +211,9 @@ def check_region(layers, position, input_size, answer) -> bool:
             return say(False, "Each pair is (first, last) pixel: the first index is the smaller one.")
         if low < 0 or high > side - 1:
             return say(False, f"Pixel indices run from 0 to {side - 1}: a region is clipped to the image.")
-    if uniform and input_region(layers, position, size, clip=False) == right:  # no border in the way
-        too_long = one_too_long(given, rows[-1].rf_size, "region", "pixel")
-        if too_long:
-            return say(False, too_long)
+    too_long = one_too_long(given, right, "region", "pixel")
+    if too_long:
+        return say(False, too_long)
     return verdict(given == right, "Your region",
                     "Next, check whether this neuron's window reaches the image at all: a neuron that sees "
                     "only padding has the region None." if right is None else
@@ -238,7 +258,7 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
     --------
     >>> from rfmaps import Conv2d
     >>> check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, ((1, 6), (1, 5)))
-    ✘ Your field is one neuron too tall: the bounds are inclusive, so a field of r neurons runs from a to a + r − 1.
+    ✘ Not this field: the rows' pair ends one neuron too late (the columns' is right): the bounds are inclusive (the last neuron itself), not exclusive as in range() and slices.
     False
     >>> check_projective_field([Conv2d(1, 1, 3)] * 2, (5, 5), 12, ((1, 6), (1, 6)))
     ✘ Not this field: each pair ends one neuron too late: the bounds are inclusive (the last neuron itself), not exclusive as in range() and slices.
@@ -261,7 +281,7 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
     given = read_region(answer)
     if given is None:
         return say(False, "Give the field as ((top, bottom), (left, right)), four whole neuron indices of the "
-                           f"last map (0-based, inclusive); you gave {describe(answer)}.")
+                           f"last map (0-based, inclusive); you gave {describe(answer, FIELD_EXAMPLE)}.")
     if right is not None:
         mistakes = []
         if all(0 <= p < m for p, m in zip(pixel, last)):
@@ -292,10 +312,9 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
         if low < 0 or high > side - 1:
             return say(False, f"Neurons of the last map run from 0 to {side - 1}: a projective field is "
                                "clipped to the map, as a receptive field is clipped to the image.")
-    if right is not None and given[0][0] == right[0][0] and given[1][0] == right[1][0]:
-        too_long = one_too_long(given, tuple(high - low + 1 for low, high in right), "field", "neuron")
-        if too_long:
-            return say(False, too_long)
+    too_long = one_too_long(given, right, "field", "neuron")
+    if too_long:
+        return say(False, too_long)
     return verdict(given == right, "Your field",
                     "Next, check whether any neuron of the last map reads this pixel at all: a pixel that "
                     "reaches none has the field None." if right is None else

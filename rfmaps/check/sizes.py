@@ -193,7 +193,7 @@ def check_feature_maps(layer, answer, input_size=None) -> bool:
     ✘ 3 is not it: that is the number of channels coming in, and the maps are what goes out.
     False
     >>> check_feature_maps(Conv2d(3, 8, 3), 24, input_size=26)
-    ✘ 24 is not it. Two common mistakes give it, so it may be either: it is each map's width, a size, not a count: the number of maps is the number of kernels; or it is 8 × 3, one map per kernel and input channel, but a kernel spans all input channels at once and gives one map, not one per channel.
+    ✘ 24 is not it. Two common mistakes give it, so it may be either: it is each map's width, a size, not a count: the number of maps is the number of kernels; or it is the number of kernels times the number of input channels, one map per kernel and input channel, but a kernel spans all input channels at once and gives one map, not one per channel.
     False
     """
     layer = one_layer(layer)
@@ -215,8 +215,9 @@ def check_feature_maps(layer, answer, input_size=None) -> bool:
     if isinstance(takes, int):
         mistakes += [
             (takes, "that is the number of channels coming in, and the maps are what goes out"),
-            (right * takes, f"it is {right} × {takes}, one map per kernel and input channel, but a kernel "
-                            "spans all input channels at once and gives one map, not one per channel"),
+            (right * takes, "it is the number of kernels times the number of input channels, one map per kernel "
+                            "and input channel, but a kernel spans all input channels at once and gives one map, "
+                            "not one per channel"),
         ]
     if hasattr(layer, "kernel_size"):
         k = layer.kernel_size
