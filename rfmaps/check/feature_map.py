@@ -15,7 +15,7 @@ torch) on other images. Both run the function watched
 ...     return np.array([[np.sum(image[r:r + k, c:c + k] * kernel) for c in range(n - k + 1)]
 ...                      for r in range(n - k + 1)])
 >>> check_feature_map_function(square_only)
-✘ Not this map: for a 9 × 11 image and a 5 × 5 kernel your map is 5 × 5, but a map holds one value per position where the kernel fits, and rows and columns may differ.
+✘ Not this map: for a 9 × 11 image and a 5 × 5 kernel your map is 5 × 5, but a map holds one value per position where the kernel fits entirely, and rows and columns may differ.
 False
 """
 
@@ -116,7 +116,8 @@ def _wrong_shape(case, found) -> bool:
     image, kernel = case
     return say(False, f"Not this map: for a {image.shape[0]} × {image.shape[1]} image and a {kernel.shape[0]} × "
                       f"{kernel.shape[1]} kernel your map is {found.shape[0]} × {found.shape[1]}, but a map holds "
-                      "one value per position where the kernel fits, and rows and columns may differ.")
+                      "one value per position where the kernel fits entirely" +
+                      (", and rows and columns may differ." if image.shape[0] != image.shape[1] else "."))
 
 
 def check_feature_map_function(function) -> bool:
