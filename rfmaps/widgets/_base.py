@@ -772,8 +772,11 @@ class Explorer:
         previous = previous() if previous else None
         if previous is not None and previous is not self:
             previous.close()
-        # A collected explorer leaves the registry too (the callback runs when its reference dies).
-        _LIVE[key] = weakref.ref(self, lambda ref, key=key: _LIVE.pop(key) if _LIVE.get(key) is ref else None)
+        def forget(ref: "weakref.ref") -> None:  # a collected explorer leaves the registry too
+            if _LIVE.get(key) is ref:
+                del _LIVE[key]
+
+        _LIVE[key] = weakref.ref(self, forget)
 
 
 def close_widgets(*roots) -> None:

@@ -154,6 +154,7 @@ class VolumeExplorer(Explorer):
                                   ("selected map", "selected map"), ("ring", "selected neuron")])
         self._kernel_arts = []
         self._front = None
+        self._volumes: tuple = ()  # draw_volume's artists (input, kernel, output), moved by later draws
         self._overlays = [self._window, self._column, self._slice, self._marker]
 
     def _draw(self, state: _State):
