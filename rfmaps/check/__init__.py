@@ -37,6 +37,9 @@ The package, one module per job (each imports only those above it in this list):
 * :mod:`~rfmaps.check.fields`: rf sizes, a neuron's region, a pixel's projective field;
 * :mod:`~rfmaps.check.design`: designed stacks and decoders, numbers of parameters;
 * :mod:`~rfmaps.check.choices`: multiple choice with a reason;
+* :mod:`~rfmaps.check.byhand`: the no-package rule of the function questions: the code read, and every
+  call watched (``sys.setprofile``) so that no container or wrapper hides the package;
+* :mod:`~rfmaps.check.feature_map`: ps1's one feature map written as a function;
 * :mod:`~rfmaps.check.formulas`: formulas students write as Python functions, graded on many inputs
   against PyTorch (or brute force), written without the package.
 """

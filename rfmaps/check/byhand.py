@@ -157,8 +157,10 @@ def packages_used(function, forbidden: Sequence[str] = FORBIDDEN) -> List[str]:
         if _root(module) in forbidden:
             found.append(name if isinstance(value, types.ModuleType) else f"{name} (from {module})")
             named_ones.add(name)
-        elif depth < 8 and own_code(value) is not None:
-            walk(own_code(value), depth + 1)  # a helper the student wrote, which may call the package
+        elif depth < 8:
+            helper = own_code(value)
+            if helper is not None:
+                walk(helper, depth + 1)  # a helper the student wrote, which may call the package
 
     def walk(fn: types.FunctionType, depth: int) -> None:
         if id(fn) in seen:

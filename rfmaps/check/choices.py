@@ -121,7 +121,7 @@ def check_choice(letters: Dict[str, str], choice, reason, *, min_words: int = 1)
     problem = _choice_problem(letters, choice, reason, min_words)
     if problem:
         return say(False, problem)
-    letter = letter_of(letters, choice)
+    letter = letter_of(letters, choice) or ""  # a letter: _choice_problem refused anything else
     # No ✔: the check does not know the right option, and a tick reads as "right".
     print(f"• Recorded: ({letter}) {letters[letter]!r}, with a {len(reason.split())}-word reason; "
           "the choice is graded when you submit.")
@@ -146,6 +146,6 @@ def grade_choice(letters: Dict[str, str], choice, reason, right: str,
     problem = _choice_problem(letters, choice, reason, min_words)
     if problem is not None:
         raise AssertionError(problem)
-    chosen = letters[letter_of(letters, choice)]
+    chosen = letters[letter_of(letters, choice) or ""]  # a letter: _choice_problem refused anything else
     if chosen != right:
         raise AssertionError(f"Not this one: {(mistakes or {}).get(chosen, 'reread the question')}")

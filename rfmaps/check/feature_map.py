@@ -21,7 +21,7 @@ False
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from .byhand import PackageReached, call_watched, forget_cache, uses_the_package, written_by_hand
 from .feedback import feedback_policy, named, say
@@ -73,7 +73,7 @@ def _as_map(value):
     return array if array.ndim == 2 else None
 
 
-def _run(function, image, kernel) -> Tuple[Optional[object], Optional[str]]:
+def _run(function, image, kernel) -> Tuple[Any, Optional[str]]:
     """``(map, None)`` or ``(None, the sentence)``; the student's function runs watched, on copies."""
     size = f"{image.shape[0]} × {image.shape[1]} image and a {kernel.shape[0]} × {kernel.shape[1]} kernel"
     try:
@@ -143,7 +143,7 @@ def check_feature_map_function(function) -> bool:
     forget_cache(function)
     cases = _cases(VISIBLE, 0)
     truths = [_slide(image, kernel) for image, kernel in cases]
-    maps = []
+    maps: List[Any] = []
     for (image, kernel), truth in zip(cases, truths):
         found, problem = _run(function, image, kernel)
         if problem:

@@ -14,10 +14,11 @@ of a small grid and on random larger ones, against brute force (counting window
 positions, walking index sets), never against the package's own formulas; they
 name a misconception when the function agrees with a common mistake on every
 input, and otherwise answer as :func:`~rfmaps.check.feedback_policy` says. The
-hidden tests (``grade_*_function``) first refuse a function that reaches rfmaps or
-torch (:func:`packages_used`), then compare it on random inputs with PyTorch's real
+hidden tests (``grade_*_function``) first refuse a function that visibly reaches rfmaps
+or torch (:func:`packages_used`), then compare it on random inputs with PyTorch's real
 modules when torch is installed (autograd for the receptive field), with brute
-force otherwise.
+force otherwise. Every call of the student's function, in both, runs watched
+(:func:`~rfmaps.check.byhand.call_watched`): rfmaps or torch code running during it refuses it.
 
 >>> def size(n, kernel_size, stride=1, padding=0, dilation=1):
 ...     return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride
