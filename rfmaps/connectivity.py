@@ -180,7 +180,7 @@ def forward_path_counts(layers: Sequence[Layer], pixel, input_size, layer: int =
     if crop is not None:
         return crop
     total = math.prod(r.layer.most_paths() for r in rows)
-    grid = np.zeros(rows.input_size, dtype=np.int64 if total < 2 ** 62 else object)
+    grid = np.zeros(rows.input_size, dtype=np.dtype(np.int64 if total < 2 ** 62 else object))
     grid[pixel] = 1
     size = rows.input_size
     for row in rows:
@@ -215,7 +215,7 @@ def _axis_counts(rows, last: int, index: int, axis: int, backward: bool) -> dict
     order = range(last, -1, -1) if backward else range(last + 1)
     for l in order:
         layer = rows[l].layer
-        reached = {}
+        reached: dict[int, int] = {}
         if backward:
             below = rows.input_size[axis] if l == 0 else rows[l - 1].output_size[axis]
             for o, c in counts.items():  # one path per tap that reads the image, not the padding
@@ -296,7 +296,7 @@ def _forward_crop(rows, last: int, pixel):
     except ValueError:
         return None
     total = math.prod(r.layer.most_paths() for r in rows[: last + 1])
-    grid = np.zeros(cropped.input_size, dtype=np.int64 if total < 2 ** 62 else object)
+    grid = np.zeros(cropped.input_size, dtype=np.dtype(np.int64 if total < 2 ** 62 else object))
     grid[tuple(inner)] = 1
     size = cropped.input_size
     for row in cropped:

@@ -470,8 +470,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
 
     functions = _functions(torch)
     top = type(graph_module).__name__.removesuffix("GraphModule") or "model"
-    chains = {}  # node -> (names of the nodes that made each layer, layers)
-    concatenated = {}  # the inputs of every concatenation so far -> its node (DenseNet's growing lists)
+    chains: dict = {}  # node -> (names of the nodes that made each layer, layers)
+    concatenated: dict = {}  # the inputs of every concatenation so far -> its node (DenseNet's growing lists)
     constants = {}  # node -> (a tensor the module holds, the refusal for any use but a scale per channel)
     last = set()  # nodes whose maps are channels-last (after a permute to (0, 2, 3, 1))
     needed = _needed(graph_module.graph, fx)

@@ -151,8 +151,9 @@ class ReceptiveFieldTable(tuple):
     """
 
     columns = ("#", "layer", "maps", "output size", "rf size", "jump", "start")
+    input_size: Pair  # set in __new__: the input the rows were computed for
 
-    def __new__(cls, rows, input_size: Pair):
+    def __new__(cls, rows, input_size: Pair) -> "ReceptiveFieldTable":
         table = super().__new__(cls, rows)
         table.input_size = input_size
         return table
@@ -313,7 +314,8 @@ def _periods(layers, axis: int) -> list:
     makes f (or s) times as many neurons share one pattern; a window with stride S repeats
     every ``P / gcd(P, S)`` of its neurons when its input repeats every P.
     """
-    period, out = 1, []
+    period: Optional[int] = 1
+    out: list[Optional[int]] = []
     for layer in layers:
         if period is None:
             pass
@@ -433,7 +435,8 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
         boxes = _prune(rows[index].layer.reach_back(boxes, size))
         if not boxes:
             return None
-    return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+    top_bottom, left_right = ((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+    return (top_bottom, left_right)
 
 
 def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1) -> Optional[Region]:
@@ -478,7 +481,8 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
         size = row.output_size
         if not boxes:
             return None
-    return tuple((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+    top_bottom, left_right = ((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+    return (top_bottom, left_right)
 
 
 #: The most neurons per axis :func:`projective_field` follows one by one through a layer.
@@ -505,7 +509,7 @@ def _check_reach(row, boxes) -> None:
 
 def _prune(boxes) -> list:
     """Drop products of sets held within another one: the union stays the same, the list short."""
-    kept = []
+    kept: list[tuple] = []
     for box in sorted(set(boxes), key=lambda b: -len(b[0]) * len(b[1])):
         if not any(box[0] <= k[0] and box[1] <= k[1] for k in kept):
             kept.append(box)
@@ -582,7 +586,10 @@ class NeuronField:
     @property
     def size(self) -> Pair:
         """Height and width of ``box`` ((0, 0) when the neuron reads nothing)."""
-        return (0, 0) if self.box is None else tuple(high - low + 1 for low, high in self.box)
+        if self.box is None:
+            return (0, 0)
+        (top, bottom), (left, right) = self.box
+        return (bottom - top + 1, right - left + 1)
 
     @property
     def centre(self) -> Optional[tuple]:

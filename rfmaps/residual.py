@@ -20,7 +20,7 @@ Networks", Distill, 2019, section "Handling multi-path networks".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -57,6 +57,14 @@ class _Paths(Layer):
     """
 
     __slots__ = ()
+    if TYPE_CHECKING:  # what each subclass defines (a dataclass field, properties), for the type checker
+        _own: Geometry
+
+        @property
+        def paths(self) -> Tuple[Tuple[Layer, ...], ...]: ...
+
+        @property
+        def _names(self) -> Tuple[str, ...]: ...
 
     @property
     def geometry(self) -> Geometry:
@@ -99,7 +107,7 @@ class _Paths(Layer):
                     f"{names[0]} and {name} are misaligned: the centre of neuron 0 lies at input "
                     f"{tuple(map(float, first.start))} for {names[0]} and {tuple(map(float, other.start))} for "
                     f"{name}, so the block has no single receptive-field centre; change a padding")
-        rf = tuple(max(g.rf[axis] for g in geometries) for axis in (0, 1))
+        rf = (max(g.rf[0] for g in geometries), max(g.rf[1] for g in geometries))
         return Geometry(rf, first.jump, first.start)
 
     def axis_sources(self, index: int, axis: int, input_n=None):
@@ -192,7 +200,7 @@ class Residual(_Paths):
 
     body: Tuple[Layer, ...]
     shortcut: Tuple[Layer, ...] = ()
-    _own: Geometry = field(init=False, repr=False, compare=False, default=None)
+    _own: Geometry = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     _names = ("the body", "the shortcut")
 
@@ -293,7 +301,7 @@ class Concat(_Paths):
 
     branches: Tuple[Tuple[Layer, ...], ...]
     in_channels: Optional[int] = None
-    _own: Geometry = field(init=False, repr=False, compare=False, default=None)
+    _own: Geometry = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     def __post_init__(self):
         if isinstance(self.branches, Layer) or not hasattr(self.branches, "__len__") or not len(self.branches):

@@ -167,6 +167,7 @@ def spread_back(grid: np.ndarray, layer, input_size, tap_values=None) -> np.ndar
                                   dtype=values.dtype)
             padded[..., a * dh: a * dh + sh * (out_h - 1) + 1: sh,
                    b * dw: b * dw + sw * (out_w - 1) + 1: sw] += values
+    assert padded is not None  # a kernel has at least one tap
     return padded[..., top: top + input_size[0], left: left + input_size[1]]
 
 

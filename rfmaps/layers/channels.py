@@ -29,6 +29,7 @@ class _PerPixel(SlidingWindow):
     """A 1 x 1 window with stride 1 over a fixed number of channels, ``num_channels``."""
 
     __slots__ = ()
+    num_channels: int  # a dataclass field of each subclass
 
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         if channels != self.num_channels:

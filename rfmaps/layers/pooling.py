@@ -50,6 +50,7 @@ class _Pool(SlidingWindow):
     """What both poolings share: ``ceil_mode``'s output size and the room its last window needs."""
 
     __slots__ = ()
+    ceil_mode: bool  # a dataclass field of each pooling
 
     @property
     def pads(self):

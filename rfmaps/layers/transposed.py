@@ -154,7 +154,7 @@ class ConvTranspose2d(Layer):
     def axis_sources(self, index: int, axis: int, input_n=None):
         """Inputs ``(o + p - d t) / s`` for the taps ``t`` where that is whole."""
         s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
-        out = []
+        out: list[int] = []
         # Only the taps t with d t = o + p (mod s) read a whole input: with g = gcd(d, s) they exist
         # when g divides o + p, and then form one residue class modulo s / g. Walking that class
         # (not every tap, nor every phase) keeps a huge stride as cheap as a small one.
