@@ -262,7 +262,7 @@ def _block(module, place: str, torch) -> list:
     else:
         first, second = _read(module.branch1, _join(place, "branch1"), torch), branch2
     try:
-        block = Concat([first, second])
+        block = Concat((tuple(first), tuple(second)))
         channels = block.out_channels if block.in_channels else None
         if channels is None:
             raise ValueError("its branches do not say how many channels arrive")
@@ -729,7 +729,7 @@ def _concatenation(node, chains, concatenated, label: str, where: str, fx):
     prefix = items[0][1][:shared]
     branches = [layers[shared:] for _, layers in items]
     try:
-        block = Concat(branches, in_channels=_channels_of(prefix))
+        block = Concat(tuple(branches), in_channels=_channels_of(prefix))
     except ValueError as error:
         raise ValueError(f"from_torch cannot read the concatenation at {_where(where)}: {error}") from None
     return items[0][0][:shared] + (node.name,), prefix + (block,)

@@ -701,7 +701,7 @@ def nearest_neuron(layers: Sequence[Layer], point, input_size, layer: int = -1) 
         if best is None:
             best = nearest_index((target - row.start[axis]) / Fraction(row.jump[axis]), row.output_size[axis])
         out.append(best)
-    return tuple(out)
+    return (out[0], out[1])
 
 
 def corresponding_neuron(old_layers: Sequence[Layer], old_position, old_input_size,
