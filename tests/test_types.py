@@ -32,6 +32,7 @@ CLEAN = [
     "rfmaps.check.ids",
     "rfmaps.check.sizes",
     "rfmaps.check.variants",
+    "rfmaps.convert",
     "rfmaps.connectivity",
     "rfmaps.drawing",
     "rfmaps.engine",
