@@ -855,7 +855,9 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
         colours around 0 (for kernels and feature maps).
     quantity : str, default 'value'
         What the colour stands for, under each colour bar (``'paths'``,
-        ``'|gradient|'``...).
+        ``'|gradient|'``...). For a stack, a quantity containing ``÷`` is shown
+        as it is (``'each kernel ÷ its largest |weight|'``); any other gets the
+        mosaic's scaling appended.
 
     Examples
     --------
@@ -888,7 +890,7 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
             array = mosaic(array)[0]
         elif array.ndim != 2:
             raise ValueError(f"panel {name!r} must be a 2-D array or a stack of them, got shape {array.shape}")
-        what = quantity if not scaled else (
+        what = quantity if not scaled or "÷" in quantity else (  # a quantity that names its own scaling stays
             "each map ÷ its largest |value|" if quantity == "value" else f"{quantity}, each map ÷ its largest")
         if heat:
             top = np.nanmax(array)

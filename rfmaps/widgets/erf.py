@@ -61,8 +61,33 @@ def _number(value) -> str:
     return f"{float(value):g}"
 
 
-def _erf_text(own, heat: np.ndarray, shown_row: int) -> str:
-    """The readout: the neuron's own theoretical field beside the square holding 90% of its effective one."""
+def counts_paths_only(layers) -> bool:
+    """True when every layer is a convolution whose weights are all one positive number.
+
+    Then every path from a pixel to the neuron carries the same product of
+    weights, so the gradient is the path count times one constant; any other
+    weight, a ReLU or a pool makes the weights (or which paths are open) count too.
+
+    >>> counts_paths_only([Conv2d(1, 1, 3, weight=np.full((1, 1, 3, 3), 0.5))])
+    True
+    >>> counts_paths_only([Conv2d(1, 1, 3, weight=np.full((1, 1, 3, 3), 0.5)), ReLU()])
+    False
+    """
+    for layer in layers:
+        if not isinstance(layer, Conv2d) or layer.weight is None:
+            return False
+        weight = np.asarray(layer.weight)
+        if weight.size == 0 or weight.min() <= 0 or weight.max() != weight.min():  # given weights, not computed
+            return False
+    return True
+
+
+def _erf_text(own, heat: np.ndarray, shown_row: int, paths_only: bool = False) -> str:
+    """The readout: the neuron's own theoretical field beside the square holding 90% of its effective one.
+
+    The reason given for the concentration is the path count only when it is the whole reason
+    (``paths_only``, see :func:`counts_paths_only`).
+    """
     if own.box is None:
         return ("no input pixel has a path to this neuron, so it has no receptive field and its gradient is "
                 "zero everywhere.")
@@ -76,8 +101,11 @@ def _erf_text(own, heat: np.ndarray, shown_row: int) -> str:
     where = (f"around its centre (input row {_number(own.centre[0])}, column {_number(own.centre[1])}; "
              f"the right panel shows row {shown_row})")
     if side < max(own.size):
-        return (f"{field}, but 90% of the effective field lies in a {side} × {side} square {where}: the "
-                "centre reaches the neuron through many more paths than the rim.")
+        reason = ("with equal positive weights, the centre counts more only because it reaches the neuron "
+                  "through many more paths than the rim" if paths_only else
+                  "how much a pixel counts depends on the weights along its paths to the neuron (and on which "
+                  "paths ReLUs or pools leave open), not on the number of paths alone")
+        return f"{field}, but 90% of the effective field lies in a {side} × {side} square {where}: {reason}."
     return f"{field}, and 90% of the effective field needs a {side} × {side} square {where}, as large as the field."
 
 
@@ -252,4 +280,5 @@ class ERFExplorer(Explorer):
         if region is not None:
             box[region[1][0]: region[1][1] + 1] = 1
         self._box_line.set_data(xs, box)
-        self._readout.value = f"<b>Neuron ({row}, {col})</b>: " + _erf_text(own, field, shown_row)
+        text = _erf_text(own, field, shown_row, counts_paths_only(state.layers))
+        self._readout.value = f"<b>Neuron ({row}, {col})</b>: " + text
