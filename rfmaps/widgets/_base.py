@@ -47,7 +47,7 @@ import os
 import re
 import weakref
 from collections import OrderedDict
-from typing import Dict, NamedTuple, Optional, Sequence
+from typing import Any, Dict, NamedTuple, Optional, Sequence
 
 import ipywidgets as widgets
 import matplotlib
@@ -75,7 +75,7 @@ class Selection(NamedTuple):
     map: int = 0
 
 
-_BLAS = []  # the ThreadpoolController, made on first use (it scans the loaded libraries once: ~25 ms)
+_BLAS: list = []  # the ThreadpoolController, made on first use (it scans the loaded libraries once: ~25 ms)
 
 
 @contextlib.contextmanager
@@ -227,7 +227,8 @@ class Cache:
     """
 
     def __init__(self, max_bytes: int):
-        self.max_bytes, self.nbytes, self._items = max_bytes, 0, OrderedDict()
+        self.max_bytes, self.nbytes = max_bytes, 0
+        self._items: OrderedDict = OrderedDict()
 
     def get(self, key, compute):
         if key in self._items:
@@ -261,8 +262,8 @@ class Explorer:
     when they draw more than the last layer's first map.
     """
 
-    figsize = (10, 4)
-    selection_controls = ("row", "col")
+    figsize: tuple[float, float] = (10, 4)
+    selection_controls: tuple[str, ...] = ("row", "col")
 
     def __init__(self, image=None, size: int = 48, *, blit: Optional[bool] = None,
                  controls: Optional[Sequence[str]] = None):
@@ -277,7 +278,7 @@ class Explorer:
         self.message = ""
         self._state = None
         self._selection: Optional[Selection] = None
-        self._drawn = {}  # control name -> (value, min, max) of the picture on show
+        self._drawn: Dict[str, tuple] = {}  # control name -> (value, min, max) of the picture on show
         self._quiet_depth = 0  # > 0 while the explorer itself sets controls
         self._started = False  # True once built: from then on frames go out at once
         self._interactive = _interactive_backend()
@@ -285,7 +286,7 @@ class Explorer:
         self._background = None
         self._saving = False  # True while save() renders to a file: its draw event is not the screen's
         self.figure = make_figure(self.figsize, self._interactive)
-        self._overlays = []  # artists moved by a selection (blitted when possible)
+        self._overlays: list = []  # artists moved by a selection (blitted when possible)
         self._message_box = LiveText()  # a refusal is announced too
         self._notice_box = widgets.HTML()
         # The readout says what the picture shows for the selected neuron: it is the figure's
@@ -298,7 +299,7 @@ class Explorer:
         self._texts = [self._readout, self._caption]  # and the _side() widgets, once laid out
         self.notice = ""
         self._set_notice(notice)
-        self._fixed = {}  # control name -> value, for the controls not chosen with controls=
+        self._fixed: Dict[str, Any] = {}  # control name -> value, for the controls not chosen with controls=
         every = self._make_controls()
         try:
             self.controls = self._chosen(every, controls)
