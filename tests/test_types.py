@@ -32,8 +32,8 @@ CLEAN = [
     "rfmaps.check.ids",
     "rfmaps.check.sizes",
     "rfmaps.check.variants",
-    "rfmaps.convert",
     "rfmaps.connectivity",
+    "rfmaps.convert",
     "rfmaps.drawing",
     "rfmaps.engine",
     "rfmaps.explain",
@@ -57,8 +57,10 @@ CLEAN = [
     "rfmaps.volumes",
     "rfmaps.widgets",
     "rfmaps.widgets.controls",
+    "rfmaps.widgets.conv",
     "rfmaps.widgets.frontend",
     "rfmaps.widgets.predict",
+    "rfmaps.widgets.stack",
 ]
 
 
