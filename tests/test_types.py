@@ -61,6 +61,7 @@ CLEAN = [
     "rfmaps.widgets.frontend",
     "rfmaps.widgets.predict",
     "rfmaps.widgets.stack",
+    "rfmaps.widgets.volume",
 ]
 
 
