@@ -48,7 +48,7 @@ def _number(value) -> Value:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
     if isinstance(value, numbers.Integral) or float(value).is_integer():
-        return int(value)
+        return int(math.trunc(value))
     return float(value)
 
 
@@ -245,9 +245,11 @@ def example(kind: str, count: int = 2, avoid: Sequence[Value] = ()) -> Tuple[int
     >>> example("block"), example("block", avoid=(12, 30, 30)), example("numbers", 3)
     ((12, 30, 30), (8, 20, 20), (5, 7, 9))
     """
-    candidates = {"number": [(12,), (7,)], "side": [(30, 30), (20, 20)], "size": [(30, 30), (20, 20)],
+    alternates: dict[str, list[tuple[int, ...]]]
+    alternates = {"number": [(12,), (7,)], "side": [(30, 30), (20, 20)], "size": [(30, 30), (20, 20)],
                   "block": [(12, 30, 30), (8, 20, 20)], "region": [(1, 3, 5, 7), (2, 4, 6, 8)],
-                  "numbers": [tuple(range(5, 5 + 2 * count, 2)), tuple(range(4, 4 + 2 * count, 2))]}[kind]
+                  "numbers": [tuple(range(5, 5 + 2 * count, 2)), tuple(range(4, 4 + 2 * count, 2))]}
+    candidates = alternates[kind]
     for numbers_ in candidates:
         if len(numbers_) != len(avoid) or not all(same_number(Fraction(e), a) for e, a in zip(numbers_, avoid)):
             return numbers_
