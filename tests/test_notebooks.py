@@ -19,9 +19,10 @@ import installation
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 # Appended to each copy: where rfmaps came from, and the kernel's peak memory (KiB on Linux).
-REPORT = ("import resource, rfmaps\n"
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec from the test worker.
+REPORT = ("import rfmaps\n"
           "print(rfmaps.__file__)\n"
-          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+          "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))")
 
 
 @pytest.fixture(scope="module")
