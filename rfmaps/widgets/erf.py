@@ -65,8 +65,8 @@ def counts_paths_only(layers) -> bool:
     """True when every layer is a convolution whose weights are all one positive number.
 
     Then every path from a pixel to the neuron carries the same product of
-    weights, so the gradient is the path count times one constant; any other
-    weight, a ReLU or a pool makes the weights (or which paths are open) count too.
+    weights, so the gradient is the path count times one constant. With other
+    weights, a ReLU or a pool, the weights (or which paths are open) can count too.
 
     >>> counts_paths_only([Conv2d(1, 1, 3, weight=np.full((1, 1, 3, 3), 0.5))])
     True
@@ -103,8 +103,8 @@ def _erf_text(own, heat: np.ndarray, shown_row: int, paths_only: bool = False) -
     if side < max(own.size):
         reason = ("with equal positive weights, the centre counts more only because it reaches the neuron "
                   "through many more paths than the rim" if paths_only else
-                  "how much a pixel counts depends on the weights along its paths to the neuron (and on which "
-                  "paths ReLUs or pools leave open), not on the number of paths alone")
+                  "a pixel counts by the products of the weights along its paths to the neuron, added up over "
+                  "the paths that ReLUs and max pools leave open")
         return f"{field}, but 90% of the effective field lies in a {side} × {side} square {where}: {reason}."
     return f"{field}, and 90% of the effective field needs a {side} × {side} square {where}, as large as the field."
 
