@@ -93,7 +93,8 @@ _RANGE_CSS = r"""
 .rfmaps-range label { white-space: nowrap; }
 .rfmaps-range input[type="range"] { flex: 1 1 auto; min-width: 48px; margin: 0; accent-color: #1a5fb4; }
 .rfmaps-range input[type="range"]:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 3px; }
-.rfmaps-range-value { min-width: 2.2em; text-align: right; font-variant-numeric: tabular-nums; }
+.rfmaps-range-value { min-width: 2.2em; text-align: right; font-variant-numeric: tabular-nums;
+  margin-right: 12px; }  /* apart from the next control's label */
 """
 
 _LIVE_ESM = r"""

@@ -404,9 +404,10 @@ def field_text(field: NeuronField) -> str:
 def _spacing_text(row) -> str:
     """How far apart neighbouring neurons of a layer look, on average when their phase matters."""
     jump = row.jump[0] if row.jump[0] == row.jump[1] else size_text(row.jump)
+    unit = "pixel" if jump == 1 else "pixels"
     if row.uniform:
-        return f"Neighbouring neurons of this layer look {jump} pixels apart."
-    return (f"Neighbouring neurons of this layer look {jump} pixels apart on average; after a transposed "
+        return f"Neighbouring neurons of this layer look {jump} {unit} apart."
+    return (f"Neighbouring neurons of this layer look {jump} {unit} apart on average; after a transposed "
             "convolution or an upsampling the spacing and the field depend on each neuron's phase.")
 
 
