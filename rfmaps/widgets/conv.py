@@ -235,7 +235,7 @@ class ConvExplorer(Explorer):
                if channels == 3 else ". Kernels are shown summed over their channels; each kernel and each "
                "feature map is ")
             + "scaled to its own largest |value| (orange positive, purple negative).<br>"
-            "Output size, ⌊(n + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1, with today's numbers: "
+            "Output size, ⌊(n + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1, with the numbers set now: "
             f"height {output_size_formula(layer, state.input_size[0], 0)}, "
             f"width {output_size_formula(layer, state.input_size[1], 1)}.")
 
