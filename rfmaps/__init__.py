@@ -18,8 +18,8 @@ inside the function only) and :mod:`rfmaps.trained` (a small trained network
 read from package data with numpy).
 """
 
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, GELU,
-                     Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh,
+from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
+                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh,
                      Upsample, ZeroPad2d)
 from .receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .residual import Concat, Residual
@@ -34,7 +34,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual", "Concat",
     "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
-    "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "from_torch", "trained",
+    "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "Flatten", "from_torch", "trained",
     "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",
     "forward_path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",

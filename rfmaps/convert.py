@@ -20,10 +20,11 @@ without it.
 from __future__ import annotations
 
 import operator
-from typing import List
+from contextvars import ContextVar
+from typing import List, Optional
 
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, GELU,
-                     Hardsigmoid, Hardswish, Layer, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU,
+from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
+                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU,
                      Tanh, Upsample, ZeroPad2d)
 from .residual import Concat, Residual
 
@@ -33,6 +34,9 @@ _INSTALL = ("from_torch needs PyTorch, which rfmaps does not install: pip instal
             "(see https://pytorch.org/get-started/locally/ for a CPU-only build)")
 
 _NO_KIND = "rfmaps has no layer kind for it"
+# The module and place each Flatten of the model being read was made for (by id: one fresh Flatten per module),
+# so the check after reading (a flatten only of a 1 x 1 map) names them.
+_FLATTENS: ContextVar[dict] = ContextVar("_FLATTENS")
 # Global pooling (a classifier's head, a squeeze-and-excitation gate), by module or call name.
 _GLOBAL = {"AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "mean", "amax"}
 # Modules with no feature maps of their own: rfmaps reads the convolutional part of a network.
@@ -101,12 +105,38 @@ def from_torch(model) -> List[Layer]:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_tensors(model, torch)
-    with torch.no_grad():
-        layers = _read(model, "", torch)
+    token = _FLATTENS.set({})
+    try:
+        with torch.no_grad():
+            layers = _read(model, "", torch)
+        _check_flattens(layers, None)
+    finally:
+        _FLATTENS.reset(token)
     if not layers:
         raise ValueError(f"model ({type(model).__name__}) holds no layer rfmaps can show: it computes the "
                          "identity in eval() mode")
     return layers
+
+
+def _check_flattens(layers, size: Optional[tuple]) -> Optional[tuple]:
+    """Refuse a flatten (or linear layer) of a map that is not 1 x 1; return the map size after ``layers``.
+
+    Sizes are known only after a global pooling (a 1 x 1 map, whatever the input); ``None`` means not known.
+    """
+    for layer in layers:
+        if isinstance(layer, Flatten) and size != (1, 1):
+            module, place = _FLATTENS.get().get(id(layer), ("Flatten", ""))
+            raise _refuse(module, place, "rfmaps reads a flatten (and a Linear after it) only after a global "
+                                         "pooling (AdaptiveAvgPool2d(1)), where each channel holds one value; "
+                                         "here it would turn positions into features")
+        if isinstance(layer, GlobalAvgPool2d):
+            size = (1, 1)
+        elif hasattr(layer, "paths"):  # a Residual or Concat: each path starts from the block's input
+            after = {_check_flattens(path, size) for path in layer.paths}
+            size = after.pop() if len(after) == 1 else None
+        elif size is not None:
+            size = layer.output_size(size)
+    return size
 
 
 def _check_tensors(model, torch) -> None:
@@ -138,8 +168,9 @@ def _refuse(module_or_name, place: str, reason: str = "", hint: bool = True) -> 
     kind = name.split(" ")[0]
     at_top = place.count(".") <= 1 and not place.startswith("features")
     if kind in _HEADS | {"adaptive_avg_pool2d", "flatten", "linear", "mean"} and at_top:
-        advice = (" rfmaps reads the convolutional part of a network only: pass that part (for example "
-                  "model.features, or a Sequential of the layers up to the last pooling).")
+        advice = (" rfmaps reads a classifier's head only as global average pooling, flatten and Linear; "
+                  "otherwise pass the convolutional part (for example model.features, or a Sequential of the "
+                  "layers up to the last pooling).")
     elif kind in _GLOBAL:
         advice = ""
     else:
@@ -412,6 +443,22 @@ def _leaf(module, place: str, torch) -> list:
         return [Upsample(_number(module.scale_factor, "scale_factor", place, module))]
     if type(module) is nn.ZeroPad2d:
         return [ZeroPad2d(tuple(module.padding))]
+    if type(module) is nn.AdaptiveAvgPool2d:
+        if module.output_size not in (1, (1, 1), [1, 1]):
+            raise _refuse(module, place, f"output_size={module.output_size!r} pools windows whose size depends on "
+                                         "the input size; rfmaps reads the global pooling output_size=1 only")
+        return [GlobalAvgPool2d()]
+    if type(module) is nn.Flatten:
+        if module.start_dim != 1 or module.end_dim not in (-1, 3):
+            raise _refuse(module, place, f"start_dim={module.start_dim}, end_dim={module.end_dim}; rfmaps reads "
+                                         "a flatten of everything after the batch (start_dim=1) only")
+        return [_flatten("Flatten", place)]
+    if type(module) is nn.Linear:
+        # On the features of a flattened 1 x 1 map a Linear is a 1 x 1 convolution; the Flatten before it
+        # is refused on any larger map (where torch's Linear would act on the last axis instead).
+        return [_flatten("Linear", place), Conv2d(module.in_features, module.out_features, 1,
+                                                  weight=module.weight.detach()[:, :, None, None],
+                                                  bias=module.bias)]
     if type(module) is nn.BatchNorm2d:
         if module.running_mean is None or module.running_var is None:
             raise _refuse(module, place, "track_running_stats=False: in eval() mode it still normalises "
@@ -431,6 +478,13 @@ def _leaf(module, place: str, torch) -> list:
     raise _refuse(kind, place, _NO_KIND)
 
 
+def _flatten(module: str, place: str) -> Flatten:
+    """A fresh Flatten, remembered with the module and place it was read for."""
+    layer = Flatten()
+    _FLATTENS.get({})[id(layer)] = (module, place)
+    return layer
+
+
 # Functional forms and tensor methods, read as the module they stand for.
 def _functions(torch) -> dict:
     F, nn = torch.nn.functional, torch.nn
@@ -440,6 +494,7 @@ def _functions(torch) -> dict:
         F.silu: nn.SiLU, F.gelu: nn.GELU, F.leaky_relu: nn.LeakyReLU, F.elu: nn.ELU,
         F.relu6: nn.ReLU6, F.hardswish: nn.Hardswish, F.hardsigmoid: nn.Hardsigmoid,
         F.max_pool2d: nn.MaxPool2d, F.avg_pool2d: nn.AvgPool2d,
+        F.adaptive_avg_pool2d: nn.AdaptiveAvgPool2d, torch.flatten: nn.Flatten,
         F.dropout: nn.Dropout, F.dropout1d: nn.Dropout, F.dropout2d: nn.Dropout, F.dropout3d: nn.Dropout,
     }
 
@@ -451,6 +506,7 @@ _POSITIONAL = {
     "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
     "LeakyReLU": ("negative_slope", "inplace"), "ELU": ("alpha", "inplace"),
     "Dropout": ("p", "training", "inplace"),
+    "AdaptiveAvgPool2d": ("output_size",), "Flatten": ("start_dim", "end_dim"),
     "ReLU": ("inplace",), "ReLU6": ("inplace",), "Hardswish": ("inplace",), "Hardsigmoid": ("inplace",),
 }
 _ADDS = {operator.add, operator.iadd}
@@ -547,6 +603,7 @@ def _from_graph(graph_module, place: str, torch) -> list:
             chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, where)
             continue
         if len(inputs) != 1 or node.args[:1] != (inputs[0],):
+            _refuse_gate(graph_module, inputs, chains, place)
             raise _refuse(label, where, "rfmaps reads operations on one tensor, sums of two and concatenations "
                                         "along channels")
         if inputs[0] not in chains:
@@ -567,6 +624,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
                                  "each input size: set output_padding on the module instead)"
                                  if "output_size" in node.kwargs or len(node.args) > 1 else ""), hint=False)
             layers = _read(module, where, torch)
+        elif node.op == "call_method" and node.target == "flatten":
+            layers = _leaf(_module_of_call(torch.nn.Flatten, node, label, where), where, torch)
         elif node.op == "call_method" and node.target in _METHODS:
             layers = _leaf(getattr(torch.nn, _METHODS[node.target])(), where, torch)
         elif node.op == "call_function" and node.target in functions:
@@ -580,9 +639,29 @@ def _from_graph(graph_module, place: str, torch) -> list:
                                        "pass training=self.training and call")
         else:
             raise _refuse(label, where, _NO_KIND)
+        if node.op in ("call_function", "call_method"):
+            for layer in layers:  # a refused flatten is named by its call, as every other call is
+                if isinstance(layer, Flatten):
+                    _FLATTENS.get({})[id(layer)] = (label, where)
         names, before = chains[inputs[0]]
         chains[node] = (names + (node.name,) * len(layers), before + tuple(layers))
     raise _refuse(top, place, "its graph has no output")  # fx graphs always have one
+
+
+def _refuse_gate(graph_module, inputs, chains, place: str) -> None:
+    """Refuse a product with a value computed after a global pooling (a squeeze-and-excitation gate) by the
+    pooling's place: the map it multiplies would depend on the whole input through the gate."""
+    nodes = {n.name: n for n in graph_module.graph.nodes}
+    for value in inputs:
+        names, layers = chains.get(value, ((), ()))
+        for name, layer in zip(names, layers):
+            if isinstance(layer, GlobalAvgPool2d):
+                pool = nodes.get(name)
+                where = _join(place, pool.target) if pool is not None and pool.op == "call_module" else place
+                raise _refuse("AdaptiveAvgPool2d", where, "it feeds a gate that multiplies the map (squeeze and "
+                                                         "excitation), so every value after it depends on the "
+                                                         "whole input image; rfmaps has no kind for such a gate "
+                                                         "yet", hint=False)
 
 
 def _attribute(root, target: str):
@@ -779,6 +858,8 @@ def _module_of_call(module_class, node, label: str, place: str):
         raise _refuse(label, place, "it has more arguments than rfmaps knows")
     options.update(node.kwargs)
     options.pop("inplace", None)
+    if module_class.__name__ == "Flatten":
+        options.setdefault("start_dim", 0)  # torch.flatten and x.flatten start at the batch axis by default
     if module_class.__name__ == "Dropout":
         # Unlike nn.Dropout, F.dropout does not follow model.eval(): it drops values whenever training=True,
         # its default. Reading that as the identity would show maps the model does not compute.

@@ -77,6 +77,10 @@ class LayerRow:
         ``start`` the exact centre of neuron (0, 0)'s field, and ``jump`` the
         mean spacing (a fraction); :func:`input_region` gives each neuron's
         exact box.
+    whole_image : bool
+        True after a global pooling (:class:`~rfmaps.layers.GlobalAvgPool2d`):
+        every neuron then depends on every pixel its input map's field covers,
+        the whole image once the layers before cover it.
     """
 
     index: int
@@ -88,6 +92,7 @@ class LayerRow:
     start: Tuple[Fraction, Fraction]
     name: Optional[str] = None
     uniform: bool = True
+    whole_image: bool = False
 
     @property
     def geometry(self) -> Geometry:
@@ -165,7 +170,8 @@ class ReceptiveFieldTable(tuple):
         yield ("in", "input image", "", _size(self.input_size), "1 x 1", "1 x 1", "(0, 0)")
         for row in self:
             yield (str(row.index), row.name or repr(row.layer), "" if row.channels is None else str(row.channels),
-                   _size(row.output_size), _size(row.rf_size), _size(row.jump), _point(row.start))
+                   _size(row.output_size), _size(row.rf_size) + (" (global)" if row.whole_image else ""),
+                   _size(row.jump), _point(row.start))
 
     def __str__(self) -> str:
         rows = [self.columns, *self._cells()]
@@ -242,17 +248,22 @@ def _sizes_and_geometry(layers, input_size, names=None) -> ReceptiveFieldTable:
     rows = []
     current = size
     uniform = True
+    whole = False
     for index, layer in enumerate(layers):
+        before = current
         try:
             current = layer.output_size(current)
         except ValueError as error:
             raise ValueError(f"layer {index} ({layer!r}): {error}") from None
-        geometry = layer.advance(geometry)
+        # A global pooling's window is its whole input map: its step needs that map's size.
+        sized = getattr(layer, "advance_sized", None)
+        geometry = sized(geometry, before) if sized is not None else layer.advance(geometry)
         channels = getattr(layer, "out_channels", None) or channels
         uniform = uniform and layer.uniform
+        whole = whole or getattr(layer, "whole_image", False)
         rows.append(LayerRow(index, layer, channels, current, geometry.rf,
                              tuple(exact_number(j) for j in geometry.jump), geometry.start,
-                             None if names is None else names[index], uniform=uniform))
+                             None if names is None else names[index], uniform=uniform, whole_image=whole))
     return ReceptiveFieldTable(rows, size)
 
 

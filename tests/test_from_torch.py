@@ -968,13 +968,16 @@ def test_weights_without_values_or_in_half_precision_are_refused_by_name():
         from_torch(nn.Sequential(nn.Conv2d(1, 1, 3)).to(torch.bfloat16))
 
 
-def test_a_global_pooling_is_refused_for_what_it_does_and_the_head_hint_only_at_the_top():
+def test_a_gate_after_a_global_pooling_is_refused_for_what_it_does_and_a_head_pooling_is_read():
     inside = nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate()))
     with pytest.raises(ValueError) as error:
         from_torch(inside)
     assert "whole input image" in str(error.value) and "model.features" not in str(error.value)
-    with pytest.raises(ValueError, match=r"at model\.1: it pools over the whole map.*pass that part"):
-        from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d(1)))
+    from rfmaps import GlobalAvgPool2d
+
+    assert from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d(1)))[-1] == GlobalAvgPool2d()
+    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d at model\.1: output_size=\(2, 2\).*the convolutional part"):
+        from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d((2, 2))))
 
 
 def test_checks_on_the_input_shape_compute_nothing_and_are_skipped():

@@ -18,6 +18,8 @@ from .base import Layer, SlidingWindow, check_layers
 from .batchnorm import BatchNorm2d
 from .channels import ChannelShuffle, ChannelSlice, LayerNorm2d
 from .conv import Conv2d
+from .flatten import Flatten
+from .global_pool import GlobalAvgPool2d
 from .pointwise import ReLU, ZeroPad2d
 from .pooling import AvgPool2d, MaxPool2d
 from .transposed import ConvTranspose2d
@@ -25,5 +27,5 @@ from .upsample import Upsample
 
 __all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "BatchNorm2d",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
-           "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "Layer", "SlidingWindow",
+           "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "Flatten", "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]

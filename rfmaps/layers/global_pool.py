@@ -1,0 +1,93 @@
+"""``GlobalAvgPool2d``: the mean of each whole map, so every value after it sees the whole input.
+
+PyTorch's ``AdaptiveAvgPool2d(1)`` (a classifier's head before ``flatten``
+and ``Linear``). On an ``h x w`` map it is exactly an average pool whose
+window is the whole map (kernel ``(h, w)``, stride ``(h, w)``, no padding),
+so its receptive-field step is that pool's, with the window known only once
+the map's size is: :meth:`GlobalAvgPool2d.advance_sized` gets it, and
+``advance`` alone (a geometry stated once for every input size, as a
+:class:`~rfmaps.Residual` does when built) is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from ..geometry import Geometry
+from ..validation import Pair, pair
+from .base import Layer
+from .pooling import AvgPool2d
+
+__all__ = ["GlobalAvgPool2d"]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class GlobalAvgPool2d(Layer):
+    """The mean of each channel's whole map: a ``(C, 1, 1)`` output whose one neuron sees the whole input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pool = GlobalAvgPool2d()
+    >>> pool.output_size((7, 5))
+    (1, 1)
+    >>> float(pool.forward(np.arange(6.0).reshape(1, 2, 3), None, np.empty((1, 1, 1)))[0, 0, 0])
+    2.5
+    >>> pool.window((7, 5))
+    AvgPool2d(kernel_size=(7, 5), stride=(7, 5))
+    """
+
+    #: Every neuron after it depends on the whole input (tables and explorers say so).
+    whole_image = True
+
+    def __repr__(self) -> str:
+        return "GlobalAvgPool2d()"
+
+    def window(self, input_size: Any) -> AvgPool2d:
+        """The average pool this layer is on a map of ``input_size``: one window over the whole map."""
+        size = pair(input_size, "input_size", 1)
+        return AvgPool2d(size, size)
+
+    def output_size(self, input_size: Any) -> Pair:
+        pair(input_size, "input_size", 1)
+        return (1, 1)
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        raise ValueError("GlobalAvgPool2d's receptive field covers its whole input map, so its geometry "
+                         "depends on the input size; rfmaps states it with the size known "
+                         "(receptive_fields, input_region), not once for every size (inside a Residual "
+                         "or Concat branch it cannot be read)")
+
+    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
+        """The step of one average pool whose window is the whole ``input_size`` map."""
+        return self.window(input_size).advance(geometry)
+
+    def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
+        if input_n is None:
+            raise ValueError("GlobalAvgPool2d reads the whole map: give input_n, the map's size along the axis")
+        return list(range(input_n)) if index == 0 else []
+
+    def axis_targets(self, index: int, axis: int, output_n: int) -> list[int]:
+        return [0]
+
+    def most_paths(self) -> int:
+        return 1  # each input pixel reaches the one output by one path
+
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], out: np.ndarray) -> np.ndarray:
+        out[:, 0, 0] = x.mean(axis=(1, 2))
+        return out
+
+    def backward(self, weight: Optional[np.ndarray], x: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        h, w = x.shape[1:]
+        return np.broadcast_to(grad / (h * w), x.shape).copy()
+
+    def spread_back(self, grid: np.ndarray, input_size: Pair, tap_values=None) -> np.ndarray:
+        if tap_values is not None:
+            return self.window(input_size).spread_back(grid, input_size, tap_values)
+        return np.broadcast_to(grid[..., :1, :1], grid.shape[:-2] + tuple(input_size)).copy()
+
+    def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:
+        return grid.sum(axis=(-2, -1), keepdims=True)
