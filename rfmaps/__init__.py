@@ -19,8 +19,8 @@ read from package data with numpy).
 """
 
 from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
-                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Tanh,
-                     Upsample, ZeroPad2d)
+                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6,
+                     Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
 from .receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .residual import Concat, Residual
 from .connectivity import forward_path_counts, path_counts

@@ -29,10 +29,10 @@ class Flatten(SlidingWindow):
     --------
     >>> Flatten().output_size((1, 1))
     (1, 1)
-    >>> Flatten().output_size((7, 7))
+    >>> Flatten().output_size((7, 7))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: input_size (7, 7): rfmaps reads Flatten (and the Linear after it) on a 1 x 1 map only, after a global pooling; a larger map would be mixed into channels
+    ValueError: input_size (7, 7): rfmaps reads Flatten (and the Linear after it) on a 1 x 1 map only, ...
     """
 
     kernel_size: Any = field(default=_ONE, init=False)
