@@ -35,8 +35,8 @@ from .geometry import nearest_whole
 
 __all__ = ["make_figure", "halo", "STYLES", "key", "Key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic",
            "title", "title_text", "label", "set_label", "colour_bar", "set_colour_bar", "pixel_ticks",
-           "pixel_tick_positions", "value_ticks", "round_ticks", "outline", "ring", "set_region", "show_input",
-           "set_image", "set_padding", "mosaic",
+           "pixel_tick_positions", "value_ticks", "round_ticks", "window_ticks", "outline", "ring", "set_region", "show_input",
+           "set_image", "set_padding", "mosaic", "grid_columns",
            "tile_at", "tile_offset", "compare", "Picture", "MAP_CMAP", "HEAT_CMAP", "HIGHLIGHT", "DARK", "HALO", "TAPS",
            "RING"]
 
@@ -350,6 +350,18 @@ def round_ticks(n: int, most: int = 6) -> list:
     return list(range(0, n, step))
 
 
+def window_ticks(low: int, high: int, most: int = 6) -> list:
+    """Multiples of a round step from ``low`` to ``high`` (inclusive), at most ``most`` of them:
+    the pixel ticks of a zoomed view, labelled with the input's own coordinates.
+
+    >>> window_ticks(19, 45, 4), window_ticks(3, 5)
+    ([20, 30, 40], [3, 4, 5])
+    """
+    count = high - low + 1
+    step = next(s for s in _STEPS if count <= s * most) if count > most else 1
+    return list(range(-(-low // step) * step, high + 1, step))
+
+
 _STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
 _TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> its _TickLabels
 
@@ -621,6 +633,22 @@ def set_padding(ax, frame: Rectangle, size, pads) -> None:
     ax.set_ylim(h - 0.5 + bottom, -0.5 - top)
 
 
+def grid_columns(n: int) -> int:
+    """Tiles per row for ``n`` tiles: a grid with no empty cell when one is at most three times
+    as wide as tall, else the near-square grid of ``ceil(sqrt(n))`` columns (its last row short).
+
+    An empty cell reads as a missing map, so 8 kernels take 2 rows of 4 rather than 3 of 3.
+
+    >>> [(n, grid_columns(n)) for n in (1, 3, 4, 5, 6, 7, 8, 9, 10, 12)]
+    [(1, 1), (3, 3), (4, 2), (5, 3), (6, 3), (7, 3), (8, 4), (9, 3), (10, 5), (12, 4)]
+    """
+    square = math.ceil(math.sqrt(n))
+    for cols in range(square, n + 1):
+        if n % cols == 0 and cols <= 3 * (n // cols):
+            return cols
+    return square
+
+
 def mosaic(maps: np.ndarray, gap: Optional[int] = None):
     """Tile ``(n, h, w)`` maps into one image, each scaled to its own largest |value|.
 
@@ -634,7 +662,7 @@ def mosaic(maps: np.ndarray, gap: Optional[int] = None):
         Pixels between tiles.
     """
     n, h, w = maps.shape
-    cols = math.ceil(math.sqrt(n))
+    cols = grid_columns(n)
     rows = math.ceil(n / cols)
     gap = max(1, min(h, w) // 8) if gap is None else gap
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
@@ -670,7 +698,7 @@ def kernel_mosaic(kernels: np.ndarray, gap: int = 1):
     n, channels, kh, kw = kernels.shape
     if channels != 3:
         return mosaic(kernels.sum(axis=1), gap=gap)
-    cols = math.ceil(math.sqrt(n))
+    cols = grid_columns(n)
     rows = math.ceil(n / cols)
     out = np.ones((rows * (kh + gap) - gap, cols * (kw + gap) - gap, 3), dtype=np.float32)
     for i, one in enumerate(kernels):

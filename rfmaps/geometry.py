@@ -31,7 +31,8 @@ from typing import Any, Sequence, Tuple
 
 from .validation import Pair
 
-__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around"]
+__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around",
+           "window_around"]
 
 
 def exact_number(value: Fraction | int) -> Fraction | int:
@@ -100,6 +101,28 @@ def square_around(box: Tuple[Pair, Pair], side: int) -> Tuple[Pair, Pair]:
         extra = side - (high - low + 1)
         first = low - math.ceil(Fraction(extra, 2))  # an odd extra puts the half pixel below
         out.append((first, first + side - 1))
+    return (out[0], out[1])
+
+
+def window_around(box: Tuple[Pair, Pair], size: Pair) -> Tuple[Pair, Pair]:
+    """The pixels of a ``size = (h, w)`` image within one field's height (width) of ``box``.
+
+    ``box`` is ``((top, bottom), (left, right))``, inclusive, and may reach
+    past the image (padding). Each side grows by the box's own extent on that
+    axis, then is clipped to the image: a view that holds the whole field with
+    room to see where it ends.
+
+    Examples
+    --------
+    >>> window_around(((28, 36), (28, 36)), (64, 55))
+    ((19, 45), (19, 45))
+    >>> window_around(((-2, 2), (50, 60)), (64, 55))
+    ((0, 7), (39, 54))
+    """
+    out: list[Pair] = []
+    for (low, high), count in zip(box, size):
+        extent = high - low + 1
+        out.append((max(low - extent, 0), min(high + extent, count - 1)))
     return (out[0], out[1])
 
 

@@ -8,6 +8,8 @@ that say what each is. Each explorer is built with its starting values and
 with the largest values its sliders allow.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -297,13 +299,66 @@ def test_the_erf_profile_says_what_its_axes_are_and_shows_that():
         explorer.select(10, 30)
         words = {t.text for t in drawing.text_boxes(explorer.figure)}
         assert {"input column (pixels)", "each curve ÷ its largest", "0.5"} <= words
-        assert drawing.pixel_tick_positions(explorer._ax_line) == ([0, 0.5, 1], [0, 20, 40])
+        # Zoomed to the field (7 x 7 at depth 3: columns 27 to 33) and 7 columns on each side.
+        assert explorer._ax_line.get_xlim() == (19.5, 40.5)
+        assert drawing.pixel_tick_positions(explorer._ax_line) == ([0, 0.5, 1], [20, 25, 30, 35, 40])
         xs, effective = explorer._erf_line.get_data()
         _, box = explorer._box_line.get_data()
         assert list(xs) == list(range(explorer.input_size[1]))  # one point per input column
         assert effective.max() == pytest.approx(1) and box.max() == 1  # each curve ÷ its largest
         (_, _), (left, right) = input_region(explorer.layers, (10, 30), explorer.input_size)
         assert list(np.flatnonzero(box)) == list(range(left, right + 1))  # 1 inside the theoretical field
+    finally:
+        explorer.close()
+
+
+def _field_fill(explorer) -> float:
+    """The share of the middle panel's area inside the theoretical field's outline, on screen."""
+    explorer.figure.canvas.draw()
+    panel, field = explorer._ax_heat.get_window_extent(), explorer._boxes[1].get_window_extent()
+    width = max(0.0, min(panel.x1, field.x1) - max(panel.x0, field.x0))
+    height = max(0.0, min(panel.y1, field.y1) - max(panel.y0, field.y0))
+    return width * height / (panel.width * panel.height)
+
+
+@pytest.mark.parametrize("neuron, least", [(None, 0.1), ((2, 2), 0.15), ((60, 50), 0.15)])
+def test_the_erfs_field_fills_a_tenth_of_its_middle_panel(neuron, least):
+    """Notebook 07's explorer (a 9 x 9 field in a 64 x 55 photo). Measured before the zoom: the field
+    covered 0.023 of the middle panel at the starting neuron, 0.014 at neuron (2, 2); after, 0.111
+    (9 of 27 rows and columns) and 0.19 (the window clipped at the image's corner)."""
+    from rfmaps.receptive_field import input_region
+
+    explorer = ERFExplorer()
+    try:
+        if neuron is not None:
+            explorer.select(*neuron)
+        assert _field_fill(explorer) > least
+        # The panel shows input coordinates: its limits are the field +- its size, clipped to the image.
+        (top, bottom), (left, right) = input_region(explorer.layers, explorer.selected[1:], explorer.input_size,
+                                                    clip=False)
+        h, w = explorer.input_size
+        size = bottom - top + 1
+        assert explorer._ax_heat.get_xlim() == (max(left - size, 0) - 0.5, min(right + size, w - 1) + 0.5)
+        assert explorer._ax_heat.get_ylim() == (min(bottom + size, h - 1) + 0.5, max(top - size, 0) - 0.5)
+    finally:
+        explorer.close()
+
+
+def test_a_click_on_the_zoomed_erf_panel_picks_the_neuron_centred_there():
+    """The middle panel is zoomed: a click at input pixel (r, c) of it must select the neuron whose
+    field is centred there (padded stride-1 convolutions: neuron (r, c)), as a click on the whole input does."""
+    from types import SimpleNamespace
+
+    explorer = ERFExplorer("photo", depth=2, size=48)
+    try:
+        explorer.select(20, 20)
+        (top, bottom), (left, right) = explorer._window
+        for row, col in [(top, left), (bottom, right), (22, 17)]:
+            assert top <= row <= bottom and left <= col <= right
+            event = SimpleNamespace(inaxes=explorer._ax_heat, xdata=col + 0.2, ydata=row - 0.3)
+            explorer._click_select(event)
+            assert explorer.selected == (len(explorer.layers) - 1, row, col)  # neurons of the last layer
+            explorer.select(20, 20)
     finally:
         explorer.close()
 
@@ -375,5 +430,46 @@ def test_a_new_pixel_redraws_the_path_counts_even_when_blitting():
         explorer.select(0, 0)
         after = np.asarray(explorer.figure.canvas.buffer_rgba())
         assert not np.array_equal(before[panel], after[panel])  # the counts of the last layer moved on screen
+    finally:
+        explorer.close()
+
+
+# --- grids without an empty cell; panels large enough to read on a projector -------------------------
+
+@pytest.mark.parametrize("n", range(1, 37))
+def test_a_mosaic_has_no_empty_cell_when_a_grid_at_most_three_times_as_wide_as_tall_has_none(n):
+    """Brute force over every rows x cols layout; notebook 12 cell 5 tiled 8 kernels 3 x 3 (one empty cell)."""
+    maps = np.arange(1, n * 9 + 1, dtype=float).reshape(n, 3, 3)
+    image, cols, gap = drawing.mosaic(maps)
+    rows = -(-n // cols)
+    assert image.shape == (rows * 4 - 1, cols * 4 - 1)
+    full = [c for c in range(1, n + 1) if n % c == 0 and c >= n // c and c <= 3 * (n // c)]
+    empty = rows * cols - n
+    tiles = [image[r * 4: r * 4 + 3, c * 4: c * 4 + 3] for r in range(rows) for c in range(cols)]
+    assert sum(np.isnan(tile).all() for tile in tiles) == empty  # an empty cell is background, no map
+    if full:
+        assert empty == 0 and cols == min(full)
+    else:
+        assert cols == math.ceil(math.sqrt(n))
+    assert drawing.kernel_mosaic(np.ones((n, 3, 3, 3)))[1] == cols  # colour kernels tile alike
+
+
+def test_eight_kernels_are_compared_in_two_rows_of_four():
+    picture = drawing.compare({"before": np.ones((8, 5, 5)), "after": np.ones((8, 5, 5))}, "kernels")
+    for ax in picture.figure.axes[:2]:
+        assert ax.images[0].get_array().shape == (2 * 5 + 1, 4 * 5 + 3)  # 2 x 4 tiles, gap 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_projective_panels_are_readable_on_a_projector(stack):
+    """Notebook 09 cell 25: measured before, three panels of 1.45 inches in a 5.05-inch figure."""
+    explorer = ProjectiveExplorer(stack)
+    try:
+        panels = len(explorer._state.shown) + 1
+        width, _ = explorer.figure.get_size_inches()
+        side = explorer._axes[0].get_position().width * width
+        assert side >= 1.45 - 1e-9 and width <= 10.2
+        if panels <= 4:
+            assert side >= 2 and width >= 6
     finally:
         explorer.close()

@@ -11,7 +11,7 @@ from .. import drawing
 from ..engine import effective_receptive_field, mass_square
 from ..explain import size_text
 from ..layers import Conv2d, ReLU, check_layers
-from ..geometry import nearest_index
+from ..geometry import nearest_index, window_around
 from ..receptive_field import nearest_neuron, receptive_fields
 from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
@@ -196,20 +196,21 @@ class ERFExplorer(Explorer):
 
     def _build(self):
         fig = self.figure
-        # Margins in inches: row numbers on the left, titles above; below, the column numbers,
+        # Margins in inches: row numbers on the left, titles above, on the right half a column number
+        # (a zoomed panel can end on a tick); below, the column numbers,
         # the colour bar and the profile's axis label, then the key.
         width, height = self.figsize
-        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.45 / width, right=1 - 0.15 / width,
+        grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.3], left=0.45 / width, right=1 - 0.3 / width,
                                 bottom=1.0 / height, top=1 - 0.35 / height, wspace=0.3)
         self._ax_in, self._ax_heat, self._ax_line = (fig.add_subplot(grid[0, i]) for i in range(3))
         self._input_art, _ = drawing.show_input(self._ax_in, np.zeros((2, 2)), "input, theoretical field")
         self._heat_art = self._ax_heat.imshow(np.zeros((1, 1)), cmap=drawing.HEAT_CMAP, vmin=0, vmax=1,
                                               interpolation="nearest")
-        drawing.title(self._ax_heat, "effective field")
+        drawing.title(self._ax_heat, "effective field, near the neuron")
         self._ax_heat.set_xticks([])
         self._ax_heat.set_yticks([])
         drawing.colour_bar(self._ax_heat, drawing.HEAT_CMAP, "0", "1", "|gradient| ÷ its largest value",
-                           width=0.7)
+                           width=0.7, below=20)  # below the column numbers of the zoomed view
         self._boxes = [drawing.outline(self._ax_in), drawing.outline(self._ax_heat)]
         # The two curves differ in line style and marks, not only in colour.
         self._box_line, = self._ax_line.plot([], [], color="0.3", drawstyle="steps-mid", linestyle="--",
@@ -234,11 +235,18 @@ class ERFExplorer(Explorer):
         # must repaint it after them (else the heat map hides the frame: tests/test_pixels.py).
         self._overlays = ([self._heat_art] + self._boxes + [self._box_line, self._erf_line]
                           + [*self._ax_heat.spines.values(), *self._ax_line.spines.values()])
+        # The middle and right panels show only the pixels within one field's size of the
+        # theoretical field (geometry.window_around), so the field fills them; ticks are input
+        # rows and columns. Set by _draw_selection; a new window needs a full draw (_redraws_all).
+        self._window = None
+        self._window_moved = False
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
-            "|gradient| of the neuron for each input pixel (bright = strong). Right: both along the "
-            "neuron's row, each scaled to a peak of 1; the dashed grey line is the theoretical field (a flat "
-            "box), the orange line with dots the effective one.")
+            "|gradient| of the neuron for each input pixel (bright = strong), zoomed to the theoretical field "
+            "and as much again on each side, as far as the image goes (the numbers are input rows and "
+            "columns). Right: both along the neuron's row over the same columns, each scaled to a peak of 1; "
+            "the dashed grey line is the theoretical field (a flat box), the orange line with dots the "
+            "effective one.")
 
     def _field(self, state):
         position = tuple(self._selection[1:3])
@@ -249,8 +257,31 @@ class ERFExplorer(Explorer):
         drawing.set_image(self._input_art, state.image)
         drawing.pixel_ticks(self._ax_in, state.input_size)  # the readout quotes input rows and columns
         drawing.set_image(self._heat_art, np.zeros(state.input_size))
-        self._ax_line.set_xlim(-0.5, state.input_size[1] - 0.5)
-        drawing.value_ticks(self._ax_line, drawing.round_ticks(state.input_size[1], 4), [0, 0.5, 1])
+        self._window = None  # a new network or image: _draw_selection sets the window and its ticks
+
+    def _zoom(self, own, input_size) -> bool:
+        """Show the pixels near the neuron's theoretical field in the middle and right panels.
+
+        Returns whether the window changed (then ticks and limits changed: a full draw).
+        """
+        h, w = input_size
+        window = (((0, h - 1), (0, w - 1)) if own.seen is None  # no pixel in view: the whole image
+                  else window_around(own.box, input_size))
+        if window == self._window:
+            return False
+        self._window = window
+        (top, bottom), (left, right) = window
+        # Limits in input coordinates: the heat map keeps the whole image, so a click's
+        # data coordinates stay input rows and columns (_click).
+        self._ax_heat.set_xlim(left - 0.5, right + 0.5)
+        self._ax_heat.set_ylim(bottom + 0.5, top - 0.5)
+        drawing.value_ticks(self._ax_heat, drawing.window_ticks(left, right, 5), drawing.window_ticks(top, bottom, 5))
+        self._ax_line.set_xlim(left - 0.5, right + 0.5)
+        drawing.value_ticks(self._ax_line, drawing.window_ticks(left, right, 5), [0, 0.5, 1])
+        return True
+
+    def _redraws_all(self, before, after):
+        return self._window_moved  # a new window moves ticks and limits, not only the overlays
 
     def _click(self, event):
         if event.inaxes not in (self._ax_in, self._ax_heat):
@@ -267,6 +298,7 @@ class ERFExplorer(Explorer):
         peak = field.max()
         self._heat_art.set_data(field / peak if peak > 0 else field)
         own = self.selected_field  # this neuron's exact field (rf_size is only the layer's largest)
+        self._window_moved = self._zoom(own, state.input_size)
         region = own.seen
         for box in self._boxes:
             drawing.set_region(box, region)

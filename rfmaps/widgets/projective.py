@@ -191,7 +191,11 @@ class ProjectiveExplorer(Explorer):
         if panels == self._panels:
             return
         self._panels = panels
-        side, gap, edge, top, bottom = 1.45, 0.25, 0.1, 0.35, 0.9
+        gap, edge, top, bottom = 0.25, 0.1, 0.35, 0.9
+        # Panels share about 9.5 inches (a notebook's width), each from 1.45 inches (six panels)
+        # to 2.4 (three): at 1.45 inches for three, a 6 x 6 input and its marker were too small
+        # to read on a projector, and the figure was 5 inches wide.
+        side = min(2.4, max(1.45, (9.5 - 2 * edge - (panels - 1) * gap) / panels))
         width, height = max(2 * edge + panels * side + (panels - 1) * gap, 4.4), top + side + bottom
         used = panels * side + (panels - 1) * gap  # centred when the key needs a wider figure
         self.figure.set_size_inches(width, height, forward=True)
