@@ -907,9 +907,15 @@ def compare(panels: dict, heading: str = "", *, heat: bool = False, width: float
     side = (width - 2 * edge - gap * (count - 1)) / count
     if side <= 0.3:
         raise ValueError(f"width must leave each of the {count} panels at least 0.3 inch, got {width!r}")
-    height = above + side + below
+    # Panels as tall as the tallest picture needs (a 2 x 4 mosaic is half as tall as wide), not square:
+    # a square panel left a wide white band above and below it.
+    shapes = [np.shape(mosaic(np.asarray(v, dtype=float))[0]) if np.ndim(v) == 3 else np.shape(v)
+              for v in panels.values()]
+    tall = min(1.0, max((s[0] / s[1] if len(s) == 2 and s[1] else 1.0) for s in shapes))
+    panel = side * tall
+    height = above + panel + below
     fig = make_figure((width, height), interactive=False)
-    axes = [fig.add_axes(((edge + i * (side + gap)) / width, below / height, side / width, side / height))
+    axes = [fig.add_axes(((edge + i * (side + gap)) / width, below / height, side / width, panel / height))
             for i in range(count)]
     for ax, (name, array) in zip(axes, panels.items()):
         array = np.asarray(array, dtype=float)

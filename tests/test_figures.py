@@ -458,6 +458,10 @@ def test_eight_kernels_are_compared_in_two_rows_of_four():
     picture = drawing.compare({"before": np.ones((8, 5, 5)), "after": np.ones((8, 5, 5))}, "kernels")
     for ax in picture.figure.axes[:2]:
         assert ax.images[0].get_array().shape == (2 * 5 + 1, 4 * 5 + 3)  # 2 x 4 tiles, gap 1
+        # The panel is as tall as the mosaic needs (measured before: square, in a 6-inch-tall figure).
+        height, width = ax.get_window_extent().height, ax.get_window_extent().width
+        assert height / width == pytest.approx(11 / 23, rel=0.01)
+    assert picture.figure.get_size_inches()[1] < 4
 
 
 @pytest.mark.parametrize("stack", STACKS)
