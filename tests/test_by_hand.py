@@ -99,6 +99,15 @@ def e_thread(n, kernel_size, stride=1, padding=0, dilation=1):
     return out[0].output_size(n)[0] if out else right_size(n, kernel_size, stride, padding, dilation)
 
 
+COMPILED = {"z": torch.zeros, "o": torch.ones, "f": torch.conv2d}
+
+
+def e_torch_compiled(n, kernel_size, stride=1, padding=0, dilation=1):
+    # Compiled torch functions only: no Python code of torch runs (found by the second review).
+    x, w = COMPILED["z"](1, 1, n, n), COMPILED["o"](1, 1, kernel_size, kernel_size)
+    return COMPILED["f"](x, w, None, stride, padding, dilation).shape[-1]
+
+
 class Lazy:
     """A returned value that computes itself with the package only when the check reads it."""
 
@@ -120,7 +129,7 @@ def e_cached(n, kernel_size, stride=1, padding=0, dilation=1):
 
 
 EVASIONS = [e_dict, e_list, e_globals, e_default_tuple, e_partial, e_method, e_lambda_dict, e_type_of,
-            e_torch_dict, e_thread, e_lazy, e_cached]
+            e_torch_dict, e_torch_compiled, e_thread, e_lazy, e_cached]
 
 
 @pytest.mark.parametrize("function", EVASIONS, ids=lambda f: f.__name__)

@@ -257,6 +257,19 @@ def _short(path: str) -> str:
     return path
 
 
+def _package_of(function) -> str:
+    """The top-level package a compiled function or bound method belongs to ('' when unknown)."""
+    module = getattr(function, "__module__", None)
+    owner = getattr(function, "__self__", None)
+    if not module and owner is not None:
+        module = owner.__name__ if isinstance(owner, types.ModuleType) else type(owner).__module__
+    return (module or "").split(".")[0]
+
+
+def _compiled_in_package(function) -> bool:
+    return _package_of(function) in ("torch", "rfmaps")
+
+
 def call_watched(function: Callable, arguments: tuple, read: Optional[Callable] = None):
     """``function(*arguments)`` (then ``read`` of the value, when given), refusing with :class:`PackageReached`
     when code of rfmaps or torch starts running from code that is not theirs during the call.
@@ -274,6 +287,11 @@ def call_watched(function: Callable, arguments: tuple, read: Optional[Callable] 
             caller = frame.f_back
             if caller is not here and (caller is None or not caller.f_code.co_filename.startswith(places)):
                 entered.append(f"{frame.f_code.co_qualname} ({_short(frame.f_code.co_filename)})")
+        # A compiled function of the packages (torch.conv2d kept in a dict) starts no Python code of
+        # theirs, so it is caught by its module when code outside them calls it.
+        elif (event == "c_call" and not entered and frame is not here
+              and not frame.f_code.co_filename.startswith(places) and _compiled_in_package(argument)):
+            entered.append(f"{getattr(argument, '__qualname__', argument)!s} (compiled, {_package_of(argument)})")
 
     import threading
 
