@@ -63,6 +63,6 @@ def test_otherwise_the_readout_names_weights_and_open_paths_not_the_count_alone(
                            weights=weights, relu=relu, blit=False)
     try:
         words = _readout(explorer)
-        assert "through many more paths" not in words and "products of the weights along its paths" in words, words
+        assert "through many more paths" not in words and "products of the weights and of the other layers' slopes" in words, words
     finally:
         explorer.close()

@@ -591,7 +591,9 @@ def test_the_field_11_asks_for_is_what_autograd_gives_for_its_model_and_for_the_
     with pytest.raises(ValueError) as refused:
         rfmaps.from_torch(model)
     named = prediction("11_your_own_network", "Conv2d, ReLU, Flatten, Linear").answer
-    assert f"{named} at model.2" in str(refused.value) and "Linear" not in str(refused.value)
+    # The sentence names one module and its place (it may mention Linear when it explains what a head needs).
+    assert str(refused.value).startswith(f"from_torch cannot read {named} at model.2:")
+    assert "Linear at" not in str(refused.value)
 
 
 def test_11s_layers_compute_what_its_model_computes_in_evaluation_mode_and_not_in_training_mode():
@@ -724,20 +726,23 @@ def _averaged_profile_r2(seed, depth, draws=32):
 
 def test_the_growth_numbers_07_writes_are_what_its_table_and_torch_give():
     """07 writes "settles near 4.7 from about 8 layers on" (the table its cell prints), and that the Gaussian
-    fit passes 95% from about 16 layers on while at 8 it depends on the draw (torch, other seeds)."""
+    fit mostly stays under 95% at 2 layers while from 8 layers on most sets of draws pass, though a single set
+    can fall short (torch, other seeds)."""
     from rfmaps.growth import effective_growth
     text = "\n".join("".join(c["source"]) for c in
                      json.loads((NOTEBOOKS_DIR / "07_effective_receptive_field.ipynb").read_text())["cells"])
     assert "settles near 4.7 from about 8\nlayers on" in text
-    assert "from about 16\nlayers on the fit explains more than 95%" in text
+    assert "mostly stays under 95%; from 8 layers on\nmost sets of draws pass 95%" in text
     table = effective_growth(depths=(2, 4, 8, 16, 32), kernel_size=3, draws=32)   # the notebook's call
     assert all(abs(row.per_sqrt_depth - 4.7) < 0.15 for row in table if row.depth >= 8)   # 4.60, 4.75, 4.77
     assert abs(table[0].per_sqrt_depth - 4.7) > 0.5                                 # not yet at 2 layers
-    assert all(row.gaussian_r2 > 0.95 for row in table if row.depth >= 16)
-    # Independent draws in torch: at 16 and 32 layers every draw passes; at 8 one draw falls short
-    # (measured over 10 seeds: 8 layers 0.936 to 0.993, 16 layers 0.961 to 0.994, 32 layers 0.958 to 0.989).
-    assert _averaged_profile_r2(0, 4) < 0.95 < _averaged_profile_r2(2, 4)   # 0.919 and 0.984
-    assert _averaged_profile_r2(0, 8) < 0.95 < _averaged_profile_r2(1, 8)   # 0.936 and 0.967
+    assert table[0].gaussian_r2 < 0.95 < table[-1].gaussian_r2                       # 0.874 and 0.985
+    # Independent draws in torch (seeds 0-4): at 2 layers 0.918 0.929 0.910 0.925 0.954;
+    # at 8 layers 0.936 0.967 0.965 0.981 0.971 (most pass, one falls short); 16 and 32 pass.
+    two = [_averaged_profile_r2(seed, 2) for seed in range(5)]
+    eight = [_averaged_profile_r2(seed, 8) for seed in range(5)]
+    assert sum(r < 0.95 for r in two) >= 4
+    assert sum(r > 0.95 for r in eight) >= 4 and min(eight) < 0.95
     for seed in range(3):
         for depth in (16, 32):
             assert _averaged_profile_r2(seed, depth) > 0.95, (seed, depth)

@@ -103,8 +103,9 @@ def _erf_text(own, heat: np.ndarray, shown_row: int, paths_only: bool = False) -
     if side < max(own.size):
         reason = ("with equal positive weights, the centre counts more only because it reaches the neuron "
                   "through many more paths than the rim" if paths_only else
-                  "a pixel counts by the products of the weights along its paths to the neuron, added up over "
-                  "the paths that ReLUs and max pools leave open")
+                  "by the chain rule a pixel counts by the products of the weights and of the other layers' "
+                  "slopes along its paths to the neuron, added up over the paths (a ReLU's slope is 0 or 1; "
+                  "a max pool passes only its largest input)")
         return f"{field}, but 90% of the effective field lies in a {side} × {side} square {where}: {reason}."
     return f"{field}, and 90% of the effective field needs a {side} × {side} square {where}, as large as the field."
 
