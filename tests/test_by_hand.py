@@ -108,6 +108,21 @@ def e_torch_compiled(n, kernel_size, stride=1, padding=0, dilation=1):
     return COMPILED["f"](x, w, None, stride, padding, dilation).shape[-1]
 
 
+def e_torch_map(n, kernel_size, stride=1, padding=0, dilation=1):
+    # Compiled torch functions called by C code (map), not by the student's frame (third review).
+    x = next(map(COMPILED["z"], [1], [1], [n], [n]))
+    w = next(map(COMPILED["o"], [1], [1], [kernel_size], [kernel_size]))
+    return next(map(COMPILED["f"], [x], [w], [None], [stride], [padding], [dilation])).shape[-1]
+
+
+SLOTS = {"ar": torch.arange(10000)}
+
+
+def e_tensor_operators(n, kernel_size, stride=1, padding=0, dilation=1):
+    # A tensor made beforehand, used only through its operators (third review).
+    return SLOTS["ar"][: n + 2 * padding - dilation * (kernel_size - 1)][::stride].shape[0]
+
+
 class Lazy:
     """A returned value that computes itself with the package only when the check reads it."""
 
@@ -129,7 +144,7 @@ def e_cached(n, kernel_size, stride=1, padding=0, dilation=1):
 
 
 EVASIONS = [e_dict, e_list, e_globals, e_default_tuple, e_partial, e_method, e_lambda_dict, e_type_of,
-            e_torch_dict, e_torch_compiled, e_thread, e_lazy, e_cached]
+            e_torch_dict, e_torch_compiled, e_torch_map, e_tensor_operators, e_thread, e_lazy, e_cached]
 
 
 @pytest.mark.parametrize("function", EVASIONS, ids=lambda f: f.__name__)

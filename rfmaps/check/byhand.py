@@ -270,6 +270,35 @@ def _compiled_in_package(function) -> bool:
     return _package_of(function) in ("torch", "rfmaps")
 
 
+class _NoWatch:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _torch_watch(entered: List[str]):
+    """While torch is loaded, a torch function mode that notes every torch function the call reaches.
+
+    The profiler sees a compiled torch function only when Python code calls it; one called by C code
+    (``map(torch.conv2d, ...)``, ``operator.call``) or a tensor used through its operators slips past
+    it, but not past torch's own dispatch (found by the third review).
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:  # nothing of torch can run without it loaded
+        return _NoWatch()
+    from torch.overrides import TorchFunctionMode
+
+    class Watch(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if not entered:
+                entered.append(f"{getattr(func, '__name__', func)} (torch)")
+            return func(*args, **(kwargs or {}))
+
+    return Watch()
+
+
 def call_watched(function: Callable, arguments: tuple, read: Optional[Callable] = None):
     """``function(*arguments)`` (then ``read`` of the value, when given), refusing with :class:`PackageReached`
     when code of rfmaps or torch starts running from code that is not theirs during the call.
@@ -296,16 +325,18 @@ def call_watched(function: Callable, arguments: tuple, read: Optional[Callable] 
     import threading
 
     previous, previous_threads = sys.getprofile(), threading.getprofile()
-    sys.setprofile(profiler)
-    threading.setprofile(profiler)  # a thread the function starts is watched too
-    try:
-        value = function(*arguments)
-        switched = sys.getprofile() is not profiler
-        if read is not None and not switched:
-            value = read(value)
-    finally:
-        sys.setprofile(previous)
-        threading.setprofile(previous_threads)
+    # The torch mode is entered outside the profiler: entering it calls compiled torch code itself.
+    with _torch_watch(entered):
+        sys.setprofile(profiler)
+        threading.setprofile(profiler)  # a thread the function starts is watched too
+        try:
+            value = function(*arguments)
+            switched = sys.getprofile() is not profiler
+            if read is not None and not switched:
+                value = read(value)
+        finally:
+            sys.setprofile(previous)
+            threading.setprofile(previous_threads)
     if switched:
         raise PackageReached("your function switched off the profiler that watches it (sys.setprofile)")
     if entered:
