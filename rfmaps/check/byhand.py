@@ -312,7 +312,9 @@ def call_watched(function: Callable, arguments: tuple, read: Optional[Callable] 
     entered: List[str] = []
 
     def profiler(frame, event, argument):
-        if event == "call" and not entered and frame.f_code.co_filename.startswith(places):
+        # (This module's own torch watch runs as torch calls it: it reports what it sees itself.)
+        if (event == "call" and not entered and frame.f_code.co_filename.startswith(places)
+                and frame.f_code.co_filename != __file__):
             caller = frame.f_back
             if caller is not here and (caller is None or not caller.f_code.co_filename.startswith(places)):
                 entered.append(f"{frame.f_code.co_qualname} ({_short(frame.f_code.co_filename)})")
