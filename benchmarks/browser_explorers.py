@@ -41,9 +41,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from rfmaps import Conv2d, feature_maps
-from rfmaps.drawing import mosaic
-from rfmaps.engine import layer_weights
-from rfmaps.images import sample
+from rfmaps.drawing.figures import mosaic
+from rfmaps.engine.maps import layer_weights
+from rfmaps.engine.images import sample
 from rfmaps.widgets import ConvExplorer
 """
 

@@ -27,7 +27,9 @@ matplotlib.use("Agg")
 
 import ipywidgets as widgets  # noqa: E402
 
-from rfmaps import drawing, feature_maps  # noqa: E402
+from rfmaps import feature_maps  # noqa: E402
+
+from rfmaps.drawing.figures import figures as drawing
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer  # noqa: E402
 
 CHANGE_GOAL, SELECTION_GOAL = 50.0, 16.7

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.signal import correlate2d
 
 from rfmaps import Conv2d, ReLU, feature_maps
-from rfmaps.kernels import layer_weights
+from rfmaps.engine.kernels import layer_weights
 
 LAYERS = [
     Conv2d(3, 16, 5, stride=2, padding=2), ReLU(),

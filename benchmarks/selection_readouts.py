@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from rfmaps import (Conv2d, ConvTranspose2d, ReLU, Upsample, architectures, input_region,  # noqa: E402
                     receptive_fields, trained)
-from rfmaps.receptive_field import neuron_field  # noqa: E402
+from rfmaps.arithmetic.receptive_field import neuron_field  # noqa: E402
 from rfmaps.widgets import ERFExplorer, StackExplorer  # noqa: E402
 
 UNET = [Conv2d(1, 8, 3, padding=1), ReLU(), Conv2d(8, 8, 3, stride=2, padding=1), ReLU(),

@@ -36,7 +36,7 @@ from feature_maps import interleaved_medians  # noqa: E402
 import rfmaps  # noqa: E402
 from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, ReLU, Residual, architectures,  # noqa: E402
                     effective_receptive_field, feature_maps)
-from rfmaps.kernels import layer_weights  # noqa: E402
+from rfmaps.engine.kernels import layer_weights  # noqa: E402
 
 THREADS = 2
 

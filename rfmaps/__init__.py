@@ -1,35 +1,35 @@
 """rfmaps: see feature maps and receptive fields of convolutional networks.
 
-The package is built in layers, each using only those below it:
+The folders are the package's layers, bottom up; each imports only those before it:
 
-* arithmetic, no arrays: :mod:`rfmaps.validation`, :mod:`rfmaps.geometry`,
-  :mod:`rfmaps.receptive_field`, :mod:`rfmaps.architectures`, :mod:`rfmaps.check`;
-* layer kinds, one module each in :mod:`rfmaps.layers` (and the composite
-  :mod:`rfmaps.residual`): values that answer the arithmetic's questions and
-  run their own forward and backward passes on arrays;
-* arrays (numpy): :mod:`rfmaps.sliding`, :mod:`rfmaps.connectivity`,
-  :mod:`rfmaps.kernels`, :mod:`rfmaps.images`, :mod:`rfmaps.engine`,
-  :mod:`rfmaps.growth`;
-* drawing (matplotlib): :mod:`rfmaps.drawing`, :mod:`rfmaps.volumes`;
-* explorers (ipywidgets): :mod:`rfmaps.widgets`.
+1. :mod:`rfmaps._core`: argument checks, exact geometry and sliding windows (internal);
+2. :mod:`rfmaps.layers`: one module per layer kind, plus the composites ``Residual`` and ``Concat``;
+3. :mod:`rfmaps.arithmetic`: receptive fields, projective fields, path counts (exact, no pixels);
+4. :mod:`rfmaps.engine`: images, kernels, feature maps and effective fields (numpy);
+   :mod:`rfmaps.check`: feedback for students (uses 1-3 only);
+5. :mod:`rfmaps.models`: published architectures, ``from_torch`` and a small trained network;
+6. :mod:`rfmaps.drawing`: matplotlib pictures and sentences;
+7. :mod:`rfmaps.widgets`: the explorers and ``Predict`` (ipywidgets).
 
-Beside them: :mod:`rfmaps.convert` (``from_torch``, which imports torch
-inside the function only) and :mod:`rfmaps.trained` (a small trained network
-read from package data with numpy).
+The names a notebook needs are re-exported here: the layer kinds, ``receptive_fields``, ``feature_maps``,
+``from_torch``, and the modules ``images``, ``kernels``, ``architectures``, ``trained`` and ``check``.
 """
 
 from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
                      GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6,
                      Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
-from .receptive_field import input_channels, input_region, projective_field, receptive_fields
-from .residual import Concat, Residual
-from .connectivity import forward_path_counts, path_counts
-from .engine import effective_receptive_field, feature_maps, mass_width
-from .convert import from_torch
-from . import architectures, check, trained
-from . import images, kernels
+from .arithmetic.receptive_field import input_channels, input_region, projective_field, receptive_fields
+from .layers.residual import Concat, Residual
+from .arithmetic.connectivity import forward_path_counts, path_counts
+from .engine.maps import effective_receptive_field, feature_maps, mass_width
+from .models.convert import from_torch
+from .models import architectures
+from . import check
+from .models import trained
+from .engine import images
+from .engine import kernels
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual", "Concat",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rfmaps import feature_maps, input_region, receptive_fields
-from rfmaps.architectures import alexnet, resnet50, stage_table, vgg16
+from rfmaps.models.architectures import alexnet, resnet50, stage_table, vgg16
 
 PUBLISHED = {
     "alexnet_v2": (alexnet, [

@@ -13,7 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from rfmaps import drawing, trained
+from rfmaps import trained
+
+from rfmaps.drawing.figures import figures as drawing
 from rfmaps.widgets import ConvExplorer, ERFExplorer, ProjectiveExplorer, StackExplorer, VolumeExplorer
 from rfmaps.widgets.projective import STACKS
 
@@ -292,7 +294,7 @@ def test_projective_figures_fill_their_figure(stack):
 
 def test_the_erf_profile_says_what_its_axes_are_and_shows_that():
     """Axis labels name the input column and the scaling; the curves are what the labels say."""
-    from rfmaps.receptive_field import input_region
+    from rfmaps.arithmetic.receptive_field import input_region
 
     explorer = ERFExplorer("photo", depth=3, size=48)
     try:
@@ -326,7 +328,7 @@ def test_the_erfs_field_fills_a_tenth_of_its_middle_panel(neuron, least):
     """Notebook 07's explorer (a 9 x 9 field in a 64 x 55 photo). Measured before the zoom: the field
     covered 0.023 of the middle panel at the starting neuron, 0.014 at neuron (2, 2); after, 0.111
     (9 of 27 rows and columns) and 0.19 (the window clipped at the image's corner)."""
-    from rfmaps.receptive_field import input_region
+    from rfmaps.arithmetic.receptive_field import input_region
 
     explorer = ERFExplorer()
     try:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from rfmaps import (AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Residual, Upsample, feature_maps,
                     forward_path_counts, input_region, path_counts, projective_field, receptive_fields)
-from rfmaps.kernels import layer_weights
+from rfmaps.engine.kernels import layer_weights
 from reference import backward_paths, input_sizes, layer_loops
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

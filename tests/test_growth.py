@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rfmaps import Conv2d, receptive_fields
-from rfmaps.growth import effective_growth, gaussian_fit
+from rfmaps.engine.growth import effective_growth, gaussian_fit
 
 
 def test_widths_are_bounded_by_the_theoretical_field_and_match_the_arithmetic():

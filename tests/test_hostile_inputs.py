@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import rfmaps
 from rfmaps import Conv2d, ReLU, Residual, effective_receptive_field, input_region, mass_width
-from rfmaps.growth import effective_growth
+from rfmaps.engine.growth import effective_growth
 
 torch = pytest.importorskip("torch")
 
@@ -95,15 +95,15 @@ def test_flags_and_fractions_are_what_they_say_not_truthy_values():
             mass_width(np.ones((3, 3)), (1, 1), fraction)
 
 
-# -- one rule for the same mistake (rfmaps.validation): a float where a whole number is needed is a
+# -- one rule for the same mistake (rfmaps._core.validation): a float where a whole number is needed is a
 # -- ValueError naming the argument; a value of the wrong kind a TypeError (also a ValueError).
 
 @pytest.mark.parametrize("call, name", [
     (lambda v: Conv2d(1, 1, v), "kernel_size"),
-    (lambda v: rfmaps.kernels.bank(3, v), "count"),
-    (lambda v: rfmaps.kernels.random_kernels(3, 2, 1, seed=v), "seed"),
-    (lambda v: rfmaps.images.sample("disk", size=v), "size"),
-    (lambda v: rfmaps.images.checkerboard(16, square=v), "square"),
+    (lambda v: rfmaps.engine.kernels.bank(3, v), "count"),
+    (lambda v: rfmaps.engine.kernels.random_kernels(3, 2, 1, seed=v), "seed"),
+    (lambda v: rfmaps.engine.images.sample("disk", size=v), "size"),
+    (lambda v: rfmaps.engine.images.checkerboard(16, square=v), "square"),
     (lambda v: rfmaps.receptive_fields([Conv2d(1, 1, 3)], v), "input_size"),
     (lambda v: rfmaps.input_region([Conv2d(1, 1, 3)] * 2, (0, 0), 8, layer=v), "layer"),
     (lambda v: effective_growth((1,), draws=v), "draws"),

@@ -173,14 +173,14 @@ def test_kernel_bank_counts_are_ints_in_range():
 
 def test_stage_table_on_a_plain_list_says_what_to_use_instead():
     from rfmaps import Conv2d
-    from rfmaps.architectures import stage_table
+    from rfmaps.models.architectures import stage_table
 
     with pytest.raises(TypeError, match="receptive_fields.*got list"):
         stage_table([Conv2d(3, 8, 3)], 32)
 
 
 def test_a_big_photo_shrunk_in_bands_keeps_one_scale_even_where_a_band_is_dark():
-    from rfmaps.images import as_float_image, downsample
+    from rfmaps.engine.images import as_float_image, downsample
     from rfmaps.widgets._base import shrink
 
     photo = np.random.default_rng(3).integers(0, 256, (600, 500, 3)).astype(np.uint8)
@@ -192,7 +192,7 @@ def test_a_big_photo_shrunk_in_bands_keeps_one_scale_even_where_a_band_is_dark()
 # --- floats as students load them (np.asarray(Image.open(f)).astype(float) gives 0..255) -------------
 
 def test_float_pixel_scale_reads_0_to_255_and_16_bit_floats_and_refuses_the_rest():
-    from rfmaps.images import float_pixel_scale
+    from rfmaps.engine.images import float_pixel_scale
 
     assert float_pixel_scale(np.array([[0.0, 1.0]])) == (1.0, "")
     scale, said = float_pixel_scale(np.array([[0.0, 203.5]]))
@@ -229,7 +229,7 @@ def test_an_explorer_given_floats_in_0_to_255_shows_them_as_brightness_and_says_
 def test_load_image_reads_a_float_tiff_in_0_to_255_instead_of_clipping_it_to_white(tmp_path):
     from PIL import Image
 
-    from rfmaps.images import load_image
+    from rfmaps.engine.images import load_image
 
     values = np.linspace(0, 255, 16 * 16, dtype=np.float32).reshape(16, 16)
     path = tmp_path / "float.tif"

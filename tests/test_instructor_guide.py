@@ -136,7 +136,7 @@ def test_the_computed_answer_of_11_is_what_the_notebook_computes_with_and_withou
     namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "rfmaps": rfmaps}
     exec("".join(cell["source"]), namespace)  # the cell's own model, read by from_torch
     assert rfmaps.receptive_fields(namespace["layers"], input_size=32)[-1].rf_size[0] == with_torch
-    assert rfmaps.receptive_fields(rfmaps.trained.small_cnn(), input_size=32)[-1].rf_size[0] == without
+    assert rfmaps.receptive_fields(rfmaps.models.trained.small_cnn(), input_size=32)[-1].rf_size[0] == without
     assert "MyNet" in row[2]
 
 

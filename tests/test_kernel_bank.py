@@ -196,7 +196,7 @@ def test_arguments_are_checked_as_before():
         kernels.bank_names(-1, 3)
     with pytest.raises(ValueError, match="in_channels must be >= 1, got 0"):
         kernels.bank_names(3, 0)
-    with pytest.raises(ValueError, match="count must be an int"):  # a float: a value error (rfmaps.validation)
+    with pytest.raises(ValueError, match="count must be an int"):  # a float: a value error (rfmaps._core.validation)
         kernels.bank(3, 2.5, 3)
 
 

@@ -19,7 +19,9 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from ipywidgets.widgets import widget as ipywidget
 
-from rfmaps import drawing, trained
+from rfmaps import trained
+
+from rfmaps.drawing.figures import figures as drawing
 from rfmaps.widgets import ConvExplorer, ERFExplorer, ProjectiveExplorer, StackExplorer, VolumeExplorer
 from rfmaps.widgets import _base
 from rfmaps.widgets.projective import STACKS
@@ -230,7 +232,7 @@ def test_closed_and_collected_explorers_leave_the_registry(monkeypatch):
     first.close()
 
 
-# --- the shrunk own image: rfmaps.images.downsample's numbers, a band of rows at a time -------------
+# --- the shrunk own image: rfmaps.engine.images.downsample's numbers, a band of rows at a time -------------
 
 @pytest.mark.parametrize("seed", range(40))
 def test_shrink_gives_downsample_of_the_float_image(seed):
@@ -239,7 +241,7 @@ def test_shrink_gives_downsample_of_the_float_image(seed):
     rows then columns in another grouping; 300 random images measured at most 3.3e-16 (1.5 eps) apart.
     The bound used, factor**2 eps, is the rounding of summing a block of factor x factor values in [0, 1].
     """
-    from rfmaps.images import as_float_image, downsample
+    from rfmaps.engine.images import as_float_image, downsample
 
     rng = np.random.default_rng(seed)
     height, width = (int(v) for v in rng.integers(257, 700, 2))

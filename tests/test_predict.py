@@ -585,7 +585,7 @@ def test_the_field_11_asks_for_is_what_autograd_gives_for_its_model_and_for_the_
     # Without torch the notebook reads the shipped network: 5 x 5, pool, 3 x 3, pool, 3 x 3.
     rows, _ = _field([nn.Conv2d(1, 8, 5, padding=2), nn.AvgPool2d(2), nn.Conv2d(8, 8, 3, padding=1),
                       nn.AvgPool2d(2), nn.Conv2d(8, 8, 3, padding=1)], 32, (4, 4))
-    assert rfmaps.receptive_fields(rfmaps.trained.small_cnn(), input_size=32)[-1].rf_size[0] == rows[1] - rows[0] + 1 == 20
+    assert rfmaps.receptive_fields(rfmaps.models.trained.small_cnn(), input_size=32)[-1].rf_size[0] == rows[1] - rows[0] + 1 == 20
     # The module from_torch names first is the answer of the second question.
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 30 * 30, 10))
     with pytest.raises(ValueError) as refused:
@@ -676,8 +676,8 @@ def test_the_option_answers_of_01_02_06_and_12_are_what_torch_computes():
     from rfmaps import Conv2d, trained
     # 01: the vertical-edge map of the step image is large along the edge only (and 0 on flat patches).
     assert prediction("01_feature_maps", "Where will the vertical-edge map").answer == "along the edge"
-    step = torch.from_numpy(np.asarray(rfmaps.images.sample("step", size=12), dtype=np.float64))
-    edge = torch.from_numpy(np.array(rfmaps.kernels.layer_weights([Conv2d(1, 2, kernel_size=3)])[0][:1],
+    step = torch.from_numpy(np.asarray(rfmaps.engine.images.sample("step", size=12), dtype=np.float64))
+    edge = torch.from_numpy(np.array(rfmaps.engine.kernels.layer_weights([Conv2d(1, 2, kernel_size=3)])[0][:1],
                                        dtype=np.float64))
     response = F.conv2d(step.reshape(1, 1, 12, 12), edge)[0, 0].abs()
     flat = [c for c in range(10) if step[:, c:c + 3].min() == step[:, c:c + 3].max()]   # windows on one side
@@ -706,7 +706,7 @@ def _averaged_profile_r2(seed, depth, draws=32):
     """R² of a Gaussian fitted through the centre of the averaged effective field of ``draws`` torch stacks:
     ``depth`` He-scaled linear 3 x 3 convolutions with 4 channels, |d centre / d input| by autograd."""
     torch = pytest.importorskip("torch")
-    from rfmaps.growth import gaussian_fit
+    from rfmaps.engine.growth import gaussian_fit
     generator, size = torch.Generator().manual_seed(seed), 2 * depth + 7
     total = torch.zeros(size, size, dtype=torch.float64)
     for _ in range(draws):
@@ -728,7 +728,7 @@ def test_the_growth_numbers_07_writes_are_what_its_table_and_torch_give():
     """07 writes "settles near 4.7 from about 8 layers on" (the table its cell prints), and that the Gaussian
     fit mostly stays under 95% at 2 layers while from 8 layers on most sets of draws pass, though a single set
     can fall short (torch, other seeds)."""
-    from rfmaps.growth import effective_growth
+    from rfmaps.engine.growth import effective_growth
     text = "\n".join("".join(c["source"]) for c in
                      json.loads((NOTEBOOKS_DIR / "07_effective_receptive_field.ipynb").read_text())["cells"])
     assert "settles near 4.7 from about 8\nlayers on" in text
@@ -754,11 +754,11 @@ def test_the_colour_kernels_00_says_answer_to_brightness_are_the_ones_torch_find
     torch = pytest.importorskip("torch")
     import rfmaps
     from rfmaps import Conv2d
-    from rfmaps.engine import layer_weights
+    from rfmaps.engine.maps import layer_weights
     text = "\n".join("".join(c["source"]) for c in
                      json.loads((NOTEBOOKS_DIR / "00_start_here.ipynb").read_text())["cells"])
     assert "From kernel size 3 on, the ones named like *red centre,\ngreen surround* answer to brightness" in text
-    names = rfmaps.kernels.bank_names(100, 3)
+    names = rfmaps.engine.kernels.bank_names(100, 3)
     gray = torch.from_numpy(np.random.default_rng(0).random((1, 1, 24, 24))).expand(1, 3, 24, 24)
     for k in range(1, 12):   # ConvExplorer's kernel-size slider, with its 100 kernels
         weight = torch.from_numpy(np.array(layer_weights([Conv2d(3, 100, k)])[0], dtype=np.float64))

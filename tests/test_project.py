@@ -38,3 +38,31 @@ def test_import_rfmaps_builds_no_assignment_table_and_loads_no_scipy_special():
             "variants._growing_stacks.cache_info().currsize)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split() == ["False", "0", "0"]
+
+
+# The folders are the package's layers, bottom up (rfmaps/__init__.py's docstring, the README's Layout).
+LAYER_RANK = {"_core": 0, "layers": 1, "arithmetic": 2, "engine": 3, "check": 3, "models": 4, "drawing": 5,
+              "widgets": 6}
+
+
+def test_imports_point_down_the_folder_tree():
+    """Every relative import inside rfmaps reaches its own folder or a lower layer, never a higher one."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "rfmaps"
+    folders = {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert folders == set(LAYER_RANK), f"a folder is missing from LAYER_RANK (or gone): {folders ^ set(LAYER_RANK)}"
+    upward = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).parts
+        if len(parts) == 1:  # rfmaps/__init__.py re-exports from every layer
+            continue
+        here = ["rfmaps", *parts[:-1]]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            target = here[: len(here) - node.level + 1] + (node.module.split(".") if node.module else [])
+            tops = [target[1]] if len(target) > 1 else [alias.name for alias in node.names]
+            upward += [f"{path.relative_to(package)}:{node.lineno} imports {top}" for top in tops
+                       if top in LAYER_RANK and top != parts[0] and LAYER_RANK[top] >= LAYER_RANK[parts[0]]]
+    assert not upward, "imports that point up the layers:\n" + "\n".join(upward)

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from matplotlib.backend_bases import MouseEvent
 
 from rfmaps import AvgPool2d, Conv2d, ConvTranspose2d, Upsample, receptive_fields
-from rfmaps.geometry import nearest_index, nearest_whole
-from rfmaps.receptive_field import nearest_neuron
+from rfmaps._core.geometry import nearest_index, nearest_whole
+from rfmaps.arithmetic.receptive_field import nearest_neuron
 from rfmaps.widgets import ERFExplorer, StackExplorer
 
 torch = pytest.importorskip("torch")
@@ -415,7 +415,7 @@ def test_every_phase_of_a_transposed_stack_reads_out_its_own_field(name):
 @given(st.integers(1, 9), st.integers(1, 9), st.data())
 def test_mass_square_is_the_smallest_centred_square_by_brute_force(h, w, data):
     """engine.mass_square against the brute-force placement above, on heat that is 0 outside the box."""
-    from rfmaps.engine import mass_square
+    from rfmaps.engine.maps import mass_square
 
     top = data.draw(st.integers(-3, h - 1))
     left = data.draw(st.integers(-3, w - 1))
@@ -440,7 +440,7 @@ def test_mass_square_is_the_smallest_centred_square_by_brute_force(h, w, data):
     (((3, 2), (0, 1)), 0.9, "box must be"), ((0.5, 2), 0.9, "box must be"), (((0, 1), (0, 1)), 0, "fraction"),
     (((0, 1), (0, 1)), True, "fraction")])
 def test_mass_square_refuses_what_has_no_square(box, fraction, words):
-    from rfmaps.engine import mass_square
+    from rfmaps.engine.maps import mass_square
 
     with pytest.raises(ValueError, match=words):
         mass_square(np.ones((4, 4)), box, fraction)

@@ -177,8 +177,8 @@ def test_table_shows_in_text_and_html():
 @given(st.lists(layer(), min_size=1, max_size=3), st.tuples(st.integers(8, 40), st.integers(8, 40)), st.data())
 def test_path_counts_on_a_crop_equal_the_counts_on_the_whole_input(layers, size, data):
     """path_counts works on a crop around the field; any neuron, near a border or not, must not notice."""
-    from rfmaps.connectivity import _crop, _spread_to_input
-    from rfmaps.residual import Residual
+    from rfmaps.arithmetic.connectivity import _crop, _spread_to_input
+    from rfmaps.layers.residual import Residual
 
     residual = data.draw(st.booleans())
     if residual:  # sometimes end with a residual block whose paths align

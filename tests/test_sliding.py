@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from rfmaps import Conv2d, MaxPool2d, ReLU, effective_receptive_field, feature_maps
-from rfmaps.sliding import gather_grid, tap_views
+from rfmaps._core.sliding import gather_grid, tap_views
 from reference import window_origins
 
 rng = np.random.default_rng(1)

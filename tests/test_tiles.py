@@ -4,7 +4,7 @@ import math
 
 from hypothesis import given, strategies as st
 
-from rfmaps.drawing import tile_at, tile_offset
+from rfmaps.drawing.figures import tile_at, tile_offset
 
 
 def _nearest_distance(position: int, size: int, gap: int, tiles: int) -> int:

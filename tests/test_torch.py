@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from rfmaps import (AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Residual, Upsample, ZeroPad2d,
                     effective_receptive_field,
                     feature_maps, input_channels, input_region, path_counts, receptive_fields)
-from rfmaps.kernels import layer_weights
+from rfmaps.engine.kernels import layer_weights
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

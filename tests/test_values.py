@@ -10,8 +10,8 @@ import pytest
 
 from rfmaps import (AvgPool2d, BatchNorm2d, Conv2d, ELU, GELU, LeakyReLU, MaxPool2d, ReLU, Residual, SiLU,
                     Sigmoid, Tanh, ZeroPad2d, receptive_fields)
-from rfmaps.architectures import resnet50, stage_table
-from rfmaps.geometry import tap_positions
+from rfmaps.models.architectures import resnet50, stage_table
+from rfmaps._core.geometry import tap_positions
 from reference import backward_paths
 
 rng = np.random.default_rng(5)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from rfmaps.drawing import make_figure
-from rfmaps.volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume
+from rfmaps.drawing.figures import make_figure
+from rfmaps.drawing.volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume
 
 
 @given(h=st.integers(1, 60), w=st.integers(1, 60), depth=st.integers(1, 200),

@@ -18,8 +18,10 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.figure import Figure
 
-from rfmaps import MaxPool2d, drawing, feature_maps, input_region, receptive_fields
-from rfmaps.geometry import nearest_index
+from rfmaps import MaxPool2d, feature_maps, input_region, receptive_fields
+
+from rfmaps.drawing.figures import figures as drawing
+from rfmaps._core.geometry import nearest_index
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer
 from rfmaps.widgets._base import Cache, Explorer, check_int, image_control, slider
 from rfmaps.widgets.controls import ChoiceRange
@@ -516,7 +518,7 @@ def test_explorer_products_run_on_one_blas_thread(monkeypatch):
 
 
 def test_titles_are_cached_bitmaps_on_a_common_baseline():
-    from rfmaps.drawing import _text_pixels, title, title_text
+    from rfmaps.drawing.figures import _text_pixels, title, title_text
 
     fig = drawing.make_figure((3, 2), interactive=False)
     ax = fig.add_subplot()
@@ -537,7 +539,7 @@ def test_titles_are_cached_bitmaps_on_a_common_baseline():
 # --- issue 14: the classic example, controls taught so far, any map of a layer -----------------
 
 def test_the_classic_example_shows_all_100_maps_of_46_by_46():
-    from rfmaps.images import sample
+    from rfmaps.engine.images import sample
 
     explorer = ConvExplorer(sample("photo", size=50, square=True), kernel_size=5, kernels=100)
     assert_honest(explorer)

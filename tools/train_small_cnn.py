@@ -4,7 +4,7 @@
     python tools/train_small_cnn.py --check    # trains again, compares with the shipped file
 
 Needs torch (the test extra: pip install -e '.[test]'); the shipped network
-does not (rfmaps.trained reads the file with numpy). Runs on the CPU in about
+does not (rfmaps.models.trained reads the file with numpy). Runs on the CPU in about
 20 seconds.
 
 Reproducing it on another computer
@@ -17,7 +17,7 @@ about 1.8); in float64 still by 0.28 between ``ATEN_CPU_CAPABILITY=default``
 and ``avx512``, because torch's initial weights already differed in the last
 bit. So:
 
-* the data are drawn with numpy (rfmaps.trained.shape_image) and the initial
+* the data are drawn with numpy (rfmaps.models.trained.shape_image) and the initial
   weights too (PyTorch's default rule, uniform in +-1/sqrt(fan_in), drawn by
   ``numpy.random.default_rng``): both are the same on every x86-64 CPU;
 * training runs in float64, where those rounding differences start near
@@ -29,7 +29,7 @@ bit. So:
   learning rate 0.011 by 2.0, seed 2017 by 2.0 (``--epochs``, ``--lr`` and
   ``--seed`` let you try it).
 
-The data are synthetic shapes drawn by rfmaps.images, so nothing is
+The data are synthetic shapes drawn by rfmaps.engine.images, so nothing is
 downloaded: four classes of 32 x 32 images (a disk, stripes, a checkerboard,
 an edge), each moved, scaled and turned at random, with noise.
 

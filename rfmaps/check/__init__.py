@@ -25,7 +25,7 @@ same value, the check names each of them.
 Whose numbers: :func:`student` resolves the id the same way in the student's
 visible checks and in the hidden tests (see its docstring).
 
-Pure Python: the arithmetic of :mod:`rfmaps.receptive_field`, no arrays.
+Pure Python: the arithmetic of :mod:`rfmaps.arithmetic.receptive_field`, no arrays.
 
 The package, one module per job (each imports only those above it in this list):
 

@@ -19,7 +19,7 @@ from functools import wraps
 from typing import List, Optional
 
 from ..layers import Layer, check_layers
-from ..receptive_field import receptive_fields
+from ..arithmetic.receptive_field import receptive_fields
 from .feedback import say
 
 

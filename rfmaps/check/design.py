@@ -11,8 +11,8 @@ import math
 from typing import List, Optional, Sequence
 
 from ..layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, SlidingWindow, Upsample, check_layers
-from ..receptive_field import _prune, receptive_fields
-from ..residual import Residual
+from ..arithmetic.receptive_field import _prune, receptive_fields
+from ..layers.residual import Residual
 from .answers import as_whole, describe, layer_list, refusing, whole_number
 from .feedback import matching, named, say, verdict
 from .variants import DECODER_CHANNELS, DECODER_INPUT, RF_INPUT

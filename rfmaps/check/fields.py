@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..layers import AvgPool2d, MaxPool2d, SlidingWindow, Upsample
-from ..receptive_field import input_region, projective_field
-from ..residual import Residual
+from ..arithmetic.receptive_field import input_region, projective_field
+from ..layers.residual import Residual
 from .answers import (asked, describe, layer_list, read_input_size, read_point, read_region, read_whole_list,
                       refusing, table_of)
 from .feedback import matching, named, say, verdict

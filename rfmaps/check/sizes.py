@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..layers import BatchNorm2d, ConvTranspose2d, SlidingWindow, Upsample
-from ..residual import Residual
+from ..layers.residual import Residual
 from .answers import Refusal, as_whole, asked, describe, one_layer, refusing, whole_number
 from .feedback import matching, named, say, verdict
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Dict
 
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU
-from ..receptive_field import projective_field
+from ..arithmetic.receptive_field import projective_field
 from .ids import seed
 
 

@@ -12,7 +12,7 @@ The normalised pairs are stored, so ``Conv2d(1, 1, 3).kernel_size == (3, 3)``.
 """
 
 
-from ..validation import IntOrPair, Pair
+from .._core.validation import IntOrPair, Pair
 from .activations import ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, ReLU6, SiLU, Sigmoid, Tanh
 from .base import Layer, SlidingWindow, check_layers
 from .batchnorm import BatchNorm2d

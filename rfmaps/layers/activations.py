@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import finite_number
+from .._core.validation import finite_number
 from .base import SlidingWindow
 
 __all__ = ["LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid", "Activation"]

@@ -5,7 +5,7 @@ The rest of the package asks a layer these questions, and nothing else:
 ====================  ========================================================
 arithmetic (exact)
 ``output_size``       output ``(h, w)`` for an input ``(h, w)``
-``advance``           the :class:`~rfmaps.geometry.Geometry` after the layer
+``advance``           the :class:`~rfmaps._core.geometry.Geometry` after the layer
                       (the receptive-field recurrence)
 ``axis_sources``      input indices one output index reads, along an axis
 ``reach_back``        the input pixels with a path to given output pixels
@@ -45,9 +45,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, T
 
 import numpy as np
 
-from ..geometry import Geometry
-from ..sliding import gather_sum, spread_back
-from ..validation import Pair, pair, positive_int
+from .._core.geometry import Geometry
+from .._core.sliding import gather_sum, spread_back
+from .._core.validation import Pair, pair, positive_int
 
 __all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "frozen_array", "channels_back"]
 
@@ -173,7 +173,7 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} does not say its output size")
 
     def advance(self, geometry: Geometry) -> Geometry:
-        """The :class:`~rfmaps.geometry.Geometry` after the layer, given the one before (the recurrence)."""
+        """The :class:`~rfmaps._core.geometry.Geometry` after the layer, given the one before (the recurrence)."""
         raise NotImplementedError(f"{type(self).__name__} does not say how it moves the receptive field")
 
     def axis_taps(self, index: int, axis: int) -> Iterable[int]:
@@ -362,7 +362,7 @@ class SlidingWindow(Layer):
 
     # -- arrays -----------------------------------------------------------------------------
     def spread_back(self, grid: np.ndarray, input_size: Pair, tap_values: Optional[Callable] = None) -> np.ndarray:
-        """:func:`rfmaps.sliding.spread_back` for this window."""
+        """:func:`rfmaps._core.sliding.spread_back` for this window."""
         return spread_back(grid, self, input_size, tap_values)
 
     def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:

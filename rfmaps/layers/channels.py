@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..validation import finite_number, is_int, positive_int
+from .._core.validation import finite_number, is_int, positive_int
 from .base import SlidingWindow, frozen_array
 
 __all__ = ["LayerNorm2d", "ChannelShuffle", "ChannelSlice"]

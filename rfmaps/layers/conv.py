@@ -4,7 +4,7 @@ Convolution is computed as PyTorch computes ``torch.nn.Conv2d``: a
 cross-correlation (the kernel is not flipped) with zero padding, stride,
 dilation, groups, bias and any number of input and output channels.
 
-Forward pass: :mod:`rfmaps.sliding` finds, for each kernel tap, the grid of
+Forward pass: :mod:`rfmaps._core.sliding` finds, for each kernel tap, the grid of
 input pixels it reads for all output pixels at once. The grids of the first
 kernel row (of each row phase, with a stride) are copied into one matrix; the
 other kernel rows read the same matrix a few rows further down, so one BLAS
@@ -21,8 +21,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..sliding import gather_grid, scratch
-from ..validation import pair
+from .._core.sliding import gather_grid, scratch
+from .._core.validation import pair
 from .base import SlidingWindow, check_channels, frozen_array
 
 __all__ = ["Conv2d"]
@@ -50,7 +50,7 @@ class Conv2d(SlidingWindow):
         must be divisible by it, as in PyTorch.
     weight : array_like, optional, keyword-only
         Shape ``(out_channels, in_channels / groups, kh, kw)``. When omitted
-        the engine uses the default bank of :mod:`rfmaps.kernels`.
+        the engine uses the default bank of :mod:`rfmaps.engine.kernels`.
     bias : array_like, optional, keyword-only
         Shape ``(out_channels,)``; zero when omitted.
 
@@ -179,7 +179,7 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
     With groups, each group of channels gets its own window matrix and product.
     The bias rides along in the product, as one more weight column that
     meets a row of ones. Padding is never built:
-    :func:`rfmaps.sliding.gather_grid` writes zeros where a grid leaves the input.
+    :func:`rfmaps._core.sliding.gather_grid` writes zeros where a grid leaves the input.
     """
     groups, kw = layer.groups, layer.kernel_size[1]
     channels, outs = len(x) // groups, len(weight) // groups
@@ -261,7 +261,7 @@ def _conv_per_shift(x, layer: Conv2d, phases, shifts, matrices, ones: bool, out:
 
 
 # Kernel matrices of read-only weights, kept between calls (see the list of caches in
-# rfmaps/engine.py): (id(weight), id(bias), s_h, d_h, groups, dtype) -> (weight, bias, result).
+# rfmaps/engine/maps.py): (id(weight), id(bias), s_h, d_h, groups, dtype) -> (weight, bias, result).
 _KERNEL_MATRICES: dict = {}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..validation import Pair, pair
+from .._core.validation import Pair, pair
 from .base import SlidingWindow
 
 __all__ = ["Flatten"]

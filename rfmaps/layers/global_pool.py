@@ -16,8 +16,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..geometry import Geometry
-from ..validation import Pair, pair
+from .._core.geometry import Geometry
+from .._core.validation import Pair, pair
 from .base import Layer
 from .pooling import AvgPool2d
 

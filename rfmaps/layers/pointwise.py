@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import is_int
+from .._core.validation import is_int
 from .base import SlidingWindow
 
 __all__ = ["ReLU", "ZeroPad2d"]

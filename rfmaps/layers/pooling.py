@@ -3,7 +3,7 @@
 Pooling follows ``torch.nn.MaxPool2d`` (padding never wins) and
 ``torch.nn.AvgPool2d`` (by default padding counts as zeros in the mean,
 PyTorch's ``count_include_pad=True``). Both combine the views of
-:func:`rfmaps.sliding.tap_views` one tap at a time.
+:func:`rfmaps._core.sliding.tap_views` one tap at a time.
 
 ``ceil_mode=True`` rounds the number of windows up, with PyTorch's rule: one
 more window when the stride leaves input behind, but never one that starts
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..sliding import tap_views
-from ..validation import pair, positive_int
+from .._core.sliding import tap_views
+from .._core.validation import pair, positive_int
 from .base import SlidingWindow
 
 __all__ = ["MaxPool2d", "AvgPool2d"]

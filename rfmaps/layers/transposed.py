@@ -9,7 +9,7 @@ with a stride, which taps (and how many) depend on the neuron's *phase*
 a fractional jump. Output size, as in PyTorch:
 ``(n - 1) s - 2 p + d (k - 1) + output_padding + 1``.
 
-The forward pass is the convolution's :func:`rfmaps.sliding.spread_back`
+The forward pass is the convolution's :func:`rfmaps._core.sliding.spread_back`
 with the weights as tap values; the backward pass is an ordinary convolution
 with the same weights (:class:`~rfmaps.layers.conv.Conv2d`).
 
@@ -28,9 +28,9 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from ..geometry import Geometry
-from ..sliding import gather_grid, spread_back
-from ..validation import pair
+from .._core.geometry import Geometry
+from .._core.sliding import gather_grid, spread_back
+from .._core.validation import pair
 from .base import Layer, check_channels, frozen_array
 from .conv import Conv2d, _conv
 
@@ -63,7 +63,7 @@ class ConvTranspose2d(Layer):
     groups : int, default 1
     weight : array_like, optional, keyword-only
         Shape ``(in_channels, out_channels / groups, kh, kw)`` (PyTorch's
-        layout); the default bank of :mod:`rfmaps.kernels` when omitted.
+        layout); the default bank of :mod:`rfmaps.engine.kernels` when omitted.
     bias : array_like, optional, keyword-only
         Shape ``(out_channels,)``; zero when omitted.
 

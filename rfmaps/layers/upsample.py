@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import Geometry
-from ..validation import pair
+from .._core.geometry import Geometry
+from .._core.validation import pair
 from .base import Layer
 
 __all__ = ["Upsample"]

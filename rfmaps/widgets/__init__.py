@@ -11,10 +11,10 @@ contract:
   (row, col), input_size, layer=layer)`` after every accepted selection;
   ``selection`` adds the feature map on show;
 * ``selected_field``: the selected neuron's own field
-  (:func:`rfmaps.receptive_field.neuron_field`: exact box, size, centre,
+  (:func:`rfmaps.arithmetic.receptive_field.neuron_field`: exact box, size, centre,
   clipped or not), the only source of the numbers a readout quotes (not on
   ProjectiveExplorer, whose selection is a pixel); a click picks a neuron or
-  pixel by :func:`rfmaps.geometry.nearest_index`'s tie rule (halves go to the
+  pixel by :func:`rfmaps._core.geometry.nearest_index`'s tie rule (halves go to the
   lower index);
 * ``set(name=value, ...)`` takes only values the control offers (no rounding);
 * ``message``: why the last change was refused (empty otherwise); the

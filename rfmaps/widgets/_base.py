@@ -53,15 +53,15 @@ import ipywidgets as widgets
 import matplotlib
 import numpy as np
 
-from ..drawing import make_figure
-from ..receptive_field import NeuronField, corresponding_neuron, input_region, neuron_field
-from ..validation import is_int
+from ..drawing.figures import make_figure
+from ..arithmetic.receptive_field import NeuronField, corresponding_neuron, input_region, neuron_field
+from .._core.validation import is_int
 from .controls import FIGURE_CLASS, IntRange, LiveText
 
 _LIVE: Dict[tuple, "weakref.ref"] = {}  # (class, notebook cell) -> explorer shown there
 
 # Own images larger than this (either side) are shrunk by block averaging, as
-# rfmaps.images.load_image does: each change then costs tens of milliseconds
+# rfmaps.engine.images.load_image does: each change then costs tens of milliseconds
 # and a few megabytes, not seconds and gigabytes.
 MAX_IMAGE_SIDE = 256
 
@@ -147,9 +147,9 @@ def check_image(image):
     Returns ``(name, array, notice)``: ``array`` is None for a sample, else
     floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
     the array had to be rescaled (floats in 0..255, see
-    :func:`rfmaps.images.float_pixel_scale`) or shrunk.
+    :func:`rfmaps.engine.images.float_pixel_scale`) or shrunk.
     """
-    from ..images import as_float_image, float_pixel_scale
+    from ..engine.images import as_float_image, float_pixel_scale
 
     if isinstance(image, str):
         check_choice(image, "image", image_names())
@@ -173,7 +173,7 @@ def check_image(image):
         array = shrink(array, MAX_IMAGE_SIDE)
         notice += (f" Your {before[0]} × {before[1]} image is shown shrunk to {array.shape[0]} × "
                    f"{array.shape[1]} (block averages), so every change stays quick; "
-                   f"rfmaps.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
+                   f"rfmaps.engine.images.downsample(image, n) picks another size up to {MAX_IMAGE_SIDE}.")
     else:
         array = as_float_image(array, name="image")  # a private copy: the caller may change theirs
     if scaled:  # float_pixel_scale said what it did: divide by the scale, clip to [0, 1]
@@ -184,18 +184,18 @@ def check_image(image):
 
 
 def shrink(array: np.ndarray, max_size: int) -> np.ndarray:
-    """:func:`rfmaps.images.downsample` of the image as floats, one band of rows at a time.
+    """:func:`rfmaps.engine.images.downsample` of the image as floats, one band of rows at a time.
 
     A 4000 x 4000 photo as float64 takes 384 MB; a band of rows takes a few.
 
     Examples
     --------
-    >>> from rfmaps.images import as_float_image, downsample
+    >>> from rfmaps.engine.images import as_float_image, downsample
     >>> photo = np.arange(600 * 500 * 3).reshape(600, 500, 3) % 256
     >>> bool(np.allclose(shrink(photo, 256), downsample(as_float_image(photo), 256)))
     True
     """
-    from ..images import checked_pixels
+    from ..engine.images import checked_pixels
 
     factor = math.ceil(max(array.shape[:2]) / max_size)
     height, width = array.shape[:2]
@@ -427,7 +427,7 @@ class Explorer:
 
     @property
     def selected_field(self) -> NeuronField:
-        """The selected neuron's own field (:func:`rfmaps.receptive_field.neuron_field`): box, size,
+        """The selected neuron's own field (:func:`rfmaps.arithmetic.receptive_field.neuron_field`): box, size,
         centre, what the image holds of it. Readouts quote these numbers, never a layer's ``rf_size``
         (after a transposed convolution or an upsampling that is only the layer's largest field)."""
         layer, row, col = self.selected
@@ -820,7 +820,7 @@ SQUARE_PHOTO = "photo (square)"  # the middle square of the photo: size x size x
 
 def image_names() -> list:
     """The names the ``image`` control offers for samples."""
-    from ..images import SAMPLES
+    from ..engine.images import SAMPLES
 
     names = list(SAMPLES)
     return names[:1] + [SQUARE_PHOTO] + names[1:]
@@ -834,7 +834,7 @@ def sample_image(name: str, size: int) -> np.ndarray:
     >>> sample_image("photo (square)", 50).shape
     (50, 50, 3)
     """
-    from ..images import sample
+    from ..engine.images import sample
 
     if name == SQUARE_PHOTO:
         return sample("photo", size=size, square=True)

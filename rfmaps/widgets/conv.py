@@ -6,13 +6,13 @@ from typing import NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import drawing
-from ..engine import feature_maps
-from ..explain import output_size_formula, size_text
-from ..kernels import bank_names, layer_weights
+from ..drawing import figures as drawing
+from ..engine.maps import feature_maps
+from ..drawing.explain import output_size_formula, size_text
+from ..engine.kernels import bank_names, layer_weights
 from ..layers import Conv2d
-from ..geometry import tap_positions
-from ..receptive_field import receptive_fields
+from .._core.geometry import tap_positions
+from ..arithmetic.receptive_field import receptive_fields
 from ._base import Cache, Explorer, check_int, frozen, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
@@ -49,7 +49,7 @@ class ConvExplorer(Explorer):
     Parameters
     ----------
     image : str or array_like, default 'photo'
-        A name of :func:`rfmaps.images.sample` or your own ``(H, W[, C])``
+        A name of :func:`rfmaps.engine.images.sample` or your own ``(H, W[, C])``
         array (shrunk, with a notice, when a side exceeds 256 pixels).
     kernel_size : int, default 3
         1 to 11; its dilated span must fit the padded image.

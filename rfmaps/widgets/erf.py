@@ -7,12 +7,12 @@ from typing import NamedTuple, Optional, Sequence, Tuple
 import ipywidgets as widgets
 import numpy as np
 
-from .. import drawing
-from ..engine import effective_receptive_field, mass_square
-from ..explain import size_text
+from ..drawing import figures as drawing
+from ..engine.maps import effective_receptive_field, mass_square
+from ..drawing.explain import size_text
 from ..layers import Conv2d, ReLU, check_layers
-from ..geometry import nearest_index, window_around
-from ..receptive_field import nearest_neuron, receptive_fields
+from .._core.geometry import nearest_index, window_around
+from ..arithmetic.receptive_field import nearest_neuron, receptive_fields
 from ._base import Cache, Explorer, check_bool, check_choice, check_int, frozen, image_control, slider
 
 __all__ = ["ERFExplorer"]
@@ -137,7 +137,7 @@ class ERFExplorer(Explorer):
         keep their starting values.
     layers : sequence of Layer, optional, keyword-only
         Your own network instead (such as ``rfmaps.from_torch(model)`` or
-        ``rfmaps.trained.small_cnn()``), with its weights: the sliders for
+        ``rfmaps.models.trained.small_cnn()``), with its weights: the sliders for
         the network are not shown (``controls`` defaults to ``['image']``).
 
     Raises

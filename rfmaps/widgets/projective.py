@@ -7,12 +7,12 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .. import drawing
-from ..connectivity import forward_path_counts
-from ..explain import size_text
+from ..drawing import figures as drawing
+from ..arithmetic.connectivity import forward_path_counts
+from ..drawing.explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample
-from ..geometry import nearest_index
-from ..receptive_field import projective_field, receptive_fields
+from .._core.geometry import nearest_index
+from ..arithmetic.receptive_field import projective_field, receptive_fields
 from ._base import Cache, Explorer, Selection, check_choice, set_range, slider
 
 __all__ = ["ProjectiveExplorer", "STACKS"]

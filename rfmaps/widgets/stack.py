@@ -8,13 +8,13 @@ from typing import NamedTuple, Optional, Sequence, Tuple
 import ipywidgets as widgets
 import numpy as np
 
-from .. import drawing
-from ..engine import feature_maps
-from ..explain import size_text
+from ..drawing import figures as drawing
+from ..engine.maps import feature_maps
+from ..drawing.explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
-from ..residual import Residual
-from ..geometry import nearest_index
-from ..receptive_field import NeuronField, input_region, receptive_fields
+from ..layers.residual import Residual
+from .._core.geometry import nearest_index
+from ..arithmetic.receptive_field import NeuronField, input_region, receptive_fields
 from ._base import Cache, Explorer, Selection, check_bool, check_int, frozen, image_control, slider
 from .controls import ChoiceRange
 
@@ -69,7 +69,7 @@ class StackExplorer(Explorer):
         starting values; the layer, row and col controls always show.
     layers : sequence of Layer, optional, keyword-only
         Your own network instead (such as ``rfmaps.from_torch(model)`` or
-        ``rfmaps.trained.small_cnn()``): its weights, no sliders for the
+        ``rfmaps.models.trained.small_cnn()``): its weights, no sliders for the
         network (``controls`` defaults to ``['image']``). A block then ends
         before each convolution or residual block (and at the end); the
         first 8 blocks are shown, and the map control offers the maps every
@@ -383,7 +383,7 @@ def field_text(field: NeuronField) -> str:
     Examples
     --------
     >>> from rfmaps import Conv2d
-    >>> from rfmaps.receptive_field import neuron_field
+    >>> from rfmaps.arithmetic.receptive_field import neuron_field
     >>> print(field_text(neuron_field([Conv2d(1, 1, 3, padding=1)], (3, 4), 8)))
     receptive field 3 × 3 pixels, all inside the image: input rows 2 to 4 and columns 3 to 5.
     >>> print(field_text(neuron_field([Conv2d(1, 1, 3, padding=1)], (0, 4), 8))[:51])

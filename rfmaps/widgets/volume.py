@@ -12,13 +12,13 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .. import drawing
-from ..engine import feature_maps
-from ..explain import size_text
-from ..kernels import layer_weights
+from ..drawing import figures as drawing
+from ..engine.maps import feature_maps
+from ..drawing.explain import size_text
+from ..engine.kernels import layer_weights
 from ..layers import Conv2d
-from ..receptive_field import receptive_fields
-from ..volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume, highlight_line
+from ..arithmetic.receptive_field import receptive_fields
+from ..drawing.volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume, highlight_line
 from ._base import Cache, Explorer, check_int, frozen, image_control, slider
 
 __all__ = ["VolumeExplorer"]
@@ -108,7 +108,7 @@ class VolumeExplorer(Explorer):
 
     def _image(self):
         """The photo is cropped square here: the volumes are drawn as square blocks."""
-        from ..images import sample
+        from ..engine.images import sample
 
         name = self.controls["image"].value
         if name == "photo":

@@ -3,8 +3,8 @@
 This module plans a run (checks, weights, output shapes) and walks the stack;
 each layer kind computes its own forward and backward pass (see
 :mod:`rfmaps.layers.base`; the convolution's matrix product is in
-:mod:`rfmaps.layers.conv`, the sliding windows in :mod:`rfmaps.sliding`, the
-default kernels in :mod:`rfmaps.kernels`).
+:mod:`rfmaps.layers.conv`, the sliding windows in :mod:`rfmaps._core.sliding`, the
+default kernels in :mod:`rfmaps.engine.kernels`).
 
 Caches
 ------
@@ -29,13 +29,13 @@ its bound:
   tests/test_engine.py fails if ``s_h``, ``d_h`` or ``groups`` leaves the key. Only read-only arrays are kept,
   so a kept matrix cannot go stale. Each entry is about the size of its
   weights, times the row phases: at most 64 of them.
-* ``rfmaps.kernels._default`` (``lru_cache``, 64 banks): key ``(kernel_size,
+* ``rfmaps.engine.kernels._default`` (``lru_cache``, 64 banks): key ``(kernel_size,
   out_channels, in_channels / groups, conv_index)``, exactly what decides the
   default kernels (the index picks the bank or the random seed). Bounded by
   64 weight arrays of the layers asked for.
-* ``rfmaps.trained._weights`` (``lru_cache``, one entry): no key; the shipped
+* ``rfmaps.models.trained._weights`` (``lru_cache``, one entry): no key; the shipped
   network's weight file (about 15 kB), read once.
-* ``rfmaps.sliding.scratch`` (per thread, one buffer per ``(role, dtype)``):
+* ``rfmaps._core.sliding.scratch`` (per thread, one buffer per ``(role, dtype)``):
   reused temporary memory; a buffer over 2 M elements (8 MB of float32) is
   never kept.
 """
@@ -51,10 +51,10 @@ import numpy as np
 
 from .images import as_float_image
 from .kernels import layer_weights
-from .layers import Layer, check_layers
-from .geometry import square_around
-from .receptive_field import _sizes_and_geometry
-from .validation import ArgumentKindError, check_channel, check_position, layer_index
+from ..layers import Layer, check_layers
+from .._core.geometry import square_around
+from ..arithmetic.receptive_field import _sizes_and_geometry
+from .._core.validation import ArgumentKindError, check_channel, check_position, layer_index
 
 __all__ = ["feature_maps", "effective_receptive_field", "mass_width"]
 
@@ -129,7 +129,7 @@ def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
     Parameters
     ----------
     layers : sequence of Layer
-        Convolutions built without ``weight`` use :mod:`rfmaps.kernels`.
+        Convolutions built without ``weight`` use :mod:`rfmaps.engine.kernels`.
     image : array_like
         ``(H, W)`` or ``(H, W, C)``; integers are scaled to [0, 1].
 
@@ -268,7 +268,7 @@ def mass_square(heat: np.ndarray, box, fraction: float = 0.9) -> int:
     """Side of the smallest square centred on a neuron's field ``box`` that holds ``fraction`` of ``heat``.
 
     The square shares the field's exact centre, a half pixel when a side of
-    the field is even (:func:`rfmaps.geometry.square_around` places it), so a
+    the field is even (:func:`rfmaps._core.geometry.square_around` places it), so a
     2 x 2 field gives even squares and a 3 x 3 one odd squares. When ``heat``
     is 0 outside ``box`` (an effective field always is), the answer is at most
     the field's longer side. Pixels of the square outside the image count 0.
@@ -279,7 +279,7 @@ def mass_square(heat: np.ndarray, box, fraction: float = 0.9) -> int:
         An effective receptive field.
     box : ((top, bottom), (left, right))
         The neuron's theoretical field, padding included
-        (:attr:`rfmaps.receptive_field.NeuronField.box`).
+        (:attr:`rfmaps.arithmetic.receptive_field.NeuronField.box`).
     fraction : float in (0, 1]
 
     Returns

@@ -18,7 +18,7 @@ before p, with ``k' = d (k - 1) + 1`` the span of the dilated kernel::
 Neuron ``i`` of layer ``l`` then covers the input pixels from
 ``c_l + i j_l - (r_l - 1) / 2`` to ``c_l + i j_l + (r_l - 1) / 2``. Each layer
 kind states its own step of the recurrence (``advance``, see
-:mod:`rfmaps.layers.base`); :mod:`rfmaps.geometry` holds the numbers and what
+:mod:`rfmaps.layers.base`); :mod:`rfmaps._core.geometry` holds the numbers and what
 follows from them (centres, bounds, nearest neurons).
 
 References
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
-from .geometry import Geometry, exact_number, nearest_index
-from .layers.base import Layer, channels_back, check_layers
-from .layers.transposed import ConvTranspose2d
-from .layers.upsample import Upsample
-from .validation import Pair, check_channel, check_position, check_switch, int_at_least, layer_index, pair
+from .._core.geometry import Geometry, exact_number, nearest_index
+from ..layers.base import Layer, channels_back, check_layers
+from ..layers.transposed import ConvTranspose2d
+from ..layers.upsample import Upsample
+from .._core.validation import Pair, check_channel, check_position, check_switch, int_at_least, layer_index, pair
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
            "projective_field", "NeuronField", "neuron_field", "nearest_neuron", "corresponding_neuron",
@@ -68,7 +68,7 @@ class LayerRow:
         Input coordinate of the centre of neuron (0, 0), exact; may be a
         half-integer or negative (the centre then lies in the padding).
     name : str or None
-        The layer's name in a named network (:mod:`rfmaps.architectures`).
+        The layer's name in a named network (:mod:`rfmaps.models.architectures`).
     uniform : bool
         True when every neuron's field has size ``rf_size`` and neighbours
         look ``jump`` apart. After a transposed convolution with a stride, or
@@ -96,7 +96,7 @@ class LayerRow:
 
     @property
     def geometry(self) -> Geometry:
-        """``rf_size``, ``jump`` and ``start`` as a :class:`~rfmaps.geometry.Geometry`."""
+        """``rf_size``, ``jump`` and ``start`` as a :class:`~rfmaps._core.geometry.Geometry`."""
         if not self.uniform:
             raise ValueError(
                 f"the fields of layer {self.index} depend on each neuron's phase (a transposed convolution "
@@ -679,7 +679,7 @@ def nearest_neuron(layers: Sequence[Layer], point, input_size, layer: int = -1) 
     (int, int)
         Per axis the neuron whose field centre (:attr:`NeuronField.centre`) is
         nearest; a tie goes to the lower index, the rule of
-        :func:`rfmaps.geometry.nearest_index`. Neurons that read no input are
+        :func:`rfmaps._core.geometry.nearest_index`. Neurons that read no input are
         never chosen (unless none reads any: then the row's mean spacing
         places them).
 

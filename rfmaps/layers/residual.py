@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .geometry import Geometry
-from .layers.base import Layer, channels_back, check_layers
-from .validation import pair, positive_int
+from .._core.geometry import Geometry
+from .base import Layer, channels_back, check_layers
+from .._core.validation import pair, positive_int
 
 __all__ = ["Residual", "Concat", "run_path", "through_path"]
 

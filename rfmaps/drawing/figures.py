@@ -31,7 +31,7 @@ from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
-from .geometry import nearest_whole
+from .._core.geometry import nearest_whole
 
 __all__ = ["make_figure", "halo", "STYLES", "key", "Key", "text_boxes", "TextBox", "TEXT_PT", "kernel_mosaic",
            "title", "title_text", "label", "set_label", "colour_bar", "set_colour_bar", "pixel_ticks",

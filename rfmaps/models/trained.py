@@ -5,7 +5,7 @@ two 2 x 2 max pools, trained to tell four kinds of synthetic 32 x 32 images
 apart (a disk, stripes, a checkerboard, an edge; see
 :func:`training_image`). ``tools/train_small_cnn.py`` in the repository
 trains it again and, on any x86-64 computer, gives these weights to within
-1e-6 (its docstring says how); the file ``rfmaps/data/small_cnn.npz`` (a few
+1e-6 (its docstring says how); the file ``rfmaps/models/data/small_cnn.npz`` (a few
 kB) holds them, read here with numpy.
 
 The same network before training (its seeded initial weights) comes with it,
@@ -20,10 +20,10 @@ from typing import List, cast
 
 import numpy as np
 
-from .engine import effective_receptive_field
-from .images import checkerboard, disk, step, stripes
-from .layers import Conv2d, Layer, MaxPool2d, ReLU
-from .receptive_field import receptive_fields
+from ..engine.maps import effective_receptive_field
+from ..engine.images import checkerboard, disk, step, stripes
+from ..layers import Conv2d, Layer, MaxPool2d, ReLU
+from ..arithmetic.receptive_field import receptive_fields
 
 __all__ = ["small_cnn", "accuracy", "CLASSES", "training_image", "shape_image", "shape_images",
            "mean_effective_field", "neighbour_correlation"]
@@ -39,7 +39,7 @@ _SHIFT = 6
 @lru_cache(maxsize=1)
 def _weights() -> dict:
     # Read once (a few kB): key none, bound one file.
-    with resources.files("rfmaps").joinpath("data").joinpath("small_cnn.npz").open("rb") as handle:
+    with resources.files("rfmaps.models").joinpath("data").joinpath("small_cnn.npz").open("rb") as handle:
         with np.load(handle) as data:
             return {name: data[name] for name in data.files}
 

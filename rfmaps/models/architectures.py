@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
-from .layers import Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
-from .receptive_field import ReceptiveFieldTable, receptive_fields
-from .residual import Residual
+from ..layers import Conv2d, Layer, MaxPool2d, ReLU, ZeroPad2d
+from ..arithmetic.receptive_field import ReceptiveFieldTable, receptive_fields
+from ..layers.residual import Residual
 
 __all__ = ["Network", "alexnet", "vgg16", "resnet50", "stage_table"]
 
@@ -150,7 +150,7 @@ def stage_table(network: Network, input_size=224) -> ReceptiveFieldTable:
     ['conv1', 'pool1', 'conv2']
     """
     if not isinstance(network, Network):
-        raise TypeError("network must be a Network from rfmaps.architectures (alexnet(), vgg16(), "
+        raise TypeError("network must be a Network from rfmaps.models.architectures (alexnet(), vgg16(), "
                         "resnet50()), which names its stages; for a list of layers, "
                         f"rfmaps.receptive_fields(layers, input_size) gives every row; got {type(network).__name__}")
     rows = receptive_fields(network, input_size)

@@ -99,7 +99,7 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .validation import int_at_least, pair
+from .._core.validation import int_at_least, pair
 
 __all__ = ["bank", "bank_names", "random_kernels", "default_weight", "layer_weights"]
 
@@ -313,7 +313,7 @@ def _colour_kernel(spec: _Spec, shape) -> np.ndarray:
 
 
 def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
-    """The first ``count`` kernels of the bank described in :mod:`rfmaps.kernels`.
+    """The first ``count`` kernels of the bank described in :mod:`rfmaps.engine.kernels`.
 
     Parameters
     ----------

@@ -23,10 +23,10 @@ import operator
 from contextvars import ContextVar
 from typing import List, Optional
 
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
+from ..layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
                      GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU,
                      ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
-from .residual import Concat, Residual
+from ..layers.residual import Concat, Residual
 
 __all__ = ["from_torch"]
 

@@ -20,8 +20,8 @@ from typing import Optional, Tuple
 import numpy as np
 from matplotlib.collections import PolyCollection
 
-from .drawing import HALO, HIGHLIGHT
-from .geometry import nearest_whole
+from .figures import HALO, HIGHLIGHT
+from .._core.geometry import nearest_whole
 
 __all__ = ["Volume", "draw_volume", "box_path", "highlight_line", "CHANNEL_CMAPS"]
 

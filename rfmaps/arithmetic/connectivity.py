@@ -22,12 +22,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .layers import Layer, check_layers
-from .layers.base import SlidingWindow
-from .layers.transposed import ConvTranspose2d
-from .layers.upsample import Upsample
+from ..layers import Layer, check_layers
+from ..layers.base import SlidingWindow
+from ..layers.transposed import ConvTranspose2d
+from ..layers.upsample import Upsample
 from .receptive_field import _sizes_and_geometry, receptive_fields
-from .validation import check_position, layer_index
+from .._core.validation import check_position, layer_index
 
 __all__ = ["path_counts", "forward_path_counts"]
 

@@ -34,7 +34,7 @@ ValueError: count must be an int >= 1, got 2.5 (a whole number: floats are not r
 >>> positive_int("2", "count")
 Traceback (most recent call last):
 ...
-rfmaps.validation.ArgumentKindError: count must be an int >= 1, got str '2'
+rfmaps._core.validation.ArgumentKindError: count must be an int >= 1, got str '2'
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def check_switch(value: Any, name: str) -> bool:
     >>> check_switch(1, "clip")
     Traceback (most recent call last):
     ...
-    rfmaps.validation.ArgumentKindError: clip must be True or False, got int 1
+    rfmaps._core.validation.ArgumentKindError: clip must be True or False, got int 1
     """
     if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):  # numpy's bool (numpy.bool in 2.x)
         return bool(value)

@@ -16,10 +16,10 @@ from typing import NamedTuple, Sequence, Tuple
 
 import numpy as np
 
-from .engine import effective_receptive_field, mass_width
+from .maps import effective_receptive_field, mass_width
 from .kernels import random_kernels
-from .layers import Conv2d
-from .validation import ArgumentKindError, finite_number, int_at_least
+from ..layers import Conv2d
+from .._core.validation import ArgumentKindError, finite_number, int_at_least
 
 __all__ = ["GrowthRow", "GrowthTable", "effective_growth", "gaussian_fit"]
 

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .validation import ArgumentKindError, check_switch, finite_number, int_at_least
+from .._core.validation import ArgumentKindError, check_switch, finite_number, int_at_least
 
 __all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "float_pixel_scale", "downsample",
            "checkerboard", "disk", "stripes", "impulse", "step", "letter"]

@@ -1,13 +1,13 @@
 """Sentences and formulas with today's numbers in them (pure text, no arrays).
 
-Every number comes from the arithmetic (:mod:`rfmaps.geometry`, the layers'
+Every number comes from the arithmetic (:mod:`rfmaps._core.geometry`, the layers'
 own ``output_size``); this module only writes it out.
 """
 
 from __future__ import annotations
 
-from .geometry import tap_positions
-from .layers import Layer, SlidingWindow
+from .._core.geometry import tap_positions
+from ..layers import Layer, SlidingWindow
 
 __all__ = ["output_size_formula", "size_text", "taps_text"]
 
