@@ -15,7 +15,7 @@ SCRIPT = ROOT / "tools" / "train_small_cnn.py"
 
 
 def test_shipped_weights_are_a_few_kilobytes_and_both_networks_differ():
-    assert (ROOT / "rfmaps" / "data" / "small_cnn.npz").stat().st_size < 20_000
+    assert (ROOT / "rfmaps" / "models" / "data" / "small_cnn.npz").stat().st_size < 20_000
     before, after = trained.small_cnn(trained=False), trained.small_cnn()
     assert [type(l) for l in before] == [type(l) for l in after]
     assert not np.array_equal(before[0].weight, after[0].weight)
@@ -42,7 +42,7 @@ def test_the_shipped_layers_compute_what_the_torch_network_of_the_script_compute
     torch = pytest.importorskip("torch")
     script = _script()
     model = script.network()
-    weights = np.load(ROOT / "rfmaps" / "data" / "small_cnn.npz")
+    weights = np.load(ROOT / "rfmaps" / "models" / "data" / "small_cnn.npz")
     model.load_state_dict({name.removeprefix("trained/"): torch.tensor(weights[name])
                            for name in weights.files if name.startswith("trained/")})
     assert from_torch(model[0]) == trained.small_cnn()

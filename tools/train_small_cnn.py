@@ -1,6 +1,6 @@
-"""Train the small CNN that ships with rfmaps (rfmaps/data/small_cnn.npz).
+"""Train the small CNN that ships with rfmaps (rfmaps/models/data/small_cnn.npz).
 
-    python tools/train_small_cnn.py            # writes rfmaps/data/small_cnn.npz
+    python tools/train_small_cnn.py            # writes rfmaps/models/data/small_cnn.npz
     python tools/train_small_cnn.py --check    # trains again, compares with the shipped file
 
 Needs torch (the test extra: pip install -e '.[test]'); the shipped network
@@ -55,7 +55,7 @@ SEED = 2016  # Luo et al.'s year: any fixed number will do
 SIZE = 32
 CLASSES = trained.CLASSES
 TRAIN, HELD_OUT, EPOCHS, BATCH, LEARNING_RATE = 2000, 400, 12, 50, 0.01
-OUT = pathlib.Path(__file__).resolve().parent.parent / "rfmaps" / "data" / "small_cnn.npz"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "rfmaps" / "models" / "data" / "small_cnn.npz"
 # Largest accepted |retrained - shipped| for any weight. Measured spread between CPUs (float64 training,
 # ATEN_CPU_CAPABILITY default / avx2 / avx512, MKL_ENABLE_INSTRUCTIONS=SSE4_2): below 1e-13, plus the
 # float32 rounding of the file (one unit in the last place: 1.2e-7 for weights below 2). The smallest
