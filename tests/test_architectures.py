@@ -7,6 +7,7 @@ tensorflow/models research/slim/nets (inception_v2_test.py, inception_v3_test.py
 """
 
 import copy
+import dataclasses
 import math
 import pickle
 
@@ -304,3 +305,84 @@ def test_a_copied_network_remembers_its_size(duplicate):
     twin = duplicate(network)
     assert tuple(twin) == tuple(network) and twin.names == network.names
     assert twin.endpoints == network.endpoints and twin.input_size == (321, 321)
+
+
+@pytest.mark.parametrize("depth, build_", [(50, resnet50), (101, resnet101), (152, resnet152)])
+def test_the_torchvision_variants_equal_torchvisions_own_trunks(depth, build_):
+    # torchvision's definition read by from_torch (whose readings test_torchvision.py holds to autograd).
+    from torchvision_import import import_torchvision
+
+    from rfmaps import from_torch
+    torch = pytest.importorskip("torch")
+    torchvision = import_torchvision()
+    if torchvision is None:
+        pytest.skip("torchvision is not installed (not a test extra: see README, Tests)")
+    model = getattr(torchvision.models, f"resnet{depth}")(weights=None).eval()
+    trunk = torch.nn.Sequential(*[m for name, m in model.named_children() if name not in ("avgpool", "fc")])
+    layers = from_torch(trunk)
+    for size in (224, 321):
+        theirs, ours = receptive_fields(layers, size)[-1], stage_table(build_("torchvision"), size)[-1]
+        assert (ours.rf_size, ours.jump, ours.start, ours.output_size, ours.channels) == (
+            theirs.rf_size, theirs.jump, theirs.start, theirs.output_size, theirs.channels)
+
+
+def with_weights(layers, rng):
+    """The layers with He-scaled random weights (the activations stay near 1 through every depth)."""
+    out = []
+    for layer in layers:
+        if isinstance(layer, Conv2d):
+            fan_in = math.prod(layer.weight_shape[1:])
+            layer = dataclasses.replace(layer, weight=rng.normal(0, math.sqrt(2 / fan_in), layer.weight_shape),
+                                        bias=rng.normal(0, 0.1, layer.out_channels))
+        elif isinstance(layer, Residual):
+            layer = Residual(with_weights(layer.body, rng), with_weights(layer.shortcut, rng))
+        elif isinstance(layer, Concat):
+            layer = Concat(tuple(with_weights(b, rng) for b in layer.branches), in_channels=layer.in_channels)
+        out.append(layer)
+    return out
+
+
+def torch_twin(layers, torch):
+    """The layers as torch modules with their weights, reading their public attributes only."""
+    nn, steps = torch.nn, []
+    for layer in layers:
+        kind = type(layer).__name__
+        if kind == "Conv2d":
+            step = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+                             layer.dilation, layer.groups).double()
+            step.weight.data = torch.tensor(layer.weight, dtype=torch.float64)
+            step.bias.data = torch.tensor(layer.bias, dtype=torch.float64)
+        elif kind == "ZeroPad2d":
+            step = nn.ZeroPad2d(layer.padding)
+        elif kind == "MaxPool2d":
+            step = nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
+        elif kind == "AvgPool2d":
+            step = nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode,
+                                layer.count_include_pad)
+        elif kind in ("ReLU", "ReLU6"):
+            step = getattr(nn, kind)()
+        elif kind in ("Residual", "Concat"):
+            step = _paths([torch_twin(path, torch) for path in layer.paths], torch, add=kind == "Residual")
+        else:
+            raise AssertionError(f"no torch twin for {kind}")
+        steps.append(step)
+    return steps
+
+
+@pytest.mark.parametrize("network, size", [(lambda: mobilenet_v1(input_size=33), 33),
+                                           (lambda: inception_v2(input_size=64), 64), (inception_v3, 75)],
+                         ids=["mobilenet_v1", "inception_v2", "inception_v3"])
+def test_feature_maps_equal_torchs_forward(network, size):
+    # Depthwise convolutions, unequal 'SAME' pads, averages that leave the padding out, nested concatenations.
+    torch = pytest.importorskip("torch")
+    layers = with_weights(network(), np.random.default_rng(0))
+    image = np.random.default_rng(1).random((size, size, 3))
+    maps = feature_maps(layers, image)
+    y = torch.tensor(np.moveaxis(image, -1, 0)[None])
+    with torch.no_grad():
+        for step, got in zip(torch_twin(layers, torch), maps):
+            y = step(y)
+            want = y[0].numpy()
+            # rfmaps computes in float32, torch here in float64: the worst layer used 7% of this tolerance
+            # (measured here, the same with ATEN_CPU_CAPABILITY=default).
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
