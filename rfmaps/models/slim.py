@@ -107,7 +107,8 @@ def conv(depth: int, kernel: IntOrPair, stride: IntOrPair = 1, padding: str = "S
         p = stack.padding(name, k, s, padding)
         stack.add(name, Conv2d(stack.channels, depth, k, s, p, groups=groups))
         if activation is not None:
-            stack.add(f"{name}/relu", activation())
+            layer = activation()
+            stack.add(f"{name}/{type(layer).__name__.lower()}", layer)  # 'relu', 'relu6'...
     return op
 
 
