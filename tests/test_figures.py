@@ -15,7 +15,7 @@ import pytest
 
 from rfmaps import trained
 
-from rfmaps.drawing.figures import figures as drawing
+from rfmaps.drawing import figures as drawing
 from rfmaps.widgets import ConvExplorer, ERFExplorer, ProjectiveExplorer, StackExplorer, VolumeExplorer
 from rfmaps.widgets.projective import STACKS
 

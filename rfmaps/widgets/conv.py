@@ -13,7 +13,7 @@ from ..engine.kernels import bank_names, layer_weights
 from ..layers import Conv2d
 from .._core.geometry import tap_positions
 from ..arithmetic.receptive_field import receptive_fields
-from ._base import Cache, Explorer, check_int, frozen, image_control, set_range, slider
+from ._base import Cache, Explorer, NeuronSelection, check_int, frozen, image_control, set_range, slider
 
 __all__ = ["ConvExplorer"]
 
@@ -97,7 +97,7 @@ class ConvExplorer(Explorer):
 
     figsize = (9.5, 4.2)
     tall_figsize = (9.5, 7.0)  # for more than ONE_ROW_MAPS maps
-    selection_controls = ("map", "row", "col")
+    selection_model = NeuronSelection(("map", "row", "col"))
 
     def __init__(self, image="photo", kernel_size: int = 3, stride: int = 1, padding: int = 0,
                  dilation: int = 1, kernels: int = 4, size: int = 50, *, blit: Optional[bool] = None,
@@ -185,8 +185,9 @@ class ConvExplorer(Explorer):
         # What each mark means, in words under the panels (shape and line style tell them apart).
         drawing.key(fig, [("field", "receptive field"), ("taps", "kernel taps"),
                           ("selected map", "selected kernel and map"), ("ring", "selected neuron")])
-        self._overlays = [self._rf_box, self._taps, self._kernel_box, self._tile_box, self._neuron_box,
-                          self._neuron_ring]
+
+    def _selection_artists(self):
+        return [self._rf_box, self._taps, self._kernel_box, self._tile_box, self._neuron_box, self._neuron_ring]
 
     def _arrange(self, tall: bool) -> None:
         """Panels in one row for a few maps; for many, the maps fill the right of a taller figure."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -36,7 +36,8 @@ def erf_stack(depth: int, kernel_size: int, dilation: int, in_channels: int, wei
     draws seeded He-scaled weights.
     """
     rng = np.random.default_rng(depth * 100 + kernel_size * 10 + dilation)
-    layers, channels = [], in_channels
+    layers: list = []
+    channels = in_channels
     for _ in range(depth):
         shape = (CHANNELS, channels, kernel_size, kernel_size)
         if weights == "uniform":
@@ -149,7 +150,7 @@ class ERFExplorer(Explorer):
     --------
     >>> explorer = ERFExplorer("disk", depth=2, kernel_size=3)
     >>> explorer.selected, explorer.region
-    ((3, 32, 32), ((30, 34), (30, 34)))
+    ((3, 31, 31), ((29, 33), (29, 33)))
     """
 
     figsize = (9.5, 3.9)
@@ -158,7 +159,7 @@ class ERFExplorer(Explorer):
                  weights: str = "uniform", relu: bool = True, size: int = 64, *, blit: Optional[bool] = None,
                  controls: Optional[Sequence[str]] = None, layers=None):
         given = dict(depth=depth, kernel_size=kernel_size, dilation=dilation)
-        self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
+        self._start: Dict[str, Any] = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         self._start["weights"] = check_choice(weights, "weights", WEIGHTS)
         self._start["relu"] = check_bool(relu, "relu")
         # A given network replaces the one the sliders build; they are then not shown.
@@ -229,18 +230,11 @@ class ERFExplorer(Explorer):
         drawing.title(self._ax_line, "the neuron's centre row, by column")
         drawing.key(fig, [("field", "theoretical field"), (self._box_line, self._box_line.get_label()),
                           (self._erf_line, self._erf_line.get_label())])
-        # The heat map and both curves change with the neuron: they are overlays, so a
-        # new selection is blitted like the outlines (no text or ticks redrawn).
-        # Blitting draws them in this order: the heat map first, or it covers its outline.
-        # Their axes' frames too: a full draw paints a frame over the heat map and the curves, so blitting
-        # must repaint it after them (else the heat map hides the frame: tests/test_pixels.py).
-        self._overlays = ([self._heat_art] + self._boxes + [self._box_line, self._erf_line]
-                          + [*self._ax_heat.spines.values(), *self._ax_line.spines.values()])
         # The middle and right panels show only the pixels within one field's size of the
         # theoretical field (geometry.window_around), so the field fills them; ticks are input
-        # rows and columns. Set by _draw_selection; a new window needs a full draw (_redraws_all).
+        # rows and columns. Set by _draw_selection; a new window changes limits and ticks, which are
+        # not selection artists, so the base draws the whole figure then.
         self._window = None
-        self._window_moved = False
         self._caption.value = (
             "Left: the input with the theoretical receptive field outlined. Middle: the effective field, "
             "|gradient| of the neuron for each input pixel (bright = strong), zoomed to the theoretical field "
@@ -248,6 +242,14 @@ class ERFExplorer(Explorer):
             "columns). Right: both along the neuron's row over the same columns, each scaled to a peak of 1; "
             "the dashed grey line is the theoretical field (a flat box), the orange line with dots the "
             "effective one.")
+
+    def _selection_artists(self):
+        # The heat map and both curves change with the neuron, like the outlines: a new selection in
+        # the same window is blitted (no text or ticks redrawn). Their axes' frames too: a full draw
+        # paints a frame over the heat map and the curves, so blitting must repaint it after them
+        # (else the heat map hides the frame: tests/test_pixels.py).
+        return ([self._heat_art] + self._boxes + [self._box_line, self._erf_line]
+                + [*self._ax_heat.spines.values(), *self._ax_line.spines.values()])
 
     def _field(self, state):
         position = tuple(self._selection[1:3])
@@ -260,16 +262,13 @@ class ERFExplorer(Explorer):
         drawing.set_image(self._heat_art, np.zeros(state.input_size))
         self._window = None  # a new network or image: _draw_selection sets the window and its ticks
 
-    def _zoom(self, own, input_size) -> bool:
-        """Show the pixels near the neuron's theoretical field in the middle and right panels.
-
-        Returns whether the window changed (then ticks and limits changed: a full draw).
-        """
+    def _zoom(self, own, input_size) -> None:
+        """Show the pixels near the neuron's theoretical field in the middle and right panels."""
         h, w = input_size
         window = (((0, h - 1), (0, w - 1)) if own.seen is None  # no pixel in view: the whole image
                   else window_around(own.box, input_size))
         if window == self._window:
-            return False
+            return
         self._window = window
         (top, bottom), (left, right) = window
         # Limits in input coordinates: the heat map keeps the whole image, so a click's
@@ -279,10 +278,6 @@ class ERFExplorer(Explorer):
         drawing.value_ticks(self._ax_heat, drawing.window_ticks(left, right, 5), drawing.window_ticks(top, bottom, 5))
         self._ax_line.set_xlim(left - 0.5, right + 0.5)
         drawing.value_ticks(self._ax_line, drawing.window_ticks(left, right, 5), [0, 0.5, 1])
-        return True
-
-    def _redraws_all(self, before, after):
-        return self._window_moved  # a new window moves ticks and limits, not only the overlays
 
     def _click(self, event):
         if event.inaxes not in (self._ax_in, self._ax_heat):
@@ -299,7 +294,7 @@ class ERFExplorer(Explorer):
         peak = field.max()
         self._heat_art.set_data(field / peak if peak > 0 else field)
         own = self.selected_field  # this neuron's exact field (rf_size is only the layer's largest)
-        self._window_moved = self._zoom(own, state.input_size)
+        self._zoom(own, state.input_size)
         region = own.seen
         for box in self._boxes:
             drawing.set_region(box, region)

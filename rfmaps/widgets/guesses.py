@@ -316,11 +316,11 @@ def _read_block(t: str, avoid) -> Optional[Tuple[Fraction, ...]]:
         a, b, c = three
         if a == b == c:
             return three
-        a, b, c = (shown(v) for v in three)
+        x, y, z = (shown(v) for v in three)
         m_, h_, w_ = example("block", avoid=avoid)
-        raise Unreadable(f"{a} × {b} × {c} can be read two ways: height × width × maps, as the volume view "
-                         f"titles a block ({c} maps of {a} × {b}), or maps × height × width, as PyTorch writes a "
-                         f"shape ({a} maps of {b} × {c}). Type it as (maps, height, width), for example "
+        raise Unreadable(f"{x} × {y} × {z} can be read two ways: height × width × maps, as the volume view "
+                         f"titles a block ({z} maps of {x} × {y}), or maps × height × width, as PyTorch writes a "
+                         f"shape ({x} maps of {y} × {z}). Type it as (maps, height, width), for example "
                          f"({m_}, {h_}, {w_}), or as {m_} maps of {h_} × {w_}.")
     return None
 

@@ -13,7 +13,7 @@ from ..drawing.explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample
 from .._core.geometry import nearest_index
 from ..arithmetic.receptive_field import projective_field, receptive_fields
-from ._base import Cache, Explorer, Selection, check_choice, set_range, slider
+from ._base import Cache, Explorer, PixelSelection, check_choice, slider
 
 __all__ = ["ProjectiveExplorer", "STACKS"]
 
@@ -64,7 +64,9 @@ class ProjectiveExplorer(Explorer):
     ----------
     stack : str, default the first of :data:`STACKS`
     pixel : (int, int), optional
-        The input pixel chosen first; by default the centre.
+        The input pixel chosen first; by default the pixel nearest the image's
+        centre (halves go to the lower index, the rule of
+        :func:`rfmaps._core.geometry.nearest_index`).
 
     Examples
     --------
@@ -75,7 +77,6 @@ class ProjectiveExplorer(Explorer):
     """
 
     figsize = (10, 3.2)
-    selection_controls = ("row", "col")
 
     def __init__(self, stack: str = STACKS[0], pixel: Optional[Tuple[int, int]] = None, *,
                  blit: Optional[bool] = None):
@@ -85,8 +86,10 @@ class ProjectiveExplorer(Explorer):
                                       and all(isinstance(v, int) and not isinstance(v, bool) for v in pixel)
                                       and all(0 <= v < size for v in pixel)):
             raise ValueError(f"pixel must be a pair of ints (row, col) from 0 to {size - 1}, got {pixel!r}")
-        self._pixel = pixel
-        # Path counts per (stack, pixel, layer); bound: 4 MB, each at most 24 x 24 ints.
+        self.selection_model = PixelSelection(pixel)  # the pixel chosen first; by default the centre
+        # Path counts. Key: (stack name, pixel, layer index): the name stands for the layers and the input
+        # size (both fixed per name), the pixel and the layer pick one panel's counts. Bound: 4 MB; each
+        # value is at most 24 x 24 int64 (4.6 kB).
         self._counts = Cache(4 * 2 ** 20)
         super().__init__(None, blit=blit)
 
@@ -106,36 +109,10 @@ class ProjectiveExplorer(Explorer):
         name = self.controls["stack"].value
         layers, size = _stacks()[name]
         rows = receptive_fields(layers, size)
-        shown = tuple(i for i, row in enumerate(rows) if type(row.layer).__name__ != "ReLU")[-(MAX_PANELS - 1):]
+        shown = tuple(i for i, row in enumerate(rows) if not isinstance(row.layer, ReLU))[-(MAX_PANELS - 1):]
         return _State(tuple(layers), (size, size), shown, tuple(rows), name)
 
-    # --- the selection is an input pixel ----------------------------------------------------
-    def _checked(self, state, row, col, layer, map) -> Selection:
-        if layer != -1:
-            raise ValueError(f"this explorer selects input pixels: layer must be -1, got {layer!r}")
-        h, w = state.input_size
-        for name, value, n in (("row", row, h), ("col", col, w)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < n:
-                raise ValueError(f"pixel {name} must be an int from 0 to {n - 1} (the input is "
-                                 f"{h} × {w}), got {value!r}")
-        return Selection(-1, int(row), int(col))
-
-    def _default_selection(self, state) -> Selection:
-        h, w = state.input_size
-        row, col = self._pixel if self._pixel is not None else (h // 2, w // 2)
-        return Selection(-1, row, col)
-
-    def _carried(self, old_state, state) -> Selection:
-        h, w = state.input_size  # the same pixel where it exists, else the nearest one
-        return Selection(-1, min(self._selection.row, h - 1), min(self._selection.col, w - 1))
-
-    def _sync_selection_controls(self) -> None:
-        h, w = self._state.input_size
-        with self._quiet():
-            set_range(self.controls["row"], 0, h - 1)
-            set_range(self.controls["col"], 0, w - 1)
-            self.controls["row"].value, self.controls["col"].value = self._selection.row, self._selection.col
-
+    # --- the selection is an input pixel (PixelSelection) -----------------------------------
     @property
     def pixel(self) -> Tuple[int, int]:
         """The chosen input pixel ``(row, col)``."""
@@ -185,6 +162,11 @@ class ProjectiveExplorer(Explorer):
                       for ax in self._axes[1:]]
         drawing.key(self.figure, [("ring", "chosen input pixel"), ("field", "its projective field")])
 
+    def _selection_artists(self):
+        # A new pixel also changes every panel's counts, colour bar and title: those are not declared,
+        # so the base draws the whole figure (only the outlines and the ring would blit).
+        return self._boxes + [self._pixel_ring]
+
     def _arrange(self, panels: int) -> None:
         """The figure as wide as its panels (sizes in inches): titles above; below, each panel's
         colour bar and then the key."""
@@ -221,9 +203,6 @@ class ProjectiveExplorer(Explorer):
         drawing.title(ax, heading)
         if ax is not self._axes[0]:
             drawing.set_colour_bar(self._bars[self._axes.index(ax) - 1], "0", str(top))
-
-    def _redraws_all(self, before, after):
-        return True  # a new pixel changes every panel's counts and colour bar, not only outlines
 
     def _counts_for(self, index):
         state = self._state

@@ -15,7 +15,7 @@ from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, check_layers
 from ..layers.residual import Residual
 from .._core.geometry import nearest_index
 from ..arithmetic.receptive_field import NeuronField, input_region, receptive_fields
-from ._base import Cache, Explorer, Selection, check_bool, check_int, frozen, image_control, slider
+from ._base import Cache, Explorer, NeuronSelection, Selection, check_bool, check_int, frozen, image_control, slider
 from .controls import ChoiceRange
 
 __all__ = ["StackExplorer"]
@@ -90,7 +90,7 @@ class StackExplorer(Explorer):
     """
 
     figsize = (9.5, 5.2)
-    selection_controls = ("layer", "map", "row", "col")
+    selection_model = NeuronSelection(("layer", "map", "row", "col"))
 
     def __init__(self, image="photo", depth: int = 3, kernel_size: int = 3, stride: int = 1,
                  dilation: int = 1, pool: bool = False, size: int = 64, *, blit: Optional[bool] = None,
@@ -232,15 +232,15 @@ class StackExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
         self._boxes = [drawing.outline(ax) for ax in self._axes]
-        self._neuron_box = drawing.outline(self._axes[1], meaning="neuron")
-        # A ring of fixed size around the neuron's one-pixel box, so the eye finds it.
-        self._neuron_ring = drawing.ring(self._axes[1])
+        # The neuron's one-pixel box and a ring of fixed size around it, so the eye finds it: one pair
+        # per panel, the selected layer's shown (moving one pair between axes would change the axes).
+        self._neuron_boxes = [drawing.outline(ax, meaning="neuron") for ax in self._axes[1:]]
+        self._neuron_rings = [drawing.ring(ax) for ax in self._axes[1:]]
         self._bar = self.figure.add_axes([0.6, 0.02, 0.3, 0.0])  # an empty place for the colour bar
         self._bar.set_axis_off()
         drawing.colour_bar(self._bar, drawing.MAP_CMAP, "−1", "+1", "each map ÷ its largest |value|",
                            width=1, below=0)
         self._key = drawing.key(self.figure, [("field", "receptive field"), ("ring", "selected neuron")])
-        self._overlays = self._boxes + [self._neuron_box, self._neuron_ring]
         self._map_on_show = (None, None)  # (the maps of the state drawn, index of the map shown)
         self._caption.value = (f"Each panel shows one feature map of the "
                                f"{'' if self._given is not None else f'{MAPS_PER_LAYER} '}maps of its layer "
@@ -249,6 +249,18 @@ class StackExplorer(Explorer):
                                "receptive-field size; the table below gives all sizes. "
                                "Click a neuron in any layer (or use the row and col sliders): its receptive "
                                "field is outlined on the input and on every layer before it.")
+
+    @property
+    def _neuron_box(self):
+        """The selected neuron's box (in its layer's panel)."""
+        return self._neuron_boxes[self._state.ends.index(self._selection.layer)]
+
+    @property
+    def _neuron_ring(self):
+        return self._neuron_rings[self._state.ends.index(self._selection.layer)]
+
+    def _selection_artists(self):
+        return self._boxes + self._neuron_boxes + self._neuron_rings
 
     def _arrange(self, panels: int) -> None:
         """Panels in one row up to 5, in two rows beyond; the figure as large as its panels.
@@ -315,9 +327,6 @@ class StackExplorer(Explorer):
         of the output of ``layers[layer]`` (the ReLU or pool that ends a block, or -1)."""
         self._guarded(self._apply_selection, row, col, layer, map)
 
-    def _redraws_all(self, before, after):
-        return before is None or before.map != after.map  # another map in every panel: not an overlay
-
     def _click(self, event):
         if event.inaxes not in self._axes[1:]:
             return None
@@ -347,16 +356,11 @@ class StackExplorer(Explorer):
             below = state.layers[state.ends[b] + 1: end + 1]
             size = state.rows[state.ends[b]].output_size
             drawing.set_region(box, input_region(below, (row, col), size))
-        panel = self._axes[block + 1]
-        if self._neuron_box.axes is not panel:  # move the marker to the chosen layer's panel
-            self._neuron_box.remove()
-            panel.add_patch(self._neuron_box)
-            self._neuron_box.set_transform(panel.transData)
-            self._neuron_ring.remove()
-            panel.add_collection(self._neuron_ring, autolim=False)
-            self._neuron_ring.set_offset_transform(panel.transData)
-        drawing.set_region(self._neuron_box, ((row, row), (col, col)))
-        self._neuron_ring.set_offsets([[col, row]])
+        for b, (box, ring) in enumerate(zip(self._neuron_boxes, self._neuron_rings)):
+            box.set_visible(b == block)
+            ring.set_visible(b == block)
+        drawing.set_region(self._neuron_boxes[block], ((row, row), (col, col)))
+        self._neuron_rings[block].set_offsets([[col, row]])
         self._readout.value = (
             f"<b>Neuron (row {row}, col {col}) of layer {block + 1}</b>, map {index} (.layers[{end}]): "
             f"value {state.maps[block][index, row, col]:.3f}; "

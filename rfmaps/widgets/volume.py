@@ -19,7 +19,7 @@ from ..engine.kernels import layer_weights
 from ..layers import Conv2d
 from ..arithmetic.receptive_field import receptive_fields
 from ..drawing.volumes import CHANNEL_CMAPS, Volume, box_path, draw_volume, highlight_line
-from ._base import Cache, Explorer, check_int, frozen, image_control, slider
+from ._base import Cache, Explorer, NeuronSelection, check_int, frozen, image_control, slider
 
 __all__ = ["VolumeExplorer"]
 
@@ -82,13 +82,15 @@ class VolumeExplorer(Explorer):
     """
 
     figsize = (10, 4.0)
-    selection_controls = ("map", "row", "col")
+    selection_model = NeuronSelection(("map", "row", "col"))
 
     def __init__(self, image="photo", kernel_size: int = 5, kernels: int = 100, stride: int = 1,
                  padding: int = 0, size: int = 50, *, blit: Optional[bool] = None):
         given = dict(kernel_size=kernel_size, kernels=kernels, stride=stride, padding=padding)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
-        # Feature maps per (image name, layer); bound 32 MB (256 maps of 60 x 60 floats take 3.7 MB).
+        # Feature maps. Key: (image name, layer): the layer holds every setting (and so the kernels), the
+        # name stands for the image (the size and the own image are fixed per explorer). Bound: 32 MB
+        # (256 maps of 60 x 60 float32 take 3.7 MB).
         self._maps = Cache(32 * 2 ** 20)
         super().__init__(image, size, blit=blit)
 
@@ -108,12 +110,7 @@ class VolumeExplorer(Explorer):
 
     def _image(self):
         """The photo is cropped square here: the volumes are drawn as square blocks."""
-        from ..engine.images import sample
-
-        name = self.controls["image"].value
-        if name == "photo":
-            return self._images.get("photo square", lambda: sample("photo", size=self._size, square=True))
-        return super()._image()
+        return self._source.get(self._value("image"), square=True)
 
     def _map_count(self, state, layer):
         return len(state.maps)
@@ -135,7 +132,7 @@ class VolumeExplorer(Explorer):
         return self.layers[0].parameter_count
 
     # --- figure ---------------------------------------------------------------------------------
-    def _build(self):
+    def _build(self) -> None:
         width, height = self.figsize  # margins in inches: titles above, the key below
         grid = self.figure.add_gridspec(1, 3, width_ratios=[1, 0.5, 1.1], left=0.1 / width, right=1 - 0.1 / width,
                                         bottom=0.45 / height, top=1 - 0.4 / height, wspace=0.05)
@@ -152,10 +149,9 @@ class VolumeExplorer(Explorer):
         drawing.key(self.figure, [("field", "window the neuron reads"),
                                   (self._column, "the neurons at its position, one per map"),
                                   ("selected map", "selected map"), ("ring", "selected neuron")])
-        self._kernel_arts = []
+        self._kernel_arts: list = []
         self._front = None
         self._volumes: tuple = ()  # draw_volume's artists (input, kernel, output), moved by later draws
-        self._overlays = [self._window, self._column, self._slice, self._marker]
 
     def _draw(self, state: _State):
         channels, (h, w) = len(state.image), state.input_size
@@ -185,12 +181,13 @@ class VolumeExplorer(Explorer):
                              vmin=-1, vmax=1, images=np.zeros((channels, k, k)))
         self._kernel_arts = [kernel["front"], *reversed(kernel["images"])]  # slice 0, 1, 2, ...
         self._ring = drawing.ring(self._axes[2])
-        for artist in [self._front, *self._kernel_arts, self._ring]:
-            artist.set_animated(self._blit)
-        self._overlays = [self._window, self._column, self._slice, self._marker, self._front, *self._kernel_arts,
-                          self._ring]
         self._volumes = (drawn, kernel, artists)
         self._describe(state)
+
+    def _selection_artists(self):
+        # The selected map's front face and kernel are drawn in _draw (None before the first one).
+        made = [self._front, *self._kernel_arts, self._ring] if self._ring is not None else []
+        return [self._window, self._column, self._slice, self._marker, *made]
 
     def _describe(self, state: _State) -> None:
         """Titles and caption of the state drawn."""
