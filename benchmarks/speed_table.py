@@ -31,50 +31,21 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))
 from feature_maps import interleaved_medians  # noqa: E402
+from reference import torch_layer  # noqa: E402
 
 import rfmaps  # noqa: E402
-from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, ReLU, Residual, architectures,  # noqa: E402
+from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, ReLU, architectures,  # noqa: E402
                     effective_receptive_field, feature_maps)
 from rfmaps.engine.kernels import layer_weights  # noqa: E402
 
 THREADS = 2
 
 
-def torch_function(layer, weight, dtype):
-    """``layer`` as a function of a (1, C, H, W) torch tensor, with rfmaps' weights."""
-    import torch
-    import torch.nn.functional as F
-
-    if isinstance(layer, Residual):
-        paths = [[torch_function(l, w, dtype) for l, w in zip(path, weights)]
-                 for path, weights in zip(layer.paths, weight)]
-
-        def run(x):
-            total = 0
-            for path in paths:
-                y = x
-                for f in path:
-                    y = f(y)
-                total = total + y
-            return total
-        return run
-    if isinstance(layer, Conv2d):
-        w = torch.tensor(np.asarray(weight), dtype=dtype)
-        b = None if layer.bias is None else torch.tensor(layer.bias, dtype=dtype)
-        padding = layer.padding if layer.padding != "same" else "same"
-        return lambda x: F.conv2d(x, w, b, layer.stride, padding, layer.dilation, layer.groups)
-    if isinstance(layer, ReLU):
-        return F.relu
-    if isinstance(layer, MaxPool2d):
-        return lambda x: F.max_pool2d(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
-    if isinstance(layer, AvgPool2d):
-        return lambda x: F.avg_pool2d(x, layer.kernel_size, layer.stride, layer.padding)
-    raise TypeError(f"no torch translation for {layer!r}")
-
-
 def torch_stack(layers, dtype):
-    return [torch_function(l, w, dtype) for l, w in zip(layers, layer_weights(layers))]
+    """Each layer as a torch function with rfmaps' weights: the translation tests/test_torch.py checks."""
+    return [torch_layer(l, w, dtype=dtype) for l, w in zip(layers, layer_weights(layers))]
 
 
 def torch_forward(functions, image, dtype, keep):

@@ -1,18 +1,28 @@
 """Independent brute-force references, written with explicit loops.
 
 They share no code with rfmaps: they read only a layer's public attributes
-(kernel_size, stride, dilation and the padding it adds, ``pads``) and walk
-over every neuron and every tap one at a time.
+(kernel_size, stride, dilation and the padding it declares, ``pads``, with
+``ceil_mode`` walked here by PyTorch's rule) and walk over every neuron and
+every tap one at a time. :func:`torch_layer` is the other oracle: the same
+layer computed by PyTorch.
 """
 
 import numpy as np
 
 
-def window_origins(n, kernel, stride, dilation, before, after):
-    """Positions (in unpadded input coordinates) where a window starts, by walking."""
+def window_origins(n, kernel, stride, dilation, before, after, ceil_mode=False):
+    """Positions (in unpadded input coordinates) where a window starts, by walking.
+
+    A window that fits in the padded input counts. With ``ceil_mode`` (PyTorch's
+    pools) so does one more whose window hangs over the end, while the window
+    before it has not reached the last padded pixel and it starts inside the
+    input or the padding before it.
+    """
     origins = []
     origin = -before
-    while origin + dilation * (kernel - 1) <= n - 1 + after:
+    span = dilation * (kernel - 1) + 1
+    while (origin + span - 1 <= n - 1 + after
+           or ceil_mode and origin < n and origin - stride + span - 1 < n - 1 + after):
         origins.append(origin)
         origin += stride
     return origins
@@ -31,7 +41,7 @@ def output_size(layer, size):
         return sizes.pop()
     return tuple(
         len(window_origins(size[a], layer.kernel_size[a], layer.stride[a], layer.dilation[a],
-                           *layer.pads[a]))
+                           *layer.pads[a], getattr(layer, "ceil_mode", False)))
         for a in (0, 1))
 
 
@@ -218,3 +228,73 @@ def forward_loops(layers, x):
     for layer in layers:
         x = layer_loops(layer, x, getattr(layer, "weight", None), getattr(layer, "bias", None))
     return x
+
+
+def torch_layer(layer, weight, ones=False, dtype=None):
+    """A function of a (1, C, H, W) tensor that computes ``layer`` with torch, in ``dtype`` (float64 by default).
+
+    ``weight`` is the layer's kernel (its own or the default bank's:
+    ``rfmaps.engine.kernels.layer_weights``). With ``ones=True`` the network
+    is the linear all-ones network whose gradient counts paths: every window
+    sums its taps, ReLU is the identity. The torch oracle of tests/test_torch.py
+    and of benchmarks/speed_table.py: one translation, so both compare rfmaps
+    with the same torch calls.
+    """
+    import torch
+
+    F = torch.nn.functional
+    dtype = torch.float64 if dtype is None else dtype
+    kind = type(layer).__name__
+    if kind == "Residual":
+        paths = [[torch_layer(l, w, ones, dtype) for l, w in zip(path, weights)]
+                 for path, weights in zip(layer.paths, weight)]
+
+        def run(x):
+            total = 0
+            for path in paths:
+                y = x
+                for f in path:
+                    y = f(y)
+                total = total + y
+            return total
+        return run
+    if kind == "Upsample":
+        return lambda x: F.interpolate(x, size=tuple(n * f for n, f in zip(x.shape[2:], layer.scale_factor)),
+                                       mode="nearest")
+    if kind == "ConvTranspose2d":
+        def up(x):
+            if ones:
+                c = x.shape[1]
+                k = torch.ones((c, 1) + tuple(layer.kernel_size), dtype=dtype)
+                return F.conv_transpose2d(x, k, None, layer.stride, layer.padding, layer.output_padding, c,
+                                          layer.dilation)
+            w = torch.tensor(np.asarray(weight), dtype=dtype)
+            b = None if layer.bias is None else torch.tensor(layer.bias, dtype=dtype)
+            return F.conv_transpose2d(x, w, b, layer.stride, layer.padding, layer.output_padding, layer.groups,
+                                      layer.dilation)
+        return up
+    if kind == "ZeroPad2d":
+        return lambda x: F.pad(x, layer.padding)
+    if kind == "ReLU":
+        return (lambda x: x) if ones else F.relu
+    padding = layer.padding
+    if ones or kind == "Conv2d":
+        groups = getattr(layer, "groups", 1)
+        if not ones:
+            w = torch.tensor(np.asarray(weight), dtype=dtype)
+            b = None if layer.bias is None else torch.tensor(layer.bias, dtype=dtype)
+
+        def conv(x):
+            if ones:
+                c = x.shape[1]
+                k = torch.ones((c, 1) + tuple(layer.kernel_size), dtype=dtype)
+                return F.conv2d(x, k, None, layer.stride, padding, layer.dilation, c)
+            return F.conv2d(x, w, b, layer.stride, padding, layer.dilation, groups)
+        return conv
+    if kind == "MaxPool2d":
+        return lambda x: F.max_pool2d(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                                      layer.ceil_mode)
+    if kind == "AvgPool2d":
+        return lambda x: F.avg_pool2d(x, layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode,
+                                      layer.count_include_pad, layer.divisor_override)
+    raise AssertionError(f"no torch translation for {kind}")

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+import reference
+
 from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, effective_receptive_field, feature_maps, from_torch,
                     input_region, receptive_fields)
 
@@ -116,3 +118,62 @@ def test_functional_pools_keep_their_options():
     assert from_torch(Calls()) == [MaxPool2d(3, 2, ceil_mode=True), AvgPool2d(3, 2, 1, True, False)]
     with pytest.raises(ValueError, match="return_indices=True makes it return two tensors"):
         from_torch(nn.Sequential(nn.MaxPool2d(2, return_indices=True)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.data(), st.integers(1, 2), st.integers(1, 14), st.integers(1, 14))
+def test_pads_for_is_the_padding_torch_reads_with_ceil_mode(k, stride, data, dilation, h, w):
+    # torch's own ceil_mode max pool equals its floor-mode pool on the input padded (with -inf, which
+    # never wins) by pads_for: the overhang of the last window is padding after, and nothing more.
+    padding = data.draw(st.integers(0, k // 2))
+    layer = MaxPool2d(k, stride, padding, dilation, ceil_mode=True)
+    x = torch.rand((1, 1, h, w), dtype=torch.float64, generator=torch.Generator().manual_seed(h * 31 + w))
+    try:
+        want = nn.functional.max_pool2d(x, k, stride, padding, dilation, ceil_mode=True)
+    except RuntimeError:
+        with pytest.raises(ValueError, match="too small"):
+            layer.pads_for((h, w))
+        return
+    assert layer.output_size((h, w)) == reference.output_size(layer, (h, w)) == tuple(want.shape[2:])
+    (top, bottom), (left, right) = layer.pads_for((h, w))
+    assert (top, left) == (padding, padding) == (layer.pads[0][0], layer.pads[1][0])  # before: as declared
+    padded = nn.functional.pad(x, (left, right, top, bottom), value=-float("inf"))
+    got = nn.functional.max_pool2d(padded, k, stride, 0, dilation, ceil_mode=False)
+    assert got.shape == want.shape and torch.equal(got, want)
+    span = dilation * (k - 1) + 1
+    for n, before, after, o in ((h, top, bottom, want.shape[2]), (w, left, right, want.shape[3])):
+        assert 0 <= after - before < stride  # the overhang is less than one step
+        if after > before:  # ... and no larger than the last window needs: it reaches the end exactly
+            assert (o - 1) * stride + span == n + before + after
+
+
+def test_pads_for_equals_pads_for_every_other_kind():
+    from rfmaps import ZeroPad2d
+    for layer in (Conv2d(1, 1, 4, padding="same"), ZeroPad2d((0, 1, 2, 3)), MaxPool2d(3, 2, 1), AvgPool2d(2)):
+        assert all(layer.pads_for((n, n + 1)) == layer.pads for n in range(4, 12))
+    assert MaxPool2d(3, 2, ceil_mode=True).pads == ((0, 0), (0, 0))  # declared: the overhang depends on the size
+    assert MaxPool2d(3, 2, ceil_mode=True).pads_for((8, 9)) == ((0, 1), (0, 0))  # 4 windows: 3 on 9 columns fit
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks(), st.integers(1, 13), st.integers(1, 13))
+def test_ceil_mode_stacks_keep_torch_sizes_and_gradients_on_every_size(model, h, w):
+    # The padded buffers of rfmaps._core.sliding are sized by pads_for: a gradient through every layer
+    # (max pools with their winners) equals torch's autograd on sizes where the overhang changes.
+    x = torch.rand((1, 2, h, w), dtype=torch.float64, generator=torch.Generator().manual_seed(h * 7 + w)) + 1
+    try:
+        out = model(x)
+    except RuntimeError:
+        return
+    if not torch.isfinite(out).all():
+        # A dilated max pool window whose taps all fall in the padding: -inf in both, and torch then sends
+        # the gradient to the first pixel of the clipped window, which is no path of the stack.
+        return
+    layers = from_torch(model)
+    position = (out.shape[2] // 2, out.shape[3] // 2)
+    x.requires_grad_(True)
+    model(x)[0, :, position[0], position[1]].sum().backward()
+    image = np.moveaxis(x.detach()[0].numpy(), 0, -1)
+    erf = effective_receptive_field(layers, position, image)
+    grad = x.grad[0].abs().sum(0).numpy()
+    np.testing.assert_allclose(erf, grad, rtol=1e-6, atol=1e-9 * max(grad.max(), 1e-300))

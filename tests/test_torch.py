@@ -12,69 +12,10 @@ from rfmaps import (AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Residua
                     effective_receptive_field,
                     feature_maps, input_channels, input_region, path_counts, receptive_fields)
 from rfmaps.engine.kernels import layer_weights
+from reference import torch_layer
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-
-def torch_layer(layer, weight, ones=False):
-    """A function of a (1, C, H, W) float64 tensor that computes ``layer`` with torch.
-
-    With ``ones=True`` the network is the linear all-ones network whose
-    gradient counts paths: every window sums its taps, ReLU is the identity.
-    """
-    kind = type(layer).__name__
-    if kind == "Residual":
-        paths = [[torch_layer(l, w, ones) for l, w in zip(path, weights)]
-                 for path, weights in zip(layer.paths, weight)]
-
-        def run(x):
-            total = 0
-            for path in paths:
-                y = x
-                for f in path:
-                    y = f(y)
-                total = total + y
-            return total
-        return run
-    if kind == "Upsample":
-        return lambda x: F.interpolate(x, size=tuple(n * f for n, f in zip(x.shape[2:], layer.scale_factor)),
-                                       mode="nearest")
-    if kind == "ConvTranspose2d":
-        def up(x):
-            if ones:
-                c = x.shape[1]
-                k = torch.ones((c, 1) + tuple(layer.kernel_size), dtype=torch.float64)
-                return F.conv_transpose2d(x, k, None, layer.stride, layer.padding, layer.output_padding, c,
-                                          layer.dilation)
-            w = torch.tensor(np.asarray(weight), dtype=torch.float64)
-            b = None if layer.bias is None else torch.tensor(layer.bias, dtype=torch.float64)
-            return F.conv_transpose2d(x, w, b, layer.stride, layer.padding, layer.output_padding, layer.groups,
-                                      layer.dilation)
-        return up
-    if kind == "ZeroPad2d":
-        return lambda x: F.pad(x, layer.padding)
-    if kind == "ReLU":
-        return (lambda x: x) if ones else F.relu
-    padding = layer.padding
-    if ones or kind == "Conv2d":
-        groups = getattr(layer, "groups", 1)
-        if not ones:
-            w = torch.tensor(np.asarray(weight), dtype=torch.float64)
-            b = None if layer.bias is None else torch.tensor(layer.bias, dtype=torch.float64)
-
-        def conv(x):
-            if ones:
-                c = x.shape[1]
-                k = torch.ones((c, 1) + tuple(layer.kernel_size), dtype=torch.float64)
-                return F.conv2d(x, k, None, layer.stride, padding, layer.dilation, c)
-            return F.conv2d(x, w, b, layer.stride, padding, layer.dilation, groups)
-        return conv
-    if kind == "MaxPool2d":
-        return lambda x: F.max_pool2d(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
-    if kind == "AvgPool2d":
-        return lambda x: F.avg_pool2d(x, layer.kernel_size, layer.stride, layer.padding)
-    raise AssertionError(f"no torch translation for {kind}")
 
 
 def torch_forward(layers, x, ones=False):

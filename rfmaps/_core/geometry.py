@@ -27,15 +27,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence, Tuple
+from typing import Any, Sequence, Tuple, Union
 
 from .validation import Pair
 
-__all__ = ["Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around",
+#: An exact number: an ``int`` when whole, else a :class:`~fractions.Fraction` (see :func:`exact_number`).
+Exact = Union[int, Fraction]
+
+__all__ = ["Exact", "Geometry", "tap_positions", "exact_number", "nearest_whole", "nearest_index", "square_around",
            "window_around"]
 
 
-def exact_number(value: Fraction | int) -> Fraction | int:
+def exact_number(value: Exact) -> Exact:
     """An exact Fraction as int when whole, else unchanged (never a rounded float).
 
     Examples
@@ -139,7 +142,9 @@ class Geometry:
     (2, 2)
     """
 
-    rf: Pair = (1, 1)
+    # rf is whole for uniform fields; after an upsampling (a jump below 1) the recurrence's bound
+    # may be a fraction, which :func:`rfmaps.receptive_fields` replaces by each neuron's exact field.
+    rf: Tuple[Exact, Exact] = (1, 1)
     jump: Tuple[Fraction, Fraction] = (Fraction(1), Fraction(1))
     start: Tuple[Fraction, Fraction] = (Fraction(0), Fraction(0))
 
@@ -149,7 +154,7 @@ class Geometry:
         object.__setattr__(self, "jump", tuple(j if type(j) is Fraction else Fraction(j) for j in self.jump))
         object.__setattr__(self, "start", tuple(c if type(c) is Fraction else Fraction(c) for c in self.start))
 
-    def centre(self, position: Sequence[int]) -> Tuple[Fraction | int, Fraction | int]:
+    def centre(self, position: Sequence[int]) -> Tuple[Exact, Exact]:
         """Input coordinate of the centre of neuron ``position``: ``start + position * jump``."""
         row, col = (exact_number(self.start[a] + position[a] * self.jump[a]) for a in (0, 1))
         return (row, col)
@@ -157,14 +162,14 @@ class Geometry:
     def bounds(self, position: Sequence[int]) -> Tuple[Pair, Pair]:
         """Inclusive input box ``((top, bottom), (left, right))`` of the field, padding included.
 
-        ``centre -/+ (rf - 1) / 2``: the half steps of even kernels cancel, so
-        both ends are whole pixels.
+        ``centre -/+ (rf - 1) / 2``: for uniform fields the half steps of even
+        kernels cancel, so both ends are whole pixels (a fractional ``rf``, a
+        bound after an upsampling, keeps the whole pixels inside).
         """
         box: list[Pair] = []
         for axis in (0, 1):
-            low = math.floor(Fraction(self.start[axis] + position[axis] * self.jump[axis])
-                             - Fraction(self.rf[axis] - 1, 2))
-            box.append((low, low + self.rf[axis] - 1))
+            centre, half = self.start[axis] + position[axis] * self.jump[axis], Fraction(self.rf[axis] - 1, 2)
+            box.append((math.ceil(centre - half), math.floor(centre + half)))
         return (box[0], box[1])
 
     def nearest_neuron(self, pixel: Sequence[float | Fraction], output_size: Pair) -> Pair:

@@ -16,6 +16,11 @@ the work:
   every input pixel a tap read for it (the transposed sliding window), for
   path counts and gradients.
 
+The padded buffers are sized by the layer's ``pads_for(input size)``: the
+padding read around that input, which for a ``ceil_mode`` pool includes the
+overhang of its last window (see :mod:`rfmaps.layers.base`), so every tap's
+grid lies inside the buffer for every input size.
+
 Temporary buffers are reused between calls (:func:`scratch`): fresh memory
 from the operating system costs a page fault per 4 kB, which on a teaching
 network took as long as the arithmetic itself.
@@ -34,7 +39,11 @@ __all__ = ["tap_views", "gather_grid", "scratch", "spread_back", "gather_sum"]
 # Buffers up to this many elements are kept for the next call (8 MB of
 # float32 per role, enough for a teaching-size network); larger ones are
 # freed at once, so a 1024 x 1024 image does not leave hundreds of megabytes
-# behind in a student's kernel.
+# behind in a student's kernel. The cache (listed with every cache in
+# rfmaps/engine/maps.py) is per thread, keyed by (role, dtype): the role
+# keeps buffers used at the same time apart (``padded``, ``windows``,
+# ``products``), the dtype because a buffer is reused as an array of its own
+# type. Bound: 16 MB (float64) per role and dtype, 96 MB per thread at most.
 _KEEP_ELEMENTS = 2 * 1024 * 1024
 
 _kept = threading.local()
@@ -80,7 +89,7 @@ def tap_views(x: np.ndarray, layer, fill: float) -> List[np.ndarray]:
     [[5.0, 7.0], [13.0, 15.0]]
     """
     channels, height, width = x.shape
-    (top, bottom), (left, right) = layer.pads
+    (top, bottom), (left, right) = layer.pads_for((height, width))
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
     (kh, kw) = layer.kernel_size
     oh, ow = layer.output_size((height, width))
@@ -136,7 +145,7 @@ def spread_back(grid: np.ndarray, layer, input_size, tap_values=None) -> np.ndar
     ----------
     grid : ndarray, shape (..., out_h, out_w)
     layer : a sliding-window layer
-        Read for ``kernel_size``, ``stride``, ``dilation`` and ``pads``.
+        Read for ``kernel_size``, ``stride``, ``dilation`` and ``pads_for``.
     input_size : (int, int)
     tap_values : callable, optional
         ``tap_values(a, b)`` gives what kernel tap ``(a, b)`` sends back, an
@@ -153,7 +162,7 @@ def spread_back(grid: np.ndarray, layer, input_size, tap_values=None) -> np.ndar
     >>> spread_back(np.ones((1, 1), int), Conv2d(1, 1, 3, dilation=2), (5, 5))[0]
     array([1, 0, 1, 0, 1])
     """
-    (top, bottom), (left, right) = layer.pads
+    (top, bottom), (left, right) = layer.pads_for(tuple(input_size))
     out_h, out_w = grid.shape[-2:]
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
     padded = None
@@ -183,7 +192,7 @@ def gather_sum(grid: np.ndarray, layer, output_size) -> np.ndarray:
     >>> gather_sum(np.eye(1, 5, 2, dtype=int), Conv2d(1, 1, 3), (1, 3))
     array([[1, 1, 1]])
     """
-    (top, _), (left, _) = layer.pads
+    (top, _), (left, _) = layer.pads  # the before sides, the same for every input size
     (sh, sw), (dh, dw) = layer.stride, layer.dilation
     flat = grid.reshape((-1,) + grid.shape[-2:])
     total = np.zeros((len(flat),) + tuple(output_size), grid.dtype)

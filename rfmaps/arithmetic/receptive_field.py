@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
-from .._core.geometry import Geometry, exact_number, nearest_index
+from .._core.geometry import Exact, Geometry, exact_number, nearest_index
 from ..layers.base import Layer, channels_back, check_layers
 from ..layers.transposed import ConvTranspose2d
 from ..layers.upsample import Upsample
@@ -62,8 +62,10 @@ class LayerRow:
         Height and width of each feature map.
     rf_size : (int, int)
         Height and width of one neuron's receptive field on the input.
-    jump : (int, int)
-        Input pixels between neighbouring neurons (the effective stride).
+    jump : (int or Fraction, int or Fraction)
+        Input pixels between neighbouring neurons (the effective stride):
+        whole while fields are uniform, a Fraction (the mean spacing) after
+        an upsampling or a strided transposed convolution.
     start : (Fraction, Fraction)
         Input coordinate of the centre of neuron (0, 0), exact; may be a
         half-integer or negative (the centre then lies in the padding).
@@ -88,7 +90,7 @@ class LayerRow:
     channels: Optional[int]
     output_size: Pair
     rf_size: Pair
-    jump: Pair
+    jump: Tuple[Exact, Exact]
     start: Tuple[Fraction, Fraction]
     name: Optional[str] = None
     uniform: bool = True
@@ -102,7 +104,7 @@ class LayerRow:
                 f"the fields of layer {self.index} depend on each neuron's phase (a transposed convolution "
                 "or an upsampling comes before): no single (rf, jump, start) places every neuron; "
                 "ask input_region for one neuron's exact box")
-        return Geometry(self.rf_size, self.jump, self.start)
+        return Geometry(self.rf_size, (Fraction(self.jump[0]), Fraction(self.jump[1])), self.start)
 
     def centre(self, position) -> tuple:
         """Input coordinate (exact) of the centre of neuron ``position``'s field.
@@ -244,7 +246,7 @@ def _sizes_and_geometry(layers, input_size, names=None) -> ReceptiveFieldTable:
     """
     size = pair(input_size, "input_size", 1)
     geometry = Geometry()
-    channels = next((l.in_channels for l in layers if getattr(l, "in_channels", None)), None)
+    channels = next((c for l in layers if (c := l.channels_before()) is not None), None)
     rows = []
     current = size
     uniform = True
@@ -256,13 +258,15 @@ def _sizes_and_geometry(layers, input_size, names=None) -> ReceptiveFieldTable:
         except ValueError as error:
             raise ValueError(f"layer {index} ({layer!r}): {error}") from None
         # A global pooling's window is its whole input map: its step needs that map's size.
-        sized = getattr(layer, "advance_sized", None)
-        geometry = sized(geometry, before) if sized is not None else layer.advance(geometry)
+        geometry = layer.advance_sized(geometry, before)
         channels = getattr(layer, "out_channels", None) or channels
         uniform = uniform and layer.uniform
-        whole = whole or getattr(layer, "whole_image", False)
-        rows.append(LayerRow(index, layer, channels, current, geometry.rf,
-                             tuple(exact_number(j) for j in geometry.jump), geometry.start,
+        whole = whole or layer.whole_image
+        # Whole for uniform fields; after an upsampling the recurrence's rf is only a bound and may be a
+        # fraction: rounded up here, and replaced by the exact largest field in _phase_rows.
+        rf = (math.ceil(geometry.rf[0]), math.ceil(geometry.rf[1]))
+        rows.append(LayerRow(index, layer, channels, current, rf,
+                             (exact_number(geometry.jump[0]), exact_number(geometry.jump[1])), geometry.start,
                              None if names is None else names[index], uniform=uniform, whole_image=whole))
     return ReceptiveFieldTable(rows, size)
 
@@ -362,7 +366,8 @@ def _phase_rows(layers, rows) -> list:
         if uniform:
             out.append(row)
             continue
-        rf, start = [], []
+        rf: list[int] = []
+        start: list[Fraction] = []
         for axis in (0, 1):
             n = row.output_size[axis]
             first = fields.axis(l, 0, axis)
@@ -385,8 +390,8 @@ def _phase_rows(layers, rows) -> list:
                     f"input_region for one neuron's box")
         if 0 in rf:  # no neuron reads anything along one axis, so none reads anything at all
             rf = [0, 0]
-        out.append(LayerRow(row.index, row.layer, row.channels, row.output_size, tuple(rf), row.jump,
-                            tuple(start), row.name, uniform=False))
+        out.append(LayerRow(row.index, row.layer, row.channels, row.output_size, (rf[0], rf[1]), row.jump,
+                            (start[0], start[1]), row.name, uniform=False))
     return out
 
 
@@ -559,7 +564,7 @@ def input_channels(layers: Sequence[Layer], channel: int, layer: int = -1) -> Tu
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
     path = layers[: last + 1]
-    channels = next((l.in_channels for l in path if getattr(l, "in_channels", None)), None)
+    channels = next((c for l in path if (c := l.channels_before()) is not None), None)
     if channels is not None:
         for index, item in enumerate(path):
             channels = item.channels_after(channels, f"layer {index}")

@@ -198,8 +198,9 @@ def channels_after(layer, index: int, channels: int, source: str) -> tuple:
     try:
         return layer.channels_after(channels, f"layer {index}", source.rsplit(" ", 1)[0]), None
     except ValueError as error:
-        takes = getattr(layer, "in_channels", None)
-        if isinstance(takes, int) and takes != channels:
+        # A layer with kernels is worded by its in_channels; any other kind says it its own way.
+        takes = layer.channels_before() if layer.has_weights else None
+        if takes is not None and takes != channels:
             return None, f"layer {index} ({layer!r}) takes {takes} channels, but {source} {channels}"
         return None, str(error)
 

@@ -55,6 +55,8 @@ def matching(given, mistakes, right) -> List[str]:
 FEEDBACK_POLICIES = ("confirm", "mistakes-only")
 
 
+# The RFMAPS_FEEDBACK values already warned about, so each is warned about once (listed with every
+# cache in rfmaps/engine/maps.py). Key: the raw value; bound: one short string per value set.
 _WARNED: set = set()
 
 

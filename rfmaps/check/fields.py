@@ -6,7 +6,7 @@ Regions and fields are ``((top, bottom), (left, right))``, 0-based and inclusive
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 from ..layers import AvgPool2d, MaxPool2d, SlidingWindow, Upsample
 from ..arithmetic.receptive_field import input_region, projective_field
@@ -17,6 +17,8 @@ from .feedback import matching, named, say, verdict
 
 
 #: The format, with a worked example, for a region or a field typed as text.
+Region = Tuple[Tuple[int, int], Tuple[int, int]]
+
 REGION_EXAMPLE = "((2, 4), (3, 5)) for rows 2 to 4 and columns 3 to 5, both ends included, counted from 0"
 FIELD_EXAMPLE = "((2, 4), (3, 5)) for neurons in rows 2 to 4 and columns 3 to 5, both ends included, counted from 0"
 
@@ -140,6 +142,21 @@ def one_too_long(given, right, what: str, unit: str) -> Optional[str]:
             f"from a to a + r − 1.")
 
 
+def _box_answer(answer, right, none_means: str, what: str, indices: str, example: str) -> Union[bool, Region]:
+    """``answer`` read as ``((top, bottom), (left, right))``; or the verdict, said, when the answer settles
+    it first: None (right exactly when ``right`` is None too, else ``none_means`` is named) or no box."""
+    if answer is None:
+        if right is None:
+            return verdict(True, "None", "")
+        return say(False, f"You gave None, which stands for {none_means}; give ((top, bottom), (left, right)) "
+                          "otherwise.")
+    given = read_region(answer)
+    if given is None:
+        return say(False, f"Give {what} as ((top, bottom), (left, right)), four whole {indices} "
+                          f"(0-based, inclusive); you gave {describe(answer, example)}.")
+    return given
+
+
 @refusing
 def check_region(layers, position, input_size, answer) -> bool:
     """Look for the common mistakes in ``((top, bottom), (left, right))``, a neuron's input region.
@@ -166,15 +183,10 @@ def check_region(layers, position, input_size, answer) -> bool:
     position = read_point(position, "position")
     right = asked(input_region, layers, position, size)
     n = rows.input_size
-    if answer is None:
-        if right is None:
-            return verdict(True, "None", "")
-        return say(False, "You gave None, which stands for a neuron that sees only padding; "
-                           "give ((top, bottom), (left, right)) otherwise.")
-    given = read_region(answer)
-    if given is None:
-        return say(False, "Give the region as ((top, bottom), (left, right)), four whole pixel indices "
-                           f"(0-based, inclusive); you gave {describe(answer, REGION_EXAMPLE)}.")
+    given = _box_answer(answer, right, "a neuron that sees only padding", "the region", "pixel indices",
+                        REGION_EXAMPLE)
+    if isinstance(given, bool):
+        return given
     uniform = right is not None and all(row.uniform for row in rows)
     if right is not None:
         mistakes = box_mistakes(right, "pixel", "the neuron is (row, col), the region (rows, cols)",
@@ -273,15 +285,10 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
     pixel = read_point(pixel, "pixel")
     last = rows[-1].output_size
     right = asked(projective_field, layers, pixel, size)
-    if answer is None:
-        if right is None:
-            return verdict(True, "None", "")
-        return say(False, "You gave None, which stands for a pixel that reaches no neuron; "
-                           "give ((top, bottom), (left, right)) otherwise.")
-    given = read_region(answer)
-    if given is None:
-        return say(False, "Give the field as ((top, bottom), (left, right)), four whole neuron indices of the "
-                           f"last map (0-based, inclusive); you gave {describe(answer, FIELD_EXAMPLE)}.")
+    given = _box_answer(answer, right, "a pixel that reaches no neuron", "the field",
+                        "neuron indices of the last map", FIELD_EXAMPLE)
+    if isinstance(given, bool):
+        return given
     if right is not None:
         mistakes = []
         if all(0 <= p < m for p, m in zip(pixel, last)):

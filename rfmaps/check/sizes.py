@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..layers import BatchNorm2d, ConvTranspose2d, SlidingWindow, Upsample
+from ..layers import AvgPool2d, ConvTranspose2d, MaxPool2d, SlidingWindow, Upsample
 from ..layers.residual import Residual
 from .answers import Refusal, as_whole, asked, describe, one_layer, refusing, whole_number
 from .feedback import matching, named, say, verdict
@@ -20,7 +20,7 @@ def _pixels(count: int) -> str:
 def _window_mistakes(layer: SlidingWindow, n: int) -> list:
     """``(size, idea)`` of the common mistakes about a sliding window's output size (convolution, pool...)."""
     k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
-    before, after = layer.pads[0]
+    before, after = layer.pads[0]  # the declared padding: a ceil_mode overhang is none a student adds
     span = layer.effective_kernel_size[0]  # d(k - 1) + 1, from the layer itself
     padded = n + before + after
     mistakes = [
@@ -32,7 +32,7 @@ def _window_mistakes(layer: SlidingWindow, n: int) -> list:
          f"you left out the padding: padding puts {_pixels(before)} before and {_pixels(after)} after, so the "
          f"padded input is {before + after} pixels taller and wider"),
         (padded - span + 1, f"you left out the stride: the window moves {s} pixels at a time"),
-        (-(-(padded - span) // s) + 1, "you rounded up: a window that does not fit entirely is not computed"),
+        *_rounding_mistakes(layer, padded, span, s),
         ((padded - k) // s + 1 if d > 1 else None,
          f"you used the kernel size {k} where the dilated span d(k − 1) + 1 belongs"),
         ((n + before - span) // s + 1 if before == after > 0 else None,
@@ -49,6 +49,19 @@ def _window_mistakes(layer: SlidingWindow, n: int) -> list:
         mistakes.append((n, "the size stays n only when the padding adds d(k − 1) pixels in all: the window "
                             "has to fit inside the padded input"))
     return mistakes
+
+
+def _rounding_mistakes(layer: SlidingWindow, padded: int, span: int, s: int) -> list:
+    """Rounding the number of steps the wrong way: up where PyTorch rounds down, or, for a pool with
+    ``ceil_mode=True``, down where it rounds up (or up past the rule that drops a window starting after
+    the input)."""
+    down, up = (padded - span) // s + 1, -(-(padded - span) // s) + 1
+    if not (isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.ceil_mode):
+        return [(up, "you rounded up: a window that does not fit entirely is not computed")]
+    return [(down, "you rounded down: with ceil_mode=True PyTorch rounds the number of steps up, so a last "
+                   "window that hangs over the end of the padded input still counts"),
+            (up, "you kept a window that would start in the padding after the input: with ceil_mode=True "
+                 "PyTorch rounds up but drops that window")]
 
 
 def _transposed_mistakes(layer: ConvTranspose2d, n: int, right: int) -> list:
@@ -84,7 +97,7 @@ def _transposed_mistakes(layer: ConvTranspose2d, n: int, right: int) -> list:
 def _most(layer, n: int) -> tuple:
     """A bound on the neurons ``layer`` makes from ``n`` (always at least the true size), and why."""
     if isinstance(layer, SlidingWindow):
-        padded = n + sum(layer.pads[0])
+        padded = n + sum(layer.pads_for((n, n))[0])
         return padded, (f"more neurons than the padded input has pixels ({padded}): each neuron is one "
                         "position of the window inside it")
     if isinstance(layer, ConvTranspose2d):
@@ -110,9 +123,10 @@ def _size_mistakes(layer, n: int, right: int) -> tuple:
         return (_transposed_mistakes(layer, n, right),
                 "Next, work through PyTorch's formula: (n − 1) s − 2p + d (k − 1) + output_padding + 1.")
     if isinstance(layer, SlidingWindow):
+        rounded = "up (ceil_mode=True)" if isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.ceil_mode else "down"
         return (_window_mistakes(layer, n),
                 "Next, work through the formula: n + 2p − d(k − 1) − 1, divided by the stride s and "
-                "rounded down, then + 1.")
+                f"rounded {rounded}, then + 1.")
     if isinstance(layer, Upsample):
         f = layer.scale_factor[0]
         return ([(n, f"Upsample({f}) repeats every pixel {f} times along rows and along columns, so the map grows")],
@@ -121,17 +135,28 @@ def _size_mistakes(layer, n: int, right: int) -> tuple:
                 "(and of its shortcut's, which must agree).")
 
 
+def _count(answer, whole: str, at_least: str) -> Optional[int]:
+    """``answer`` as a whole number >= 1; None, after saying which of the two it is not (``whole`` or
+    ``at_least``, each a sentence without its end), when it is not one."""
+    given = as_whole(answer)
+    if given is None:
+        say(False, f"{whole}; you gave {describe(answer)}.")
+        return None
+    if given < 1:
+        say(False, f"{at_least}; you gave {given}.")
+        return None
+    return given
+
+
 def _judge_size(layer, input_size, answer) -> bool:
     """Read ``answer`` as the output height of ``layer`` (any kind) on a square input; name the mistakes
     that give it."""
     layer = one_layer(layer)
     n = whole_number(input_size, "input_size", 1, 32)
     right = asked(layer.output_size, (n, n))[0]
-    given = as_whole(answer)
+    given = _count(answer, "An output size is a whole number of neurons", "An output size counts neurons, at least 1")
     if given is None:
-        return say(False, f"An output size is a whole number of neurons; you gave {describe(answer)}.")
-    if given < 1:
-        return say(False, f"An output size counts neurons, at least 1; you gave {given}.")
+        return False
     bound, why = _most(layer, n)
     if given > bound:
         return say(False, f"{given} is {why}.")
@@ -173,10 +198,8 @@ def check_output_size(layer, input_size, answer) -> bool:
 
 def _maps(layer) -> Optional[int]:
     """The feature maps ``layer`` gives, when the layer alone decides it (else None: it keeps its input's)."""
-    if isinstance(layer, BatchNorm2d):
-        return layer.num_features
-    maps = getattr(layer, "out_channels", None)
-    return maps if isinstance(maps, int) else None
+    takes = layer.channels_before()  # a layer that needs a number of channels says what it makes of them
+    return None if takes is None else layer.channels_after(takes)
 
 
 @refusing
@@ -205,14 +228,12 @@ def check_feature_maps(layer, answer, input_size=None) -> bool:
     if input_size is not None:
         n = whole_number(input_size, "input_size", 1, 32)
         width = asked(layer.output_size, (n, n))[1]
-    given = as_whole(answer)
+    given = _count(answer, "A number of feature maps is a whole number", "A layer gives at least one feature map")
     if given is None:
-        return say(False, f"A number of feature maps is a whole number; you gave {describe(answer)}.")
-    if given < 1:
-        return say(False, f"A layer gives at least one feature map; you gave {given}.")
+        return False
     mistakes = [(width, "it is each map's width, a size, not a count: the number of maps is the number of kernels")]
-    takes = getattr(layer, "in_channels", None)
-    if isinstance(takes, int):
+    takes = layer.channels_before()
+    if takes is not None and layer.has_weights:  # kernels that span the channels coming in
         mistakes += [
             (takes, "that is the number of channels coming in, and the maps are what goes out"),
             (right * takes, "it is the number of kernels times the number of input channels, one map per kernel "

@@ -21,6 +21,8 @@ from .ids import seed
 RF_INPUT = 64
 
 
+# Cached (listed with every cache in rfmaps/engine/maps.py): no key, the table depends on nothing;
+# bound: one table of at most 64 stacks, a few kB.
 @lru_cache(maxsize=1)
 def _stacks() -> Dict[tuple, int]:
     """Every (kernel_size, stride) triple of the rf question whose last map is at least 3 wide,
@@ -126,6 +128,7 @@ def _growing_stack_layers(stack) -> list:
             ConvTranspose2d(4, 1, k3, stride=2, padding=p3)]
 
 
+# Cached as _stacks: no key; bound: one table of the stacks and their rows, a few kB.
 @lru_cache(maxsize=1)
 def _growing_stacks() -> Dict[tuple, tuple]:
     """Every stack of the projective-field question, with the input rows whose projective field exists.

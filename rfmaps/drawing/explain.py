@@ -26,7 +26,7 @@ def output_size_formula(layer: SlidingWindow, n: int, axis: int = 0) -> str:
     >>> output_size_formula(Conv2d(1, 1, 3, stride=2, padding=1), 64)
     '⌊(64 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = 32'
     """
-    (before, after) = layer.pads[axis]
+    (before, after) = layer.pads_for((n, n))[axis]  # a ceil_mode pool's overhang shows as padding after
     k, s, d = layer.kernel_size[axis], layer.stride[axis], layer.dilation[axis]
     padding = f"2·{before}" if before == after else f"{before} + {after}"
     result = layer.output_size((n, n))[axis]

@@ -177,7 +177,9 @@ class Key(Artist):
     def __init__(self, handles, words, columns, anchor):
         super().__init__()
         self.handles, self.words, self.columns, self.anchor = handles, list(words), columns, anchor
-        self._cache = {}  # dpi -> (RGBA pixels, rows from the bottom; [(text, box in the pixels)])
+        # dpi -> (RGBA pixels, rows from the bottom; [(text, box in the pixels)]): the dpi decides the
+        # pixels, the rest is the key's own. Bound: one legend bitmap per dpi drawn at (one or two).
+        self._cache = {}
 
     def get_texts(self) -> list:
         """The words of the key, in order."""
@@ -363,7 +365,8 @@ def window_ticks(low: int, high: int, most: int = 6) -> list:
 
 
 _STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
-_TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> its _TickLabels
+# axes -> its _TickLabels, weakly: gone with the axes; bound: one small artist per live axes.
+_TICKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def pixel_tick_positions(ax) -> tuple:
@@ -545,7 +548,8 @@ def title_text(ax) -> str:
     return "" if box is None else box.offsetbox.text
 
 
-_TITLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # axes -> its title's AnnotationBbox
+# axes -> its title's AnnotationBbox, weakly: gone with the axes; bound: one artist per live axes.
+_TITLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class _TitleImage(OffsetImage):

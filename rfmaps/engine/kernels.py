@@ -388,7 +388,9 @@ def default_weight(layer, conv_index: int) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _default(kernel_size, out_channels: int, in_channels: int, conv_index: int) -> np.ndarray:
-    # Cached: explorers and benchmarks ask for the same kernels on every redraw.
+    # Cached: explorers and benchmarks ask for the same kernels on every redraw. Key: exactly what
+    # decides the kernels (shape, and the index that picks the bank or the random seed). Bound: 64
+    # float64 arrays; ResNet-50's 53 default weights take 188 MB (measured).
     if conv_index == 0:
         weight = bank(kernel_size, out_channels, in_channels)
     else:

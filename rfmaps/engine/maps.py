@@ -9,13 +9,17 @@ default kernels in :mod:`rfmaps.engine.kernels`).
 Caches
 ------
 Every cache of the package, its key, why each part of the key is there, and
-its bound:
+its bound in bytes. Each is documented again where it is defined; a new cache
+joins this list.
+
+Values kept between calls:
 
 * ``_cached_plan`` here (``functools.lru_cache``, 32 plans): key ``(layers,
   size, channels)``. ``layers`` (hashed by content, weights included) fixes
   the kernels and shapes; ``size`` the output sizes; ``channels`` the channel
   check and the first shapes. A plan holds tuples of shapes and references to
-  read-only weights (no copies of its own).
+  read-only weights (no copies of its own): a few kB per plan, beyond the
+  weights the layers and ``_default`` hold anyway.
 * ``rfmaps.layers.conv._KERNEL_MATRICES`` (dict, at most 64 entries, cleared
   when full): key ``(id(weight), id(bias), s_h, d_h, groups, dtype)``. The
   ids name the arrays (the entry holds both, so no id is reused while it
@@ -28,16 +32,53 @@ its bound:
   ``Conv2d(4, 4, k, groups=2)``); ``dtype`` is the product's type.
   tests/test_engine.py fails if ``s_h``, ``d_h`` or ``groups`` leaves the key. Only read-only arrays are kept,
   so a kept matrix cannot go stale. Each entry is about the size of its
-  weights, times the row phases: at most 64 of them.
+  weights in that dtype, times the row phases: measured, ResNet-50
+  (torchvision, 53 convolutions) keeps 98 MB after a float32 ``feature_maps``;
+  a float64 ERF adds entries until 64, so about 300 MB at most for that network.
 * ``rfmaps.engine.kernels._default`` (``lru_cache``, 64 banks): key ``(kernel_size,
   out_channels, in_channels / groups, conv_index)``, exactly what decides the
   default kernels (the index picks the bank or the random seed). Bounded by
-  64 weight arrays of the layers asked for.
+  64 float64 weight arrays of the layers asked for: ResNet-50's 53 default
+  weights take 188 MB (measured).
+* ``rfmaps.engine.kernels._MADE`` (dict, 64 keys, cleared when full): key
+  ``(kernel_size, in_channels)``, what decides each kernel of the bank (the
+  first ``n`` kernels do not depend on how many are asked); the value is the
+  list of kernels made so far, at most 1024 (256 colour kernels of 11 x 11
+  take 0.7 MB).
+* ``rfmaps.layers.base._DIGESTS`` (dict): key ``id`` of a read-only layer
+  array, whose BLAKE2 digest layers hash and compare by; a weak reference
+  drops the entry with the array, so an id reused later never meets an old
+  digest. About 250 bytes per live layer array.
 * ``rfmaps.models.trained._weights`` (``lru_cache``, one entry): no key; the shipped
   network's weight file (about 15 kB), read once.
-* ``rfmaps._core.sliding.scratch`` (per thread, one buffer per ``(role, dtype)``):
-  reused temporary memory; a buffer over 2 M elements (8 MB of float32) is
-  never kept.
+* ``rfmaps.check.variants._stacks`` and ``_growing_stacks`` (``lru_cache``,
+  one entry each): no key (they depend on nothing); the tables of stacks the
+  assignment variants draw from, a few kB each.
+* ``rfmaps.check.feedback._WARNED`` (set): the warnings about an unknown
+  ``RFMAPS_FEEDBACK`` value already shown, so each is shown once; one short
+  string per distinct value set in the session.
+* ``rfmaps.drawing.figures``: ``_bar_pixels`` (``lru_cache``, 32 colour bars,
+  key every argument, 4 MB at most) and ``_text_pixels`` (``lru_cache``, 256
+  title bitmaps, key ``(text, fontsize, dpi)``, 4 MB at most); ``Key._cache``
+  (one legend's bitmap per dpi it is drawn at, key ``dpi``, a legend's
+  pixels per dpi, gone with the figure); ``_TICKS`` and ``_TITLES`` (weak dictionaries
+  keyed by the axes, gone with them: the tick labels and title artists of
+  each axes).
+* ``rfmaps.widgets``: each explorer's :class:`rfmaps.widgets._cache.Cache`
+  objects (least recently used, bounded in bytes, documented where the
+  explorer makes them) and ``rfmaps.widgets._cells.LIVE`` (notebook cell ->
+  the explorer shown there, weakly: one entry per cell).
+
+Temporary memory, per call or per thread:
+
+* ``rfmaps._core.sliding.scratch`` (per thread, one buffer per ``(role, dtype)``;
+  roles ``padded``, ``windows``, ``products``): reused temporary memory; a
+  buffer over 2 M elements (8 MB of float32, 16 MB of float64) is never
+  kept, so at most 3 roles x 2 dtypes x 16 MB per thread.
+* ``rfmaps.layers.residual._TAPE`` (per thread, only inside
+  ``keeping_path_values``): the values inside the blocks of one forward pass,
+  kept for the backward pass that follows and dropped when it ends; as large
+  as the blocks' inner maps.
 """
 
 from __future__ import annotations

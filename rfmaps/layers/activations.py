@@ -16,31 +16,23 @@ effective receptive field equals torch's even for inputs exactly at a kink.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._core.validation import finite_number
-from .base import SlidingWindow
+from .pointwise import PerPixel
 
 __all__ = ["LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid", "Activation"]
 
-_ONE = (1, 1)
-
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Activation(SlidingWindow):
+class Activation(PerPixel):
     """What every element-wise activation shares: a 1 x 1 window with stride 1.
 
     A kind defines ``value(x)`` (the function) and ``slope(x)`` (its
     derivative), both on float64 arrays.
     """
-
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def value(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -5,13 +5,21 @@ The rest of the package asks a layer these questions, and nothing else:
 ====================  ========================================================
 arithmetic (exact)
 ``output_size``       output ``(h, w)`` for an input ``(h, w)``
+``pads_for``          zero padding read around an input ``(h, w)`` (sliding windows;
+                      a ``ceil_mode`` pool's last window adds a size-dependent overhang)
 ``advance``           the :class:`~rfmaps._core.geometry.Geometry` after the layer
                       (the receptive-field recurrence)
+``advance_sized``     the same, given the input size (a global pooling's window is
+                      its whole input map); ``advance`` for every other kind
+``axis_taps``         input coordinates one output index reads, padding included
 ``axis_sources``      input indices one output index reads, along an axis
 ``reach_back``        the input pixels with a path to given output pixels
 ``reach_forward``     the output pixels with a path from given input pixels
 ``uniform``           whether (rf, jump, start) place every neuron exactly
 ``channels_after``    channels leaving the layer (checks those arriving)
+``channels_before``   channels the layer requires arriving, or None when any will do
+``channel_sources``   input channels one output channel depends on
+``whole_image``       whether every neuron after the layer sees the whole input map
 ``most_paths``        a bound on the paths the layer adds per input pixel
 arrays (numpy)
 ``forward``           the output for an input, written into a given array
@@ -24,9 +32,20 @@ arrays (numpy)
 kind means one module with one class, exported from :mod:`rfmaps.layers`;
 nothing else checks types. :class:`Layer` declares every one of these with its
 types (mypy checks callers and kinds against them); those with no answer that
-holds for every kind raise ``NotImplementedError`` until a kind gives one. :class:`SlidingWindow` answers all of them for the layers that slide a
-window with kernel size, stride, padding and dilation; a kind overrides what
-differs (``forward`` at least).
+holds for every kind raise ``NotImplementedError`` until a kind gives one.
+:class:`SlidingWindow` answers all of them for the layers that slide a window
+with kernel size, stride, padding and dilation; a kind overrides what differs
+(``forward`` at least), and :class:`~rfmaps.layers.pointwise.PerPixel` is the
+1 x 1 window of the kinds that read only the pixel they write.
+
+Padding: ``pads`` is what a sliding window declares, the same for every input
+size; ``pads_for(size)`` is what it reads around an input of that size. They
+differ only on the after sides (bottom, right) and only for ``ceil_mode``
+pooling, whose last window may hang over the end of the padded input by up to
+``stride - 1`` pixels, depending on the size. The before sides place neuron
+0, so they never depend on the size, and neither does the geometry
+(``advance``, ``axis_taps``): only output sizes and the buffers that hold a
+padded input do, and those ask ``pads_for``.
 
 Layers are frozen, slotted dataclasses: immutable values that compare and
 hash by content, so they can key a cache. Their arrays are read-only, and a
@@ -49,7 +68,8 @@ from .._core.geometry import Geometry
 from .._core.sliding import gather_sum, spread_back
 from .._core.validation import Pair, pair, positive_int
 
-__all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "frozen_array", "channels_back"]
+__all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "expect_channels", "frozen_array",
+           "channels_back"]
 
 
 #: A set of input (or output) pixels: the product ``rows x cols`` of two sets of indices.
@@ -60,10 +80,11 @@ def _rebuild(cls: type, arguments: dict) -> "Layer":
     return cls(**arguments)
 
 
-# The digest of each layer array, computed once. Key: id() of a read-only array (layers never
-# write to their arrays, so the digest stays true); the weak reference's callback drops the
-# entry when the array goes, so an id reused by a new array never meets an old digest.
-# Bound: one 16-byte digest and a weak reference per live layer array.
+# The digest of each layer array, computed once (listed with every cache in rfmaps/engine/maps.py).
+# Key: id() of a read-only array (layers never write to their arrays, so the digest stays true);
+# the weak reference's callback drops the entry when the array goes, so an id reused by a new
+# array never meets an old digest. Bound: one entry per live layer array, about 250 bytes (the
+# weak reference, the shape and dtype, a 16-byte digest).
 _DIGESTS: dict[int, tuple[weakref.ReferenceType, tuple]] = {}
 
 
@@ -161,6 +182,10 @@ class Layer:
         # Rebuilt through the constructor: validated again, and its arrays read-only again.
         return (_rebuild, (type(self), self._arguments()))
 
+    #: Whether every neuron after this layer depends on its whole input map (a global pooling):
+    #: tables and explorers say so instead of quoting a field that the padding would cut.
+    whole_image = False
+
     # -- what every kind must answer ------------------------------------------------------
     def output_size(self, input_size: Any) -> Pair:
         """Output ``(h, w)`` for an input of ``input_size`` (an int or a pair).
@@ -175,6 +200,19 @@ class Layer:
     def advance(self, geometry: Geometry) -> Geometry:
         """The :class:`~rfmaps._core.geometry.Geometry` after the layer, given the one before (the recurrence)."""
         raise NotImplementedError(f"{type(self).__name__} does not say how it moves the receptive field")
+
+    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
+        """:meth:`advance` for an input of ``input_size``; the same for every kind whose window does not
+        depend on the size (all but a global pooling, whose window is its whole input map)."""
+        return self.advance(geometry)
+
+    def pads_for(self, input_size: Pair) -> Tuple[Pair, Pair]:
+        """Zero padding ``((top, bottom), (left, right))`` the layer reads around an input of ``input_size``.
+
+        Only the after sides may depend on the size (``ceil_mode`` pooling);
+        kinds that slide no window over a padded input have no answer.
+        """
+        raise NotImplementedError(f"{type(self).__name__} slides no window over a padded input")
 
     def axis_taps(self, index: int, axis: int) -> Iterable[int]:
         """Input coordinates output ``index`` reads along ``axis``, padding included (outside ``0 .. n-1``)."""
@@ -211,6 +249,11 @@ class Layer:
         has.
         """
         return channels
+
+    def channels_before(self) -> Optional[int]:
+        """The channels the layer requires arriving (a convolution's ``in_channels``), or None when it
+        takes any number (most kinds keep what arrives)."""
+        return None
 
     def channel_sources(self, channel: int) -> frozenset[int]:
         """The input channels output ``channel`` depends on; most layers keep channels apart."""
@@ -289,10 +332,11 @@ class SlidingWindow(Layer):
 
     @property
     def pads(self) -> Tuple[Pair, Pair]:
-        """Zero padding ``((top, bottom), (left, right))`` actually added to the input.
+        """Zero padding ``((top, bottom), (left, right))`` the layer declares, for every input size.
 
         Equal on both sides except for ``padding='same'`` with an even span,
         where PyTorch puts the extra row/column after (bottom/right).
+        :meth:`pads_for` adds what depends on the input size.
         """
         if isinstance(self.padding, str):  # 'same': validation lets no other string through
             h, w = (((span - 1) // 2, span - 1 - (span - 1) // 2) for span in self.effective_kernel_size)
@@ -300,11 +344,24 @@ class SlidingWindow(Layer):
         top, left = self.padding
         return ((top, top), (left, left))
 
+    def pads_for(self, input_size: Pair) -> Tuple[Pair, Pair]:
+        """Zero padding read around an input of ``input_size``: :attr:`pads` for every kind but
+        ``ceil_mode`` pooling (see the module docstring).
+
+        Examples
+        --------
+        >>> from rfmaps import Conv2d
+        >>> Conv2d(1, 1, 4, padding="same").pads_for((7, 9))
+        ((1, 2), (1, 2))
+        """
+        return self.pads
+
     # -- arithmetic -------------------------------------------------------------------------
     def output_size(self, input_size: Any) -> Pair:
         """Output ``(h, w)`` for an input of ``input_size``, by PyTorch's formula.
 
-        ``floor((n + p_before + p_after - d * (k - 1) - 1) / s) + 1`` per axis.
+        ``floor((n + p_before + p_after - d * (k - 1) - 1) / s) + 1`` per axis, with the
+        padding :meth:`pads_for` reads around that input.
 
         Raises
         ------
@@ -312,9 +369,10 @@ class SlidingWindow(Layer):
             If the input is smaller than the kernel's span, so no output is left.
         """
         size = pair(input_size, "input_size", 1)
+        pads = self.pads_for(size)
         out = []
         for axis, n in enumerate(size):
-            (before, after), span = self.pads[axis], self.effective_kernel_size[axis]
+            (before, after), span = pads[axis], self.effective_kernel_size[axis]
             padded = n + before + after
             if padded < span:
                 raise ValueError(
@@ -416,6 +474,25 @@ def check_channels(layer: Any) -> None:
     for name in ("in_channels", "out_channels"):
         if getattr(layer, name) % layer.groups:
             raise ValueError(f"{name} must be divisible by groups={layer.groups}, got {getattr(layer, name)}")
+
+
+def expect_channels(layer: Layer, channels: int, name: str, count: int, where: str, source: str) -> None:
+    """Refuse ``channels`` arriving at ``layer`` unless they are the ``count`` its argument ``name`` says.
+
+    The message starts with ``where`` (such as ``'layer 3'``) and says what
+    ``source`` has, as :meth:`Layer.channels_after` promises.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d
+    >>> expect_channels(Conv2d(3, 8, 1), 1, "in_channels", 3, "layer 0", "the image")
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 0 (Conv2d(3, 8, kernel_size=1)) expects in_channels=3, but the image has 1 channel
+    """
+    if channels != count:
+        raise ValueError(f"{where} ({layer!r}) expects {name}={count}, but {source} has "
+                         f"{channels} channel{'s' if channels != 1 else ''}")
 
 
 def channels_back(path: Iterable[Layer], channels: Iterable[int]) -> frozenset[int]:

@@ -12,21 +12,20 @@ the same.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Optional
+from dataclasses import KW_ONLY, dataclass
+from typing import Optional
 
 import numpy as np
 
 from .._core.validation import finite_number, positive_int
-from .base import SlidingWindow, frozen_array
+from .base import expect_channels
+from .pointwise import PerPixel
 
 __all__ = ["BatchNorm2d"]
 
-_ONE = (1, 1)
-
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class BatchNorm2d(SlidingWindow):
+class BatchNorm2d(PerPixel):
     """Batch normalisation with fixed statistics, as ``torch.nn.BatchNorm2d`` in ``eval()`` mode.
 
     Parameters
@@ -54,18 +53,12 @@ class BatchNorm2d(SlidingWindow):
     bias: Optional[np.ndarray] = None
     running_mean: Optional[np.ndarray] = None
     running_var: Optional[np.ndarray] = None
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "num_features", positive_int(self.num_features, "num_features"))
         set_(self, "eps", finite_number(self.eps, "eps", 0.0))
-        shape = (self.num_features,)
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            set_(self, name, frozen_array(getattr(self, name), name, shape))
+        self._freeze(("weight", "bias", "running_mean", "running_var"), self.num_features)
         variance = 1.0 if self.running_var is None else self.running_var
         if np.any(variance + self.eps <= 0):
             raise ValueError("running_var + eps must be > 0 for every channel (a variance is never negative), "
@@ -91,10 +84,11 @@ class BatchNorm2d(SlidingWindow):
         eps = "" if self.eps == 1e-5 else f", eps={self.eps}"
         return f"BatchNorm2d({self.num_features}{eps}{extra})"
 
+    def channels_before(self) -> int:
+        return self.num_features
+
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
-        if channels != self.num_features:
-            raise ValueError(f"{where} ({self!r}) expects num_features={self.num_features}, but {source} has "
-                             f"{channels} channel{'s' if channels != 1 else ''}")
+        expect_channels(self, channels, "num_features", self.num_features, where, source)
         return channels
 
     def forward(self, x, weight, out):

@@ -12,29 +12,29 @@ channel depends on:
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Optional
+from dataclasses import KW_ONLY, dataclass
+from typing import Optional
 
 import numpy as np
 
 from .._core.validation import finite_number, is_int, positive_int
-from .base import SlidingWindow, frozen_array
+from .base import expect_channels
+from .pointwise import PerPixel
 
 __all__ = ["LayerNorm2d", "ChannelShuffle", "ChannelSlice"]
 
-_ONE = (1, 1)
 
-
-class _PerPixel(SlidingWindow):
-    """A 1 x 1 window with stride 1 over a fixed number of channels, ``num_channels``."""
+class _OverChannels(PerPixel):
+    """A per-pixel layer over a fixed number of channels, ``num_channels``."""
 
     __slots__ = ()
     num_channels: int  # a dataclass field of each subclass
 
+    def channels_before(self) -> int:
+        return self.num_channels
+
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
-        if channels != self.num_channels:
-            raise ValueError(f"{where} ({self!r}) expects num_channels={self.num_channels}, but {source} has "
-                             f"{channels} channel{'s' if channels != 1 else ''}")
+        expect_channels(self, channels, "num_channels", self.num_channels, where, source)
         return self.out_channels
 
     @property
@@ -43,7 +43,7 @@ class _PerPixel(SlidingWindow):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class LayerNorm2d(_PerPixel):
+class LayerNorm2d(_OverChannels):
     """Each pixel normalised over its channels, as torchvision's and timm's ``LayerNorm2d``.
 
     ``y = (x - mean) / sqrt(var + eps) * weight + bias``, with the mean and the
@@ -64,17 +64,12 @@ class LayerNorm2d(_PerPixel):
     _: KW_ONLY
     weight: Optional[np.ndarray] = None
     bias: Optional[np.ndarray] = None
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "num_channels", positive_int(self.num_channels, "num_channels"))
         set_(self, "eps", finite_number(self.eps, "eps", 0.0))
-        for name in ("weight", "bias"):
-            set_(self, name, frozen_array(getattr(self, name), name, (self.num_channels,)))
+        self._freeze(("weight", "bias"), self.num_channels)
 
     def __repr__(self) -> str:
         extra = "".join(f", {n}=<given>" for n in ("weight", "bias") if getattr(self, n) is not None)
@@ -103,7 +98,7 @@ class LayerNorm2d(_PerPixel):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class ChannelShuffle(_PerPixel):
+class ChannelShuffle(_OverChannels):
     """ShuffleNet's channel shuffle: ``groups`` runs of channels interleaved, as torchvision's ``channel_shuffle``.
 
     Output channel ``j * groups + i`` is input channel ``i * (C / groups) + j``.
@@ -116,10 +111,6 @@ class ChannelShuffle(_PerPixel):
 
     num_channels: int
     groups: int
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "num_channels", positive_int(self.num_channels, "num_channels"))
@@ -148,7 +139,7 @@ class ChannelShuffle(_PerPixel):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class ChannelSlice(_PerPixel):
+class ChannelSlice(_OverChannels):
     """Channels ``start`` to ``stop - 1`` of the input, as ``x[:, start:stop]`` (one part of ``x.chunk``).
 
     Examples
@@ -160,10 +151,6 @@ class ChannelSlice(_PerPixel):
     num_channels: int
     start: int
     stop: int
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "num_channels", positive_int(self.num_channels, "num_channels"))

@@ -10,11 +10,11 @@ would mix positions into channels) is refused with its size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .._core.validation import Pair, pair
-from .base import SlidingWindow
+from .pointwise import PerPixel
 
 __all__ = ["Flatten"]
 
@@ -22,7 +22,7 @@ _ONE = (1, 1)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class Flatten(SlidingWindow):
+class Flatten(PerPixel):
     """``torch.flatten(x, 1)`` of a ``1 x 1`` map: the identity on the ``(C, 1, 1)`` map rfmaps keeps.
 
     Examples
@@ -34,11 +34,6 @@ class Flatten(SlidingWindow):
     ...
     ValueError: input_size (7, 7): rfmaps reads Flatten (and the Linear after it) on a 1 x 1 map only, ...
     """
-
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __repr__(self) -> str:
         return "Flatten()"

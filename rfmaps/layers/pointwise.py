@@ -1,26 +1,56 @@
-"""``ReLU`` and ``ZeroPad2d``: layers that move or change pixels one by one.
+"""``ReLU`` and ``ZeroPad2d``: layers that move or change pixels one by one, and :class:`PerPixel`.
 
 For the arithmetic both are 1 x 1 windows with stride 1; ``ZeroPad2d`` also
-shifts the image by its padding before.
+shifts the image by its padding before. :class:`PerPixel` is the window of
+every kind that reads only the pixel it writes (ReLU, the other activations,
+batch and layer normalisation, channel shuffles and slices, Flatten).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Optional
 
 import numpy as np
 
 from .._core.validation import is_int
-from .base import SlidingWindow
+from .base import SlidingWindow, frozen_array
 
-__all__ = ["ReLU", "ZeroPad2d"]
+__all__ = ["ReLU", "ZeroPad2d", "PerPixel"]
 
 _ONE = (1, 1)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class ReLU(SlidingWindow):
+class PerPixel(SlidingWindow):
+    """A 1 x 1 window with stride 1, no padding and no dilation: the layer reads only the pixel it writes.
+
+    The window is the same for every such kind: fields left out of the
+    constructor (``init=False``), so they take no part in the layer's value
+    (equality, hash, pickling), and frozen like every field (fields, not
+    class attributes: a frozen, slotted subclass refuses an assignment to a
+    field with the usual ``FrozenInstanceError``).
+
+    Examples
+    --------
+    >>> ReLU().kernel_size, ReLU().pads, ReLU().output_size((5, 7))
+    ((1, 1), ((0, 0), (0, 0)), (5, 7))
+    """
+
+    kernel_size: Any = field(default=_ONE, init=False)
+    stride: Any = field(default=_ONE, init=False)
+    padding: Any = field(default=(0, 0), init=False)
+    dilation: Any = field(default=_ONE, init=False)
+
+    def _freeze(self, names: Iterable[str], channels: int) -> None:
+        """Store each optional per-channel array ``names`` as a checked, read-only copy of shape ``(channels,)``."""
+        for name in names:
+            value: Optional[Any] = getattr(self, name)
+            object.__setattr__(self, name, frozen_array(value, name, (channels,)))
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ReLU(PerPixel):
     """The rectifier ``max(x, 0)``, applied pixel by pixel.
 
     For the arithmetic it is a 1 x 1 window with stride 1: it changes values,
@@ -31,11 +61,6 @@ class ReLU(SlidingWindow):
     >>> ReLU()
     ReLU()
     """
-
-    kernel_size: Any = field(default=_ONE, init=False)
-    stride: Any = field(default=_ONE, init=False)
-    padding: Any = field(default=(0, 0), init=False)
-    dilation: Any = field(default=_ONE, init=False)
 
     def __repr__(self) -> str:
         return "ReLU()"

@@ -10,21 +10,23 @@ more window when the stride leaves input behind, but never one that starts
 in the padding after the input. That last window may hang over the end: the
 overhang reads nothing (max pooling) and does not count in the mean (average
 pooling; with ``count_include_pad=False`` the padding does not count
-either). How far it hangs over depends on the input size, so ``pads`` gives
-the after side room for the longest overhang, ``s - 1`` pixels: padding no
-window reads changes nothing.
+either). How far it hangs over depends on the input size (0 to ``s - 1``
+pixels), so ``pads`` keeps the declared padding and ``pads_for(size)`` adds
+that size's overhang to the after sides (see :mod:`rfmaps.layers.base`):
+output sizes, the padded buffers of :mod:`rfmaps._core.sliding` and the
+check of a student's answer all read it from there.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Tuple
 
 import numpy as np
 
 from .._core.sliding import tap_views
-from .._core.validation import pair, positive_int
+from .._core.validation import Pair, pair, positive_int
 from .base import SlidingWindow
 
 __all__ = ["MaxPool2d", "AvgPool2d"]
@@ -47,22 +49,44 @@ def _check_pool(layer) -> None:
 
 
 class _Pool(SlidingWindow):
-    """What both poolings share: ``ceil_mode``'s output size and the room its last window needs."""
+    """What both poolings share: ``ceil_mode``'s output size and the overhang of its last window."""
 
     __slots__ = ()
     ceil_mode: bool  # a dataclass field of each pooling
+    if TYPE_CHECKING:
+        padding: Pair  # a pool's padding is always a pair (no 'same')
 
-    @property
-    def pads(self):
-        """``((top, bottom), (left, right))``; with ``ceil_mode`` the after sides hold ``s - 1`` more.
+    def _count(self, n: int, axis: int) -> int:
+        """Windows along ``axis`` on an ``n``-pixel input, PyTorch's rule (below 1: none fits)."""
+        p, s, span = self.padding[axis], self.stride[axis], self.effective_kernel_size[axis]
+        count = (n + 2 * p - span + (s - 1 if self.ceil_mode else 0)) // s + 1
+        if self.ceil_mode and count > 1 and (count - 1) * s >= n + p:
+            count -= 1  # that window would start in the padding after the input: PyTorch drops it
+        return count
+
+    def pads_for(self, input_size: Pair) -> Tuple[Pair, Pair]:
+        """The declared padding, and with ``ceil_mode`` the overhang of the last window after the input.
+
+        The overhang is what the last window reads past the padded input:
+        ``(o - 1) s + d (k - 1) + 1 - (n + 2p)`` pixels when positive, so the
+        padded input holds every window exactly and
+        ``floor((n + before + after - span) / s) + 1`` is the output size.
 
         Examples
         --------
-        >>> MaxPool2d(3, 2, ceil_mode=True).pads
-        ((0, 1), (0, 1))
+        >>> pool = MaxPool2d(3, 2, ceil_mode=True)
+        >>> pool.pads, pool.pads_for((8, 9))  # 4 windows on 8 rows reach row 8; 4 on 9 columns fit
+        (((0, 0), (0, 0)), ((0, 1), (0, 0)))
         """
-        extra = [s - 1 if self.ceil_mode else 0 for s in self.stride]
-        return tuple((p, p + e) for p, e in zip(self.padding, extra))
+        if not self.ceil_mode:
+            return self.pads
+        size = pair(input_size, "input_size", 1)
+        counts = self.output_size(size)  # refuses, naming the size, an input with no window
+        out = []
+        for axis, n in enumerate(size):
+            p, s, span = self.padding[axis], self.stride[axis], self.effective_kernel_size[axis]
+            out.append((p, p + max(0, (counts[axis] - 1) * s + span - (n + 2 * p))))
+        return (out[0], out[1])
 
     def output_size(self, input_size):
         """PyTorch's pooling size: ``(n + 2p - d (k - 1) - 1) / s + 1`` rounded down, or up with ``ceil_mode``.
@@ -80,17 +104,15 @@ class _Pool(SlidingWindow):
         size = pair(input_size, "input_size", 1)
         out = []
         for axis, n in enumerate(size):
-            p, s, span = self.padding[axis], self.stride[axis], self.effective_kernel_size[axis]
-            count = (n + 2 * p - span + (s - 1 if self.ceil_mode else 0)) // s + 1
+            count = self._count(n, axis)
             if count < 1:
+                p, s, span = self.padding[axis], self.stride[axis], self.effective_kernel_size[axis]
                 raise ValueError(
                     f"input_size {size} is too small for {self!r}: the window spans {span} pixels but the padded "
                     f"input has only {n + 2 * p} along {'height' if axis == 0 else 'width'}; input_size must be "
                     f">= {span - 2 * p - (s - 1 if self.ceil_mode else 0)} there")
-            if self.ceil_mode and (count - 1) * s >= n + p:
-                count -= 1  # that window would start in the padding after the input: PyTorch drops it
             out.append(count)
-        return tuple(out)
+        return (out[0], out[1])
 
     def _extras_repr(self) -> str:
         return ", ceil_mode=True" if self.ceil_mode else ""

@@ -88,10 +88,12 @@ class _Paths(Layer):
         Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
         ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
         """
-        own = self._own
-        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
-                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
-                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
+        own, (h, w) = self._own, (0, 1)
+        return Geometry((geometry.rf[h] + (own.rf[h] - 1) * geometry.jump[h],
+                         geometry.rf[w] + (own.rf[w] - 1) * geometry.jump[w]),
+                        (geometry.jump[h] * own.jump[h], geometry.jump[w] * own.jump[w]),
+                        (geometry.start[h] + own.start[h] * geometry.jump[h],
+                         geometry.start[w] + own.start[w] * geometry.jump[w]))
 
     def _union(self, geometry: Geometry) -> Geometry:
         """The union of the paths, which must share jump and start (be aligned)."""
@@ -215,6 +217,9 @@ class Residual(_Paths):
     def paths(self):
         """The body, then the shortcut (``()`` for identity)."""
         return (self.body, self.shortcut)
+
+    def channels_before(self) -> Optional[int]:
+        return _arriving_channels(self.paths)
 
     @property
     def in_channels(self):
@@ -344,6 +349,9 @@ class Concat(_Paths):
                                  f"{input_size}: maps of different sizes cannot be concatenated")
         return sizes[0]
 
+    def channels_before(self) -> Optional[int]:
+        return self.in_channels
+
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         if self.in_channels is not None and channels != self.in_channels:
             raise ValueError(f"{where}: the concatenation expects {self.in_channels} channels but {source} "
@@ -383,9 +391,8 @@ def _arriving_channels(branches) -> Optional[int]:
     layers that keep channels come before it."""
     for branch in branches:
         for layer in branch:
-            channels = (getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
-                        or getattr(layer, "num_channels", None))
-            if channels:
+            channels = layer.channels_before()
+            if channels is not None:
                 return channels
             try:
                 keeps = layer.channels_after(1, "probe") == 1 and layer.channels_after(2, "probe") == 2

@@ -31,7 +31,7 @@ import numpy as np
 from .._core.geometry import Geometry
 from .._core.sliding import gather_grid, spread_back
 from .._core.validation import pair
-from .base import Layer, check_channels, frozen_array
+from .base import Layer, check_channels, expect_channels, frozen_array
 from .conv import Conv2d, _conv
 
 __all__ = ["ConvTranspose2d"]
@@ -44,6 +44,11 @@ class _Window(NamedTuple):
     stride: tuple
     dilation: tuple
     pads: tuple
+
+    def pads_for(self, input_size) -> tuple:
+        """The padding around the convolution's input, the same for every size (what
+        :mod:`rfmaps._core.sliding` asks of a window)."""
+        return self.pads
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -193,10 +198,11 @@ class ConvTranspose2d(Layer):
             jump.append(j / s)
         return Geometry(tuple(rf), tuple(jump), tuple(start))
 
+    def channels_before(self) -> int:
+        return self.in_channels
+
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
-        if channels != self.in_channels:
-            raise ValueError(f"{where} ({self!r}) expects in_channels={self.in_channels}, but {source} has "
-                             f"{channels} channel{'s' if channels != 1 else ''}")
+        expect_channels(self, channels, "in_channels", self.in_channels, where, source)
         return self.out_channels
 
     def channel_sources(self, channel: int) -> frozenset:
