@@ -1,6 +1,6 @@
 """Which torchvision and timm networks ``from_torch`` reads, each checked against torch.
 
-Run: ``.venv/bin/python benchmarks/convert_real_networks.py [--size 128] [--only NAME ...]``
+Run: ``.venv/bin/python benchmarks/convert_real_networks.py [--size 224] [--only NAME ...]``
 (needs torch, torchvision and timm; see tests/torchvision_import.py for the one import step).
 
 For every network, its trunk (the part before global pooling) and the whole classifier are
@@ -15,8 +15,13 @@ converted with ``weights=None``. A converted one is compared with torch:
   gradient are exactly those with a path to the neuron. Their bounding box must equal
   ``input_region`` for the corner and centre neurons.
 
-Prints one line per network: ``ok`` with field, jump, map size and time to convert, or the
-first sentence of the refusal, or ``MISMATCH`` and what differs.
+Prints one line per network: ``ok`` with field (``(global)`` when every neuron depends on the
+whole image: after a global pooling or a squeeze-and-excitation gate), jump, map size and time to
+convert, or the first sentence of the refusal, or ``MISMATCH`` and what differs.
+
+``--speed`` times ``feature_maps`` of torchvision's converted resnet50 trunk at 224 x 224 (float32,
+the final map) against the trunk's own torch forward, in turns (``interleaved_medians``), with
+``--threads`` threads for both (default 1: steadier on a busy machine).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
@@ -140,15 +146,47 @@ def check(model, size):
         if mine != theirs:
             return f"MISMATCH: field of {position}: rfmaps {mine}, autograd {theirs}"
     last = rows[-1]
-    return (f"ok: rf {last.rf_size[0]}, jump {last.jump[0]}, map {last.output_size[0]}, maps rel. error "
+    whole = " (global)" if last.whole_image else ""
+    return (f"ok: rf {last.rf_size[0]}{whole}, jump {last.jump[0]}, map {last.output_size[0]}, maps rel. error "
             f"{error:.1e}, convert {seconds:.2f} s")
+
+
+def speed(threads):
+    """feature_maps of the converted resnet50 trunk against its torch forward, float32, 224 x 224."""
+    from threadpoolctl import threadpool_limits
+
+    from feature_maps import interleaved_medians
+
+    torch.set_num_threads(threads)
+    trunk = torchvision_models("resnet50")[0]
+    layers = rfmaps.from_torch(trunk)
+    image = np.random.default_rng(0).random((224, 224, 3)).astype(np.float32)
+    x = torch.tensor(np.moveaxis(image, -1, 0)[None])
+
+    def forward():
+        with torch.no_grad():
+            return trunk(x)
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        rfmaps.feature_maps(layers, image)  # weights and plan made once, as in a notebook's first call
+        ours, theirs = interleaved_medians([lambda: rfmaps.feature_maps(layers, image), forward], rounds=5, runs=2)
+        got, want = rfmaps.feature_maps(layers, image)[-1], forward()[0].numpy()
+    print(f"resnet50 trunk, 224 x 224, float32, {threads} thread(s): feature_maps {ours * 1e3:.0f} ms, torch "
+          f"forward {theirs * 1e3:.0f} ms, ratio {ours / theirs:.2f} (goal <= 2); largest difference "
+          f"{float(np.abs(got - want).max() / np.abs(want).max()):.1e} of the largest value")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=128)
+    # 224: the size these networks are made for; VGG's and AlexNet's AdaptiveAvgPool2d is the identity there.
+    parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--only", nargs="*")
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--threads", type=int, default=1)
     arguments = parser.parse_args()
+    if arguments.speed:
+        speed(arguments.threads)
+        return
     size = (arguments.size, arguments.size)
     counts = {"trunk": [0, 0], "whole": [0, 0]}
     for source, names, build in (("torchvision", TORCHVISION, torchvision_models), ("timm", TIMM, timm_models)):

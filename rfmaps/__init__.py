@@ -15,9 +15,9 @@ The names a notebook needs are re-exported here: the layer kinds, ``receptive_fi
 ``from_torch``, and the modules ``images``, ``kernels``, ``architectures``, ``trained`` and ``check``.
 """
 
-from .layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
-                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU, ReLU6,
-                     Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d,
+                     ELU, Flatten, GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, LayerNorm2d, LeakyReLU, MaxPool2d,
+                     ReLU, ReLU6, Sigmoid, SiLU, SqueezeExcitation, Tanh, Upsample, ZeroPad2d)
 from .arithmetic.receptive_field import input_channels, input_region, projective_field, receptive_fields
 from .layers.residual import Concat, Residual
 from .arithmetic.connectivity import forward_path_counts, path_counts
@@ -34,7 +34,8 @@ __version__ = "0.3.0"
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "Residual", "Concat",
     "BatchNorm2d", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
-    "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "Flatten", "from_torch", "trained",
+    "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "AdaptiveAvgPool2d",
+    "SqueezeExcitation", "Flatten", "from_torch", "trained",
     "receptive_fields", "input_region", "input_channels", "projective_field", "path_counts",
     "forward_path_counts",
     "feature_maps", "effective_receptive_field", "mass_width", "images", "kernels", "check", "architectures",

@@ -309,6 +309,17 @@ class Gate(nn.Module):
         return x * self.fc(self.pool(x)).sigmoid()
 
 
+class MultipliesMaps(nn.Module):
+    """A product of two maps that is no gate: neither factor is a function of the other's mean."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(2, 2, 1), nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x) * self.b(x)
+
+
 class Upsamples(nn.Module):
     def __init__(self):
         super().__init__()
@@ -330,7 +341,7 @@ class ReadsShape(nn.Module):
     (nn.Sequential(nn.Conv2d(1, 1, 3), Untraceable()), ["Untraceable", "model.1", "torch.fx"]),
     (ConcatenatesRows(), ["cat in ConcatenatesRows.forward", "dim=2", "channels (dim=1)"]),
     (nn.Sequential(nn.MaxPool2d(2, return_indices=True)), ["MaxPool2d", "return_indices=True", "two tensors"]),
-    (nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate())), ["model.1.1.pool", "whole input image"]),
+    (MultipliesMaps(), ["mul in MultipliesMaps.forward", "multiplies two feature maps", "squeeze-and-excitation"]),
     (Upsamples(), ["ConvTranspose2d at model.up", "output_size=", "output_padding"]),
     (ReadsShape(), ["x.shape", "ReadsShape"]),
     (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), ["Upsample", "bilinear"]),
@@ -968,16 +979,25 @@ def test_weights_without_values_or_in_half_precision_are_refused_by_name():
         from_torch(nn.Sequential(nn.Conv2d(1, 1, 3)).to(torch.bfloat16))
 
 
-def test_a_gate_after_a_global_pooling_is_refused_for_what_it_does_and_a_head_pooling_is_read():
-    inside = nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate()))
-    with pytest.raises(ValueError) as error:
-        from_torch(inside)
-    assert "whole input image" in str(error.value) and "model.features" not in str(error.value)
-    from rfmaps import GlobalAvgPool2d
+def test_a_gate_after_a_global_pooling_is_read_as_one_layer_and_a_head_pooling_too():
+    from rfmaps import AdaptiveAvgPool2d, GlobalAvgPool2d, SqueezeExcitation
 
+    torch.manual_seed(8)
+    inside = nn.Sequential(nn.Conv2d(2, 2, 1), nn.Sequential(nn.ReLU(), Gate()))
+    layers = assert_matches_torch(inside, np.random.default_rng(9).normal(size=(7, 6, 2)), [(0, 0), (3, 5)])
+    assert isinstance(layers[-1], SqueezeExcitation) and [type(l).__name__ for l in layers[-1].gate] == \
+        ["Conv2d", "Sigmoid"]
     assert from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d(1)))[-1] == GlobalAvgPool2d()
-    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d at model\.1: output_size=\(2, 2\).*the convolutional part"):
-        from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d((2, 2))))
+    assert from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d((2, 2))))[-1] == AdaptiveAvgPool2d(2)
+    with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d at model\.1: output_size=\(2, None\) keeps a side"):
+        from_torch(nn.Sequential(nn.Conv2d(2, 2, 1), nn.AdaptiveAvgPool2d((2, None))))
+    with pytest.raises(ValueError, match=r"mean in Means\.forward at model: it averages over dim=1"):
+        from_torch(Means())
+
+
+class Means(nn.Module):
+    def forward(self, x):
+        return x.mean(1, keepdim=True)
 
 
 def test_checks_on_the_input_shape_compute_nothing_and_are_skipped():

@@ -118,12 +118,17 @@ def test_what_cannot_be_read_is_refused_with_the_reason():
 
     with pytest.raises(ValueError, match="start_dim=0"):
         from_torch(FlattensAll())
-    with pytest.raises(ValueError, match="size depends on the input size"):
-        from_torch(nn.Sequential(nn.Conv2d(1, 4, 3), nn.AdaptiveAvgPool2d(7)))
+    with pytest.raises(ValueError, match=r"input_size \(6, 6\): AdaptiveAvgPool2d\(output_size=\(7, 7\)\) is an "
+                                         "average pool of equal windows only"):
+        receptive_fields(from_torch(nn.Sequential(nn.Conv2d(1, 4, 3), nn.AdaptiveAvgPool2d(7))), 8)
     with pytest.raises(ValueError, match="Flatten.*1 x 1 map only"):
         receptive_fields([Conv2d(1, 1, 3), Flatten()], 8)
     with pytest.raises(ValueError, match="GlobalAvgPool2d.*depends on the input size"):
-        Residual([Conv2d(1, 1, 1), GlobalAvgPool2d()])
+        GlobalAvgPool2d().advance(Residual([Conv2d(1, 1, 1)]).geometry)
+    with pytest.raises(ValueError, match=r"the body gives \(1, 1\) but the shortcut gives \(8, 8\)"):
+        receptive_fields([Residual([Conv2d(1, 1, 1), GlobalAvgPool2d()])], 8)
+    with pytest.raises(ValueError, match="reads its whole input map.*depends on the input size"):
+        Residual([Conv2d(1, 1, 1), GlobalAvgPool2d()]).geometry
 
 
 def test_the_functional_and_method_forms_are_read():
@@ -140,3 +145,226 @@ def test_the_functional_and_method_forms_are_read():
     assert [type(layer).__name__ for layer in layers] == ["Conv2d", "ReLU", "GlobalAvgPool2d", "Flatten", "Flatten",
                                                           "Conv2d"]
     assert isinstance(layers[1], ReLU)
+
+
+# -- Squeeze-and-excitation gates, AdaptiveAvgPool2d((h, w)) heads, mean heads ------------------------------------
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation, written out: the scale is a function of the map's mean."""
+
+    def __init__(self, channels, squeeze, activation=nn.ReLU, scale_activation=nn.Sigmoid):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1, self.fc2 = nn.Conv2d(channels, squeeze, 1), nn.Conv2d(squeeze, channels, 1)
+        self.activation, self.scale_activation = activation(), scale_activation()
+
+    def forward(self, input):
+        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(input)))))
+        return scale * input
+
+
+class TimmSE(nn.Module):
+    """timm's SqueezeExcite: x.mean((2, 3), keepdim=True), then x * gate(x_se), in that order."""
+
+    def __init__(self, channels, squeeze):
+        super().__init__()
+        self.conv_reduce, self.conv_expand = nn.Conv2d(channels, squeeze, 1), nn.Conv2d(squeeze, channels, 1)
+        self.act1 = nn.SiLU()
+
+    def forward(self, x):
+        x_se = self.conv_expand(self.act1(self.conv_reduce(x.mean((2, 3), keepdim=True))))
+        return x * x_se.sigmoid()
+
+
+class MobileNetV3Block(nn.Module):
+    """torchvision's MobileNetV3 InvertedResidual with its SE inside the residual body."""
+
+    def __init__(self, channels, stride=1):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(channels, 2 * channels, 1, bias=False), nn.BatchNorm2d(2 * channels), nn.Hardswish(),
+            nn.Conv2d(2 * channels, 2 * channels, 3, stride, 1, groups=2 * channels, bias=False),
+            nn.BatchNorm2d(2 * channels), nn.Hardswish(),
+            SqueezeExcitation(2 * channels, 4, scale_activation=nn.Hardsigmoid),
+            nn.Conv2d(2 * channels, channels, 1, bias=False), nn.BatchNorm2d(channels))
+        self.use_res_connect = stride == 1
+
+    def forward(self, input):
+        result = self.block(input)
+        if self.use_res_connect:
+            result += input
+        return result
+
+
+class MeanHead(nn.Module):
+    """MNASNet's and ShuffleNetV2's head: x.mean([2, 3]) and a Linear."""
+
+    def __init__(self, trunk, channels, classes=3):
+        super().__init__()
+        self.layers, self.classifier = trunk, nn.Sequential(nn.Dropout(0.2), nn.Linear(channels, classes))
+
+    def forward(self, x):
+        return self.classifier(self.layers(x).mean([2, 3]))
+
+
+def se_trunk(first_stride=2):
+    return nn.Sequential(nn.Conv2d(1, 4, 3, first_stride, 1), nn.ReLU(), MobileNetV3Block(4), TimmSE(4, 2),
+                         nn.Conv2d(4, 6, 3, padding=1), MobileNetV3Block(6, stride=2), nn.ReLU())
+
+
+def batch_statistics(model, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
+            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    return model.eval()
+
+
+def neuron_gradient(model, size, position, image=None):
+    """The gradient of the neuron at ``position`` (all channels, weighted unevenly) for each input pixel.
+
+    Without ``image``, on tiny positive values: there every activation of these models has a positive
+    slope (Hardsigmoid and ReLU6 saturate above 3), so the pixels with a nonzero gradient are the field.
+    """
+    x = (torch.rand((1, 1) + size, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 0.5) * 1e-6
+    x = (x if image is None else torch.tensor(image[None, None])).requires_grad_(True)
+    y = model(x)
+    weights = torch.rand(y.shape[1], dtype=torch.float64, generator=torch.Generator().manual_seed(1)) + 0.5
+    (y[0] * weights if y.ndim == 2 else y[0, :, position[0], position[1]] * weights).sum().backward()
+    return x.grad[0, 0].numpy()
+
+
+def box_of(hit):
+    rows, cols = np.nonzero(hit)
+    return ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
+
+
+@pytest.mark.parametrize("size", [(17, 17), (20, 13)])
+def test_after_a_squeeze_excitation_gate_every_neuron_sees_what_the_whole_map_sees(size):
+    torch.manual_seed(3)
+    model = positive(se_trunk())
+    layers = from_torch(model)
+    # The stride-2 block has no shortcut: its layers are read one by one, its gate among them.
+    assert [type(layer).__name__ for layer in layers] == [
+        "Conv2d", "ReLU", "Residual", "SqueezeExcitation", "Conv2d", "Conv2d", "BatchNorm2d", "Hardswish", "Conv2d",
+        "BatchNorm2d", "Hardswish", "SqueezeExcitation", "Conv2d", "BatchNorm2d", "ReLU"]
+    rows = receptive_fields(layers, size)
+    # The first block's body holds a gate; after it every row is whole-image, and the table says so.
+    assert [row.whole_image for row in rows] == [False, False] + [True] * 13
+    assert str(rows).count("(global)") == 13
+    h, w = rows[-1].output_size
+    for position in [(0, 0), (h - 1, w - 1), (h // 2, w // 2), (0, w - 1)]:
+        hit = neuron_gradient(model, size, position) != 0
+        assert input_region(layers, position, size) == box_of(hit), position
+        assert np.array_equal(path_counts(layers, position, size) > 0, hit), position
+    # Before the first block the field is local: the gradient of neuron (0, 0) of the ReLU is a 3 x 3 corner.
+    assert input_region(layers, (0, 0), size, layer=1) == ((0, 1), (0, 1))
+
+
+def test_a_gate_after_a_trunk_that_skips_pixels_sees_only_what_the_trunk_sees():
+    # A 1 x 1 convolution with stride 2 reads every other row and column: the gate's field is those pixels.
+    torch.manual_seed(4)
+    model = positive(nn.Sequential(nn.Conv2d(1, 4, 1, stride=2), SqueezeExcitation(4, 2), nn.Conv2d(4, 2, 1)))
+    size = (9, 8)
+    layers = from_torch(model)
+    for position in [(0, 0), (4, 3)]:
+        hit = neuron_gradient(model, size, position) != 0
+        assert not hit.all() and hit[::2, ::2].all()
+        assert input_region(layers, position, size) == box_of(hit) == ((0, 8), (0, 6))
+        assert np.array_equal(path_counts(layers, position, size) > 0, hit)
+
+
+@pytest.mark.parametrize("head", [False, True])
+def test_maps_and_effective_fields_through_gates_equal_torch(head):
+    torch.manual_seed(5)
+    model = batch_statistics(se_trunk(first_stride=1))
+    if head:
+        model = MeanHead(model, 6)
+    model = model.double().eval()
+    size = (15, 12)
+    image = np.random.default_rng(6).random(size)
+    with torch.no_grad():
+        want = model(torch.tensor(image[None, None]))[0].numpy()
+    layers = from_torch(model)
+    got = feature_maps(layers, image[:, :, None])[-1]
+    assert got.shape == (want.shape if not head else want.shape + (1, 1))
+    # float32 against float64; gates multiply values near 1, errors measured at most 1.1e-6 of the largest.
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    position = (0, 0) if head else (3, 4)
+    erf = effective_receptive_field(layers, position, image[:, :, None])
+    reference = np.abs(neuron_gradient(model, size, position, image))
+    assert erf.shape == size and np.array_equal(erf > 0, reference > 0)
+    np.testing.assert_allclose(erf / erf.sum(), reference / reference.sum(), rtol=1e-4, atol=1e-9)
+
+
+def test_gate_backward_equals_autograd():
+    from rfmaps import SqueezeExcitation as Gate
+
+    torch.manual_seed(6)
+    module = SqueezeExcitation(5, 3, activation=nn.SiLU, scale_activation=nn.Hardsigmoid).double()
+    layer = from_torch(nn.Sequential(module))[0]
+    assert isinstance(layer, Gate) and layer.whole_image and layer.channels == 5
+    x = torch.rand((1, 5, 4, 6), dtype=torch.float64, requires_grad=True)
+    grad = torch.rand((5, 4, 6), dtype=torch.float64)
+    module(x)[0].backward(grad)
+    got = layer.backward(None, x.detach()[0].numpy(), None, grad.numpy())
+    np.testing.assert_allclose(got, x.grad[0].numpy(), rtol=1e-7, atol=1e-12)
+
+
+def test_a_gate_is_checked_when_built():
+    from rfmaps import Sigmoid, SqueezeExcitation as Gate
+
+    with pytest.raises(ValueError, match="no weights of its own"):
+        Gate([Conv2d(4, 4, 1), Sigmoid()])
+    with pytest.raises(ValueError, match="changes the size of a 1 x 1 map"):
+        Gate([Conv2d(4, 4, 3, weight=np.ones((4, 4, 3, 3)), padding=1), Conv2d(4, 4, 2, weight=np.ones((4, 4, 2, 2)))])
+    with pytest.raises(ValueError, match="ends with 2 channels but the map it scales has 4"):
+        Gate([Conv2d(4, 2, 1, weight=np.ones((2, 4, 1, 1)))])
+    with pytest.raises(ValueError, match="needs channels="):
+        Gate([Sigmoid()])
+    with pytest.raises(ValueError, match="layer 1: the squeeze-and-excitation gate scales 4 channels but its "
+                                         "input has 3"):
+        feature_maps([Conv2d(1, 3, 1), Gate([Sigmoid()], channels=4)], np.ones((8, 8, 1)))
+
+
+class VGGHead(nn.Module):
+    """VGG's and AlexNet's head: AdaptiveAvgPool2d((h, w)), torch.flatten(x, 1), Dropout and Linear layers."""
+
+    def __init__(self, pooled=(3, 2)):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.avgpool = nn.AdaptiveAvgPool2d(pooled)
+        self.classifier = nn.Sequential(nn.Linear(4 * pooled[0] * pooled[1], 5), nn.ReLU(), nn.Dropout(),
+                                        nn.Linear(5, 3))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+@pytest.mark.parametrize("size", [(6, 4), (12, 8), (6, 12)])
+def test_an_adaptive_pooling_of_equal_windows_and_the_linear_after_its_flatten_equal_torch(size):
+    # (6, 4) -> a 3 x 2 map: the pooling is the identity; (12, 8) -> 6 x 4: 2 x 2 windows; (6, 12): 1 x 3.
+    torch.manual_seed(7)
+    model = VGGHead().double().eval()
+    image = np.random.default_rng(8).random(size)
+    with torch.no_grad():
+        want = model(torch.tensor(image[None, None]))[0].numpy()
+    layers = from_torch(model)
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d",
+                                                          "Conv2d", "ReLU", "Flatten", "Conv2d"]
+    assert layers[4].kernel_size == (3, 2)  # the first Linear reads the whole flattened 3 x 2 map
+    got = feature_maps(layers, image[:, :, None])[-1]
+    np.testing.assert_allclose(got[:, 0, 0], want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    hit = neuron_gradient(positive(model), size, (0, 0)) != 0
+    assert input_region(layers, (0, 0), size) == box_of(hit)
+    assert np.array_equal(path_counts(layers, (0, 0), size) > 0, hit)
+    rows = receptive_fields(layers, size)
+    assert rows[3].output_size == (3, 2) and not rows[-1].whole_image
+
+
+def test_an_adaptive_pooling_of_unequal_windows_is_refused_at_that_size():
+    layers = from_torch(VGGHead().eval())
+    with pytest.raises(ValueError, match=r"layer 3 \(AdaptiveAvgPool2d\(output_size=\(3, 2\)\)\): input_size "
+                                         r"\(5, 3\): .*multiples of \(3, 2\).*different sizes"):
+        receptive_fields(layers, (10, 6))

@@ -19,7 +19,8 @@ from .batchnorm import BatchNorm2d
 from .channels import ChannelShuffle, ChannelSlice, LayerNorm2d
 from .conv import Conv2d
 from .flatten import Flatten
-from .global_pool import GlobalAvgPool2d
+from .gate import SqueezeExcitation
+from .global_pool import AdaptiveAvgPool2d, GlobalAvgPool2d
 from .pointwise import ReLU, ZeroPad2d
 from .pooling import AvgPool2d, MaxPool2d
 from .transposed import ConvTranspose2d
@@ -27,5 +28,6 @@ from .upsample import Upsample
 
 __all__ = ["Conv2d", "ConvTranspose2d", "Upsample", "MaxPool2d", "AvgPool2d", "ReLU", "ZeroPad2d", "BatchNorm2d",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "ReLU6", "Hardswish", "Hardsigmoid",
-           "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "Flatten", "Layer", "SlidingWindow",
+           "LayerNorm2d", "ChannelShuffle", "ChannelSlice", "GlobalAvgPool2d", "AdaptiveAvgPool2d",
+           "SqueezeExcitation", "Flatten", "Layer", "SlidingWindow",
            "check_layers", "Pair", "IntOrPair"]

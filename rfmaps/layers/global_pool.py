@@ -7,6 +7,15 @@ so its receptive-field step is that pool's, with the window known only once
 the map's size is: :meth:`GlobalAvgPool2d.advance_sized` gets it, and
 ``advance`` alone (a geometry stated once for every input size, as a
 :class:`~rfmaps.Residual` does when built) is refused with the reason.
+
+:class:`AdaptiveAvgPool2d` is PyTorch's ``AdaptiveAvgPool2d`` with another
+output size (VGG's and AlexNet's heads: ``(7, 7)``, ``(6, 6)``). torch
+averages row ``floor(i n / o)`` to ``ceil((i + 1) n / o) - 1`` into output
+``i``; those windows are all equal, and slide with one stride, exactly when
+``o`` divides ``n``: then it is ``AvgPool2d(n / o)`` (the identity when
+``n == o``, as on VGG's 7 x 7 map at 224 x 224). Otherwise its windows
+differ in size and overlap unevenly, and rfmaps refuses the input size
+with a sentence.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from .._core.validation import Pair, pair
 from .base import Layer
 from .pooling import AvgPool2d
 
-__all__ = ["GlobalAvgPool2d"]
+__all__ = ["GlobalAvgPool2d", "AdaptiveAvgPool2d"]
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -91,3 +100,89 @@ class GlobalAvgPool2d(Layer):
 
     def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:
         return grid.sum(axis=(-2, -1), keepdims=True)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AdaptiveAvgPool2d(Layer):
+    """``torch.nn.AdaptiveAvgPool2d(output_size)`` where it is an average pool of equal windows.
+
+    On an ``n``-long axis with ``output_size`` ``o`` that divides ``n``, each
+    output averages ``n / o`` inputs, side by side: ``AvgPool2d(n / o)``, the
+    identity when ``n == o``. Other sizes are refused (torch's windows would
+    then differ in size).
+
+    Examples
+    --------
+    >>> pool = AdaptiveAvgPool2d(7)
+    >>> pool.output_size((7, 7)), pool.window((7, 7)), pool.window((14, 21))
+    ((7, 7), AvgPool2d(kernel_size=1, stride=1), AvgPool2d(kernel_size=(2, 3), stride=(2, 3)))
+    >>> pool.output_size((4, 4))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: input_size (4, 4): AdaptiveAvgPool2d(output_size=(7, 7)) is an average pool of equal windows ...
+    """
+
+    pooled_size: Any
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pooled_size", pair(self.pooled_size, "output_size", 1))
+
+    def __repr__(self) -> str:
+        return f"AdaptiveAvgPool2d(output_size={self.pooled_size})"
+
+    def window(self, input_size: Any) -> AvgPool2d:
+        """The average pool this layer is on a map of ``input_size`` (refused where there is none)."""
+        size = pair(input_size, "input_size", 1)
+        kernel = []
+        for n, o in zip(size, self.pooled_size):
+            if n % o:
+                raise ValueError(
+                    f"input_size {size}: {self!r} is an average pool of equal windows only on maps whose "
+                    f"sides are multiples of {self.pooled_size} (the identity on a {_by(self.pooled_size)} "
+                    f"map); on {_by(size)} torch averages windows of different sizes, which rfmaps does not "
+                    "read; choose an input size that gives such a map (224 x 224 for VGG and AlexNet)")
+            kernel.append(n // o)
+        return AvgPool2d((kernel[0], kernel[1]))
+
+    def output_size(self, input_size: Any) -> Pair:
+        self.window(input_size)
+        return self.pooled_size
+
+    def advance(self, geometry: Geometry) -> Geometry:
+        raise ValueError(f"{self!r}'s windows depend on the input size, so its geometry does too; rfmaps states "
+                         "it with the size known (receptive_fields, input_region), not once for every size")
+
+    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
+        """The step of :meth:`window` on a map of ``input_size``."""
+        return self.window(input_size).advance(geometry)
+
+    def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
+        if input_n is None:
+            raise ValueError("AdaptiveAvgPool2d's window depends on the map: give input_n, its size along the axis")
+        k = input_n // self.pooled_size[axis]
+        return list(range(index * k, (index + 1) * k))
+
+    def reach_back(self, boxes, input_size):
+        return self.window(input_size).reach_back(boxes, input_size)
+
+    def reach_forward(self, boxes, input_size):
+        return self.window(input_size).reach_forward(boxes, input_size)
+
+    def most_paths(self) -> int:
+        return 1  # windows side by side: each input is read once
+
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], out: np.ndarray) -> np.ndarray:
+        return self.window(x.shape[1:]).forward(x, None, out)
+
+    def backward(self, weight: Optional[np.ndarray], x: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        return self.window(x.shape[1:]).backward(None, x, y, grad)
+
+    def spread_back(self, grid: np.ndarray, input_size: Pair, tap_values=None) -> np.ndarray:
+        return self.window(input_size).spread_back(grid, input_size, tap_values)
+
+    def spread_forward(self, grid: np.ndarray, input_size: Pair) -> np.ndarray:
+        return self.window(input_size).spread_forward(grid, input_size)
+
+
+def _by(size: Pair) -> str:
+    return f"{size[0]} x {size[1]}"

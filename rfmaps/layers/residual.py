@@ -31,9 +31,16 @@ from .._core.validation import pair, positive_int
 __all__ = ["Residual", "Concat", "run_path", "through_path"]
 
 
-def _path_geometry(path, geometry: Geometry = Geometry()) -> Geometry:
+def _path_geometry(path, geometry: Geometry = Geometry(), input_size=None) -> Geometry:
+    """The geometry after ``path``; with ``input_size``, each layer gets the size of its own input (a layer
+    that reads its whole map, such as a squeeze-and-excitation gate, needs it)."""
     for layer in path:
-        geometry = layer.advance(geometry)
+        if input_size is None:
+            geometry = layer.advance(geometry)
+        else:
+            sized = getattr(layer, "advance_sized", None)  # kinds whose window is the same at every size: advance
+            geometry = sized(geometry, input_size) if sized is not None else layer.advance(geometry)
+            input_size = layer.output_size(input_size)
     return geometry
 
 
@@ -59,6 +66,7 @@ class _Paths(Layer):
     __slots__ = ()
     if TYPE_CHECKING:  # what each subclass defines (a dataclass field, properties), for the type checker
         _own: Geometry
+        whole_image: bool
 
         @property
         def paths(self) -> Tuple[Tuple[Layer, ...], ...]: ...
@@ -69,7 +77,16 @@ class _Paths(Layer):
     @property
     def geometry(self) -> Geometry:
         """The block's own geometry on its input: rf of the union, the common jump and start."""
+        if self.whole_image:
+            raise ValueError(_WHOLE)
         return self._own
+
+    def advance_sized(self, geometry: Geometry, input_size) -> Geometry:
+        """:meth:`advance` for an input of ``input_size``; a block with a whole-image layer in a path
+        (a squeeze-and-excitation gate, a global pooling) has a geometry for each size only."""
+        if not self.whole_image:
+            return self.advance(geometry)
+        return self._union(geometry, pair(input_size, "input_size", 1))
 
     # -- arithmetic -------------------------------------------------------------------------
     def _output_sizes(self, input_size):
@@ -88,17 +105,17 @@ class _Paths(Layer):
         Its field is ``rf`` of the block's input neurons, ``jump`` apart, centred at
         ``start`` of them: ``r += (rf - 1) j``, ``c += start j``, ``j *= jump``.
         """
-        own, (h, w) = self._own, (0, 1)
-        return Geometry((geometry.rf[h] + (own.rf[h] - 1) * geometry.jump[h],
-                         geometry.rf[w] + (own.rf[w] - 1) * geometry.jump[w]),
-                        (geometry.jump[h] * own.jump[h], geometry.jump[w] * own.jump[w]),
-                        (geometry.start[h] + own.start[h] * geometry.jump[h],
-                         geometry.start[w] + own.start[w] * geometry.jump[w]))
+        if self.whole_image:
+            raise ValueError(_WHOLE)
+        own = self._own
+        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
+                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
+                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
 
-    def _union(self, geometry: Geometry) -> Geometry:
+    def _union(self, geometry: Geometry, input_size=None) -> Geometry:
         """The union of the paths, which must share jump and start (be aligned)."""
         names = self._names
-        geometries = [_path_geometry(path, geometry) for path in self.paths]
+        geometries = [_path_geometry(path, geometry, input_size) for path in self.paths]
         first = geometries[0]
         for name, other in zip(names[1:], geometries[1:]):
             if other.jump != first.jump:
@@ -203,6 +220,8 @@ class Residual(_Paths):
     body: Tuple[Layer, ...]
     shortcut: Tuple[Layer, ...] = ()
     _own: Geometry = field(init=False, repr=False, compare=False)  # set in __post_init__
+    #: True when a path holds a layer whose every neuron sees its whole input map (set in __post_init__).
+    whole_image: bool = field(init=False, repr=False, compare=False, default=False)
 
     _names = ("the body", "the shortcut")
 
@@ -210,16 +229,12 @@ class Residual(_Paths):
         object.__setattr__(self, "body", check_layers(self.body))
         _check_path(self.body, "a residual block")
         object.__setattr__(self, "shortcut", _check_path(self.shortcut, "a residual block"))
-        # The block's own geometry, worked out once (and misaligned paths refused now).
-        object.__setattr__(self, "_own", self._union(Geometry()))
+        _settle(self)
 
     @property
     def paths(self):
         """The body, then the shortcut (``()`` for identity)."""
         return (self.body, self.shortcut)
-
-    def channels_before(self) -> Optional[int]:
-        return _arriving_channels(self.paths)
 
     @property
     def in_channels(self):
@@ -307,6 +322,8 @@ class Concat(_Paths):
     branches: Tuple[Tuple[Layer, ...], ...]
     in_channels: Optional[int] = None
     _own: Geometry = field(init=False, repr=False, compare=False)  # set in __post_init__
+    #: True when a path holds a layer whose every neuron sees its whole input map (set in __post_init__).
+    whole_image: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self):
         if isinstance(self.branches, Layer) or not hasattr(self.branches, "__len__") or not len(self.branches):
@@ -317,7 +334,7 @@ class Concat(_Paths):
             object.__setattr__(self, "in_channels", _arriving_channels(self.branches))
         else:
             object.__setattr__(self, "in_channels", positive_int(self.in_channels, "in_channels"))
-        object.__setattr__(self, "_own", self._union(Geometry()))
+        _settle(self)
 
     @property
     def paths(self):
@@ -348,9 +365,6 @@ class Concat(_Paths):
                 raise ValueError(f"branch 0 gives {sizes[0]} but {name} gives {size} for input_size "
                                  f"{input_size}: maps of different sizes cannot be concatenated")
         return sizes[0]
-
-    def channels_before(self) -> Optional[int]:
-        return self.in_channels
 
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         if self.in_channels is not None and channels != self.in_channels:
@@ -386,13 +400,27 @@ class Concat(_Paths):
         return total
 
 
+_WHOLE = ("a path of this block reads its whole input map (a squeeze-and-excitation gate or a global pooling), "
+          "so its geometry depends on the input size; rfmaps states it with the size known (receptive_fields, "
+          "input_region), not once for every size")
+
+
+def _settle(block) -> None:
+    """Set a block's ``whole_image`` and its own geometry, worked out once (misaligned paths refused now);
+    a block with a whole-image layer gets its geometry for each input size (``advance_sized``)."""
+    whole = any(getattr(layer, "whole_image", False) for path in block.paths for layer in path)
+    object.__setattr__(block, "whole_image", whole)
+    object.__setattr__(block, "_own", Geometry() if whole else block._union(Geometry()))
+
+
 def _arriving_channels(branches) -> Optional[int]:
     """The input channels a branch reveals: those of its first layer that names them, if only
     layers that keep channels come before it."""
     for branch in branches:
         for layer in branch:
-            channels = layer.channels_before()
-            if channels is not None:
+            channels = (getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
+                        or getattr(layer, "num_channels", None))
+            if channels:
                 return channels
             try:
                 keeps = layer.channels_after(1, "probe") == 1 and layer.channels_after(2, "probe") == 2

@@ -23,9 +23,9 @@ import operator
 from contextvars import ContextVar
 from typing import List, Optional
 
-from ..layers import (AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d, ConvTranspose2d, ELU, Flatten,
-                     GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d, LeakyReLU, MaxPool2d, ReLU,
-                     ReLU6, Sigmoid, SiLU, Tanh, Upsample, ZeroPad2d)
+from ..layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d,
+                     ConvTranspose2d, ELU, Flatten, GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d,
+                     LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, SqueezeExcitation, Tanh, Upsample, ZeroPad2d)
 from ..layers.residual import Concat, Residual
 
 __all__ = ["from_torch"]
@@ -37,6 +37,10 @@ _NO_KIND = "rfmaps has no layer kind for it"
 # The module and place each Flatten of the model being read was made for (by id: one fresh Flatten per module),
 # so the check after reading (a flatten only of a 1 x 1 map) names them.
 _FLATTENS: ContextVar[dict] = ContextVar("_FLATTENS")
+# The torch Linear each 1 x 1 convolution read for a Linear stands for (by id), its weights not yet copied:
+# after a flatten of an h x w map it becomes one h x w convolution, and copying VGG's 25088 x 4096 weights
+# once, not twice, is seconds saved.
+_LINEARS: ContextVar[dict] = ContextVar("_LINEARS")
 # Global pooling (a classifier's head, a squeeze-and-excitation gate), by module or call name.
 _GLOBAL = {"AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "mean", "amax"}
 # Modules with no feature maps of their own: rfmaps reads the convolutional part of a network.
@@ -69,6 +73,14 @@ def from_torch(model) -> List[Layer]:
         and its activation. Pools may use ``ceil_mode``,
         ``count_include_pad=False`` and ``divisor_override``. Checks on the
         input's ``ndim`` or ``shape`` that compute nothing are skipped.
+        Whole-image parts: a classifier's head (``AdaptiveAvgPool2d(1)`` or
+        ``x.mean((2, 3))``, flatten, ``Linear``), squeeze-and-excitation
+        gates (``x * gate(mean of x)``, torchvision's ``SqueezeExcitation``
+        and timm's: a :class:`~rfmaps.SqueezeExcitation`; every neuron after
+        one sees its whole input map), and ``AdaptiveAvgPool2d((h, w))``
+        (VGG, AlexNet: read at the input sizes where its windows are equal,
+        the identity on an ``h x w`` map), whose flatten and first ``Linear``
+        are one ``h x w`` convolution.
 
     Returns
     -------
@@ -105,38 +117,83 @@ def from_torch(model) -> List[Layer]:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_tensors(model, torch)
-    token = _FLATTENS.set({})
+    token, linears = _FLATTENS.set({}), _LINEARS.set({})
     try:
         with torch.no_grad():
             layers = _read(model, "", torch)
-        _check_flattens(layers, None)
+            layers = _resolve_flattens(layers, None)[0]
     finally:
         _FLATTENS.reset(token)
+        _LINEARS.reset(linears)
     if not layers:
         raise ValueError(f"model ({type(model).__name__}) holds no layer rfmaps can show: it computes the "
                          "identity in eval() mode")
     return layers
 
 
-def _check_flattens(layers, size: Optional[tuple]) -> Optional[tuple]:
-    """Refuse a flatten (or linear layer) of a map that is not 1 x 1; return the map size after ``layers``.
+def _resolve_flattens(layers, size: Optional[tuple]) -> tuple:
+    """Read each flatten (with the Linear after it) as what it computes; return the layers and the map size
+    after them.
 
-    Sizes are known only after a global pooling (a 1 x 1 map, whatever the input); ``None`` means not known.
+    A flatten of a 1 x 1 map (after a global pooling) only drops two axes: it stays, and the Linear after
+    it is a 1 x 1 convolution. A flatten of a map whose size is known whatever the input (after
+    ``AdaptiveAvgPool2d((7, 7))``: VGG, AlexNet) followed by a Linear is one convolution whose kernel is
+    the whole ``h x w`` map: ``Linear(C h w, n)`` on ``flatten(x)`` reads ``x[c, i, j]`` with weight
+    ``W[:, c h w + i w + j]``, so its weight reshaped to ``(n, C, h, w)`` gives the same sums. Any other
+    flatten is refused. Sizes are known only after such a pooling; ``None`` means not known.
     """
-    for layer in layers:
+    out: list = []
+    index = 0
+    linears = _LINEARS.get({})
+    while index < len(layers):
+        layer = layers[index]
+        if id(layer) in linears:  # a Linear on the channels of a 1 x 1 map (or of a pixel): a 1 x 1 convolution
+            layer = _linear_conv(linears[id(layer)])
         if isinstance(layer, Flatten) and size != (1, 1):
             module, place = _FLATTENS.get().get(id(layer), ("Flatten", ""))
+            after = index
+            while after < len(layers) and isinstance(layers[after], Flatten):
+                after += 1
+            linear = layers[after] if after < len(layers) else None
+            channels = _channels_of(out)
+            if size is not None and id(linear) in linears and \
+                    (channels or 0) * size[0] * size[1] == linears[id(linear)].in_features:
+                module = linears[id(linear)]
+                weight = module.weight.detach().reshape(module.out_features, channels, size[0], size[1])
+                out.append(Conv2d(channels, module.out_features, size, weight=weight, bias=module.bias))
+                size, index = (1, 1), after + 1
+                continue
             raise _refuse(module, place, "rfmaps reads a flatten (and a Linear after it) only after a global "
-                                         "pooling (AdaptiveAvgPool2d(1)), where each channel holds one value; "
-                                         "here it would turn positions into features")
+                                         "pooling (AdaptiveAvgPool2d(1)), where each channel holds one value, "
+                                         "or after AdaptiveAvgPool2d((h, w)) and before a Linear (one h x w "
+                                         "convolution); here it would turn positions into features")
         if isinstance(layer, GlobalAvgPool2d):
             size = (1, 1)
-        elif hasattr(layer, "paths"):  # a Residual or Concat: each path starts from the block's input
-            after = {_check_flattens(path, size) for path in layer.paths}
-            size = after.pop() if len(after) == 1 else None
+        elif isinstance(layer, AdaptiveAvgPool2d):
+            size = layer.pooled_size
+        elif isinstance(layer, SqueezeExcitation):  # its gate acts on the channel means
+            gate = _resolve_flattens(layer.gate, (1, 1))[0]
+            if any(a is not b for a, b in zip(gate, layer.gate)):
+                layer = SqueezeExcitation(tuple(gate), layer.channels)
+        elif isinstance(layer, (Residual, Concat)):  # each path starts from the block's input
+            done = [_resolve_flattens(path, size) for path in layer.paths]
+            ends = {end for _, end in done}
+            size = ends.pop() if len(ends) == 1 else None
+            paths = [tuple(path) for path, _ in done]
+            if any(a is not b for new, old in zip(paths, layer.paths) for a, b in zip(new, old)):
+                layer = (Residual(paths[0], paths[1]) if isinstance(layer, Residual)
+                         else Concat(tuple(paths), layer.in_channels))
         elif size is not None:
             size = layer.output_size(size)
-    return size
+        out.append(layer)
+        index += 1
+    return out, size
+
+
+def _linear_conv(module) -> Conv2d:
+    """A torch ``Linear`` as the 1 x 1 convolution it is on the channels of each pixel, weights copied."""
+    return Conv2d(module.in_features, module.out_features, 1, weight=module.weight.detach()[:, :, None, None],
+                  bias=module.bias)
 
 
 def _check_tensors(model, torch) -> None:
@@ -444,10 +501,16 @@ def _leaf(module, place: str, torch) -> list:
     if type(module) is nn.ZeroPad2d:
         return [ZeroPad2d(tuple(module.padding))]
     if type(module) is nn.AdaptiveAvgPool2d:
-        if module.output_size not in (1, (1, 1), [1, 1]):
-            raise _refuse(module, place, f"output_size={module.output_size!r} pools windows whose size depends on "
-                                         "the input size; rfmaps reads the global pooling output_size=1 only")
-        return [GlobalAvgPool2d()]
+        size = module.output_size
+        if size in (1, (1, 1), [1, 1]):
+            return [GlobalAvgPool2d()]
+        sizes = size if isinstance(size, (tuple, list)) else (size, size)
+        if len(sizes) != 2 or not all(isinstance(n, int) and n >= 1 for n in sizes):
+            raise _refuse(module, place, f"output_size={size!r} keeps a side of the input (None); rfmaps reads "
+                                         "whole-number output sizes only", hint=False)
+        # Its windows depend on the map's size: read where they are equal (the identity on a map of
+        # output_size, as VGG's 7 x 7 at 224 x 224), and refused by receptive_fields at other sizes.
+        return [AdaptiveAvgPool2d(tuple(sizes))]
     if type(module) is nn.Flatten:
         if module.start_dim != 1 or module.end_dim not in (-1, 3):
             raise _refuse(module, place, f"start_dim={module.start_dim}, end_dim={module.end_dim}; rfmaps reads "
@@ -456,9 +519,13 @@ def _leaf(module, place: str, torch) -> list:
     if type(module) is nn.Linear:
         # On the features of a flattened 1 x 1 map a Linear is a 1 x 1 convolution; the Flatten before it
         # is refused on any larger map (where torch's Linear would act on the last axis instead).
-        return [_flatten("Linear", place), Conv2d(module.in_features, module.out_features, 1,
-                                                  weight=module.weight.detach()[:, :, None, None],
-                                                  bias=module.bias)]
+        linears = _LINEARS.get(None)
+        if linears is None:
+            return [_flatten("Linear", place), _linear_conv(module)]
+        # Its weights are copied once the map it reads is known (_resolve_flattens).
+        conv = Conv2d(module.in_features, module.out_features, 1)
+        linears[id(conv)] = module
+        return [_flatten("Linear", place), conv]
     if type(module) is nn.BatchNorm2d:
         if module.running_mean is None or module.running_var is None:
             raise _refuse(module, place, "track_running_stats=False: in eval() mode it still normalises "
@@ -602,6 +669,10 @@ def _from_graph(graph_module, place: str, torch) -> list:
                 raise _refuse(label, where, "only the sum of two tensors (x + f(x)) is read")
             chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, where)
             continue
+        if _is_mul(node, torch) and len(node.args) == 2 and not node.kwargs and \
+                all(isinstance(a, fx.Node) and a in chains for a in node.args):
+            chains[node] = _gated(chains[node.args[0]], chains[node.args[1]], node.name, label, where)
+            continue
         if len(inputs) != 1 or node.args[:1] != (inputs[0],):
             _refuse_gate(graph_module, inputs, chains, place)
             raise _refuse(label, where, "rfmaps reads operations on one tensor, sums of two and concatenations "
@@ -624,6 +695,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
                                  "each input size: set output_padding on the module instead)"
                                  if "output_size" in node.kwargs or len(node.args) > 1 else ""), hint=False)
             layers = _read(module, where, torch)
+        elif _is_mean(node, torch):
+            layers = _mean(node, label, where)
         elif node.op == "call_method" and node.target == "flatten":
             layers = _leaf(_module_of_call(torch.nn.Flatten, node, label, where), where, torch)
         elif node.op == "call_method" and node.target in _METHODS:
@@ -648,9 +721,54 @@ def _from_graph(graph_module, place: str, torch) -> list:
     raise _refuse(top, place, "its graph has no output")  # fx graphs always have one
 
 
+def _is_mean(node, torch) -> bool:
+    return (node.op == "call_method" and node.target == "mean") or \
+        (node.op == "call_function" and node.target is torch.mean)
+
+
+def _mean(node, label: str, where: str) -> list:
+    """``x.mean((2, 3))`` or ``torch.mean(x, [-2, -1], keepdim=True)``: a global average pooling.
+
+    Without ``keepdim`` torch returns ``(N, C)``, which is the ``(C, 1, 1)`` map rfmaps keeps, flattened:
+    a Linear after it reads the same features.
+    """
+    options = dict(zip(("dim", "keepdim"), node.args[1:]), **node.kwargs)
+    dims = options.pop("dim", None)
+    options.pop("keepdim", None)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if options or not all(isinstance(d, int) for d in dims) or {d % 4 for d in dims} != {2, 3} or len(dims) != 2:
+        raise _refuse(label, where, f"it averages over dim={node.args[1] if len(node.args) > 1 else None!r}"
+                                    f"{' with ' + ', '.join(options) if options else ''}; rfmaps reads a mean "
+                                    "over the whole map (dim=(2, 3)) only", hint=False)
+    return [GlobalAvgPool2d()]
+
+
+def _gated(first, second, name: str, label: str, where: str):
+    """The chain of ``x * gate(x.mean((2, 3), keepdim=True))``, either order: one SqueezeExcitation.
+
+    One factor's chain must be the other's followed by a global average pooling and then the gate (1 x 1
+    convolutions and activations on the channel means).
+    """
+    for (names_x, layers_x), (names_g, layers_g) in ((first, second), (second, first)):
+        shared = len(names_x)
+        if names_g[:shared] == names_x and len(layers_g) > shared and isinstance(layers_g[shared], GlobalAvgPool2d):
+            gate = layers_g[shared + 1:]
+            if not gate:
+                break
+            try:
+                block = SqueezeExcitation(tuple(gate), _channels_of(layers_x))
+            except ValueError as error:
+                raise _refuse(label, where, f"it multiplies the map by a gate computed from its mean "
+                                            f"(squeeze and excitation), but {error}", hint=False) from None
+            return names_x + (name,), layers_x + (block,)
+    raise _refuse(label, where, "it multiplies two feature maps; rfmaps reads a product of maps only as a "
+                                "squeeze-and-excitation gate: a map times a function of its own mean over the "
+                                "whole map (x * gate(x.mean((2, 3), keepdim=True)))", hint=False)
+
+
 def _refuse_gate(graph_module, inputs, chains, place: str) -> None:
-    """Refuse a product with a value computed after a global pooling (a squeeze-and-excitation gate) by the
-    pooling's place: the map it multiplies would depend on the whole input through the gate."""
+    """Refuse an operation on a value computed after a global pooling (other than a squeeze-and-excitation
+    product, read before) by the pooling's place: the map would depend on the whole input through it."""
     nodes = {n.name: n for n in graph_module.graph.nodes}
     for value in inputs:
         names, layers = chains.get(value, ((), ()))
@@ -658,10 +776,11 @@ def _refuse_gate(graph_module, inputs, chains, place: str) -> None:
             if isinstance(layer, GlobalAvgPool2d):
                 pool = nodes.get(name)
                 where = _join(place, pool.target) if pool is not None and pool.op == "call_module" else place
-                raise _refuse("AdaptiveAvgPool2d", where, "it feeds a gate that multiplies the map (squeeze and "
-                                                         "excitation), so every value after it depends on the "
-                                                         "whole input image; rfmaps has no kind for such a gate "
-                                                         "yet", hint=False)
+                raise _refuse("AdaptiveAvgPool2d", where, "it feeds a value that is combined with the map in a "
+                                                         "way rfmaps does not read, so every value after it "
+                                                         "would depend on the whole input image; rfmaps reads a "
+                                                         "squeeze-and-excitation gate written as the product "
+                                                         "x * gate(x.mean((2, 3), keepdim=True))", hint=False)
 
 
 def _attribute(root, target: str):
