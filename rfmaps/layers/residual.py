@@ -38,9 +38,7 @@ def _path_geometry(path, geometry: Geometry = Geometry(), input_size=None) -> Ge
         if input_size is None:
             geometry = layer.advance(geometry)
         else:
-            sized = getattr(layer, "advance_sized", None)  # kinds whose window is the same at every size: advance
-            geometry = sized(geometry, input_size) if sized is not None else layer.advance(geometry)
-            input_size = layer.output_size(input_size)
+            geometry, input_size = layer.advance_sized(geometry, input_size), layer.output_size(input_size)
     return geometry
 
 
@@ -107,10 +105,12 @@ class _Paths(Layer):
         """
         if self.whole_image:
             raise ValueError(_WHOLE)
-        own = self._own
-        return Geometry(tuple(geometry.rf[a] + (own.rf[a] - 1) * geometry.jump[a] for a in (0, 1)),
-                        tuple(geometry.jump[a] * own.jump[a] for a in (0, 1)),
-                        tuple(geometry.start[a] + own.start[a] * geometry.jump[a] for a in (0, 1)))
+        own, (h, w) = self._own, (0, 1)
+        return Geometry((geometry.rf[h] + (own.rf[h] - 1) * geometry.jump[h],
+                         geometry.rf[w] + (own.rf[w] - 1) * geometry.jump[w]),
+                        (geometry.jump[h] * own.jump[h], geometry.jump[w] * own.jump[w]),
+                        (geometry.start[h] + own.start[h] * geometry.jump[h],
+                         geometry.start[w] + own.start[w] * geometry.jump[w]))
 
     def _union(self, geometry: Geometry, input_size=None) -> Geometry:
         """The union of the paths, which must share jump and start (be aligned)."""
@@ -235,6 +235,9 @@ class Residual(_Paths):
     def paths(self):
         """The body, then the shortcut (``()`` for identity)."""
         return (self.body, self.shortcut)
+
+    def channels_before(self) -> Optional[int]:
+        return _arriving_channels(self.paths)
 
     @property
     def in_channels(self):
@@ -366,6 +369,9 @@ class Concat(_Paths):
                                  f"{input_size}: maps of different sizes cannot be concatenated")
         return sizes[0]
 
+    def channels_before(self) -> Optional[int]:
+        return self.in_channels
+
     def channels_after(self, channels: int, where: str = "layer", source: str = "its input") -> int:
         if self.in_channels is not None and channels != self.in_channels:
             raise ValueError(f"{where}: the concatenation expects {self.in_channels} channels but {source} "
@@ -408,7 +414,7 @@ _WHOLE = ("a path of this block reads its whole input map (a squeeze-and-excitat
 def _settle(block) -> None:
     """Set a block's ``whole_image`` and its own geometry, worked out once (misaligned paths refused now);
     a block with a whole-image layer gets its geometry for each input size (``advance_sized``)."""
-    whole = any(getattr(layer, "whole_image", False) for path in block.paths for layer in path)
+    whole = any(layer.whole_image for path in block.paths for layer in path)
     object.__setattr__(block, "whole_image", whole)
     object.__setattr__(block, "_own", Geometry() if whole else block._union(Geometry()))
 
@@ -418,9 +424,8 @@ def _arriving_channels(branches) -> Optional[int]:
     layers that keep channels come before it."""
     for branch in branches:
         for layer in branch:
-            channels = (getattr(layer, "in_channels", None) or getattr(layer, "num_features", None)
-                        or getattr(layer, "num_channels", None))
-            if channels:
+            channels = layer.channels_before()
+            if channels is not None:
                 return channels
             try:
                 keeps = layer.channels_after(1, "probe") == 1 and layer.channels_after(2, "probe") == 2
