@@ -157,6 +157,23 @@ def _box_answer(answer, right, none_means: str, what: str, indices: str, example
     return given
 
 
+def _judge_box(given: Region, right, sides, what: str, unit: str, outside: str, next_if_none: str,
+               next_step: str) -> bool:
+    """The verdict on a well-formed box ``given`` once no common mistake matched: each pair in order,
+    inside ``sides`` (else ``outside``, with ``{last}`` the last index), not one ``unit`` too long, then
+    right or not (what to check next: ``next_if_none`` when the answer is None, else ``next_step``)."""
+    for low, high in given:
+        if low > high:
+            return say(False, f"Each pair is (first, last) {unit}: the first index is the smaller one.")
+    for (low, high), side in zip(given, sides):
+        if low < 0 or high > side - 1:
+            return say(False, outside.format(last=side - 1))
+    too_long = one_too_long(given, right, what, unit)
+    if too_long:
+        return say(False, too_long)
+    return verdict(given == right, f"Your {what}", next_if_none if right is None else next_step)
+
+
 @refusing
 def check_region(layers, position, input_size, answer) -> bool:
     """Look for the common mistakes in ``((top, bottom), (left, right))``, a neuron's input region.
@@ -217,20 +234,12 @@ def check_region(layers, position, input_size, answer) -> bool:
         matches = matching(given, mistakes, right)
         if matches:
             return named("Not this region", matches)
-    (top, bottom), (left, last) = given
-    for low, high, side in ((top, bottom, n[0]), (left, last, n[1])):
-        if low > high:
-            return say(False, "Each pair is (first, last) pixel: the first index is the smaller one.")
-        if low < 0 or high > side - 1:
-            return say(False, f"Pixel indices run from 0 to {side - 1}: a region is clipped to the image.")
-    too_long = one_too_long(given, right, "region", "pixel")
-    if too_long:
-        return say(False, too_long)
-    return verdict(given == right, "Your region",
-                    "Next, check whether this neuron's window reaches the image at all: a neuron that sees "
-                    "only padding has the region None." if right is None else
-                    "Next, check its size (the rf size, in pixels) and its place: neuron p's field starts "
-                    "p jumps after neuron 0's; bounds are 0-based and inclusive, clipped to the image.")
+    return _judge_box(given, right, n, "region", "pixel",
+                      "Pixel indices run from 0 to {last}: a region is clipped to the image.",
+                      "Next, check whether this neuron's window reaches the image at all: a neuron that sees "
+                      "only padding has the region None.",
+                      "Next, check its size (the rf size, in pixels) and its place: neuron p's field starts "
+                      "p jumps after neuron 0's; bounds are 0-based and inclusive, clipped to the image.")
 
 
 def _changed(layer, what: str):
@@ -312,18 +321,10 @@ def check_projective_field(layers, pixel, input_size, answer) -> bool:
         matches = matching(given, mistakes, right)
         if matches:
             return named("Not this field", matches)
-    for low, high in given:
-        if low > high:
-            return say(False, "Each pair is (first, last) neuron: the first index is the smaller one.")
-    for (low, high), side in zip(given, last):
-        if low < 0 or high > side - 1:
-            return say(False, f"Neurons of the last map run from 0 to {side - 1}: a projective field is "
-                               "clipped to the map, as a receptive field is clipped to the image.")
-    too_long = one_too_long(given, right, "field", "neuron")
-    if too_long:
-        return say(False, too_long)
-    return verdict(given == right, "Your field",
-                    "Next, check whether any neuron of the last map reads this pixel at all: a pixel that "
-                    "reaches none has the field None." if right is None else
-                    "Next, follow the pixel layer by layer: which neurons of each layer have it in their "
-                    "window? Bounds are 0-based and inclusive, clipped to the last map.")
+    return _judge_box(given, right, last, "field", "neuron",
+                      "Neurons of the last map run from 0 to {last}: a projective field is clipped to the map, "
+                      "as a receptive field is clipped to the image.",
+                      "Next, check whether any neuron of the last map reads this pixel at all: a pixel that "
+                      "reaches none has the field None.",
+                      "Next, follow the pixel layer by layer: which neurons of each layer have it in their "
+                      "window? Bounds are 0-based and inclusive, clipped to the last map.")
