@@ -74,3 +74,56 @@ def test_00_and_the_readme_list_every_notebook_in_order_and_links_name_notebooks
         assert f"# {number:02d} " in text or number == 0, f"{name}: its title has another number"
         links = set(re.findall(r"\]\((\d\d_\w+)\.ipynb\)", text))
         assert links <= set(series), f"{name} links to a notebook that does not exist: {links - set(series)}"
+
+
+def test_13_reads_the_torchvision_networks_where_torchvision_imports(tmp_path):
+    """With torchvision, 13 reads its fifteen networks (or quotes each refusal) instead of the shipped ones.
+
+    torchvision on PyPI is a CUDA build that imports on a CPU torch only after tests/torchvision_import.py
+    declares two operator schemas. The notebook declares nothing (rfmaps offers no such helper): this test
+    runs that helper in the kernel before the notebook, as a course whose torchvision imports would not need.
+    Runs in this Python (the source tree's rfmaps), skipped where torchvision is missing.
+    """
+    import json
+    import sys
+
+    from torchvision_import import import_torchvision
+
+    if import_torchvision() is None:
+        pytest.skip("torchvision is not installed (not a test extra: see README, Tests)")
+    from rfmaps.models import zoo
+
+    path = ROOT / "notebooks" / "13_networks_you_use.ipynb"
+    assert "torchvision_import" not in path.read_text() and "library.define" not in path.read_text()
+    nb = nbformat.read(path, as_version=4)
+    tests = str(Path(__file__).resolve().parent)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import sys; sys.path.insert(0, {tests!r}); sys.path.insert(0, {str(ROOT)!r})\n"
+        "from torchvision_import import import_torchvision\nimport_torchvision()"))
+    spec = tmp_path / "kernels" / "rfmaps-here"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "rfmaps (source tree)", "language": "python"}))
+    manager = KernelManager(kernel_name="rfmaps-here",
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")]))
+    client = NotebookClient(nb, km=manager, timeout=900, resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    finally:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    text = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"cell {index}: {output.get('ename')}: {output.get('evalue')}"
+            text.append(output.get("text", "") if output.output_type == "stream"
+                        else output.get("data", {}).get("text/plain", ""))
+    text = "\n".join(text)
+    assert f"{len(zoo.TORCHVISION)} networks: {', '.join(zoo.TORCHVISION)}" in text
+    assert "ship with rfmaps" not in text   # the fallback sentence is not printed
+    # Every network is read or refused with its sentence: the summary names each one.
+    summary = next(line for line in text.splitlines() if line.startswith("Read ("))
+    refused = [line for line in text.splitlines() if line.startswith("Refused: ")]
+    read = summary.split(": ", 1)[1].rstrip(".").split(", ") if not summary.endswith("none.") else []
+    assert sorted(read + [line.split(": ", 1)[1].split(". ", 1)[0] for line in refused]) == sorted(zoo.TORCHVISION)

@@ -770,3 +770,25 @@ def test_the_colour_kernels_00_says_answer_to_brightness_are_the_ones_torch_find
         surround = {names[i] for i in coloured if re.fullmatch(r"\w+ centre, \w+ surround", names[i])}
         assert answering == (surround if k >= 3 else set()), (k, answering)
         assert len(surround) == 4
+
+
+def test_the_whole_image_predictions_of_13_are_what_autograd_gives():
+    """13's three questions: ResNet-50's 36 of 49, a global pooling's output, the neurons after a gate."""
+    torch = pytest.importorskip("torch")
+    from test_zoo import _SqueezeExcitation, _positive, resnet50_twin, sees
+    net = resnet50_twin()   # torchvision's ResNet-50 geometry in torch (hand-written, one channel)
+    every = [bool(s.all()) for s in sees(net, 224, [(r, c) for r in range(7) for c in range(7)])]
+    q = prediction("13_networks_you_use", "ResNet-50's last stage")
+    assert q.answer == sum(every) == 36 and "6 · 6 = 36" in q.explanation
+    (pooled,) = sees(torch.nn.Sequential(*net, torch.nn.AdaptiveAvgPool2d(1)), 224, [(0, 0)])
+    assert pooled.all()
+    assert prediction("13_networks_you_use", "After global average pooling").answer == "all of them"
+    gated = _positive(torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, stride=2, padding=1),
+                                          _SqueezeExcitation.module(16, 4))).double()
+    with torch.no_grad():  # a gate that does not saturate: its slope stays above 0 in float64
+        for p in gated[1].parameters():
+            p.mul_(0.01)
+    rng = np.random.default_rng(0)
+    neurons = [(0, 0), (0, 111), (111, 0), (111, 111), (55, 56)] + [tuple(p) for p in rng.integers(0, 112, (8, 2))]
+    assert all(s.all() for s in sees(gated, 224, neurons, channels=3))
+    assert prediction("13_networks_you_use", "A 3 × 3 convolution (stride 2").answer == "all of them"

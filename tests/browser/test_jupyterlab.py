@@ -27,6 +27,8 @@ CLICK["09_transposed_convolution.ipynb"] = [(0.05, 0.4), (0.12, 0.7), (0.08, 0.5
 # The first explorer of 11 and 12 is an ERFExplorer on a given network: clicks as in 07.
 CLICK["11_your_own_network.ipynb"] = CLICK["12_what_training_changes.ipynb"] = [(0.45, 0.45), (0.55, 0.6),
                                                                                 (0.5, 0.5)]
+# 13's explorer is an ERFExplorer on a real trunk: clicks as in 11.
+CLICK["13_networks_you_use.ipynb"] = CLICK["11_your_own_network.ipynb"]
 READOUT = {"09_transposed_convolution.ipynb": ("Pixel (", r"Pixel \(row \d+, col \d+\)")}
 NEURON_READOUT = ("Neuron (", r"Neuron \((row )?\d+, (col )?\d+\)")
 

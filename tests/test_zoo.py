@@ -1,0 +1,382 @@
+"""rfmaps.models.zoo and rfmaps.drawing.zoo: stages of many networks, and who sees every pixel, against torch.
+
+"Sees every pixel" is checked against autograd, never against rfmaps: a float64 torch copy with positive weights,
+no activations (or ones with a positive slope), batch normalisation as the identity and max pools as average
+pools has a nonzero gradient at exactly the input pixels with a path to the neuron.
+"""
+
+import copy
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+import rfmaps
+from rfmaps import Conv2d, GlobalAvgPool2d, ReLU, Sigmoid, SqueezeExcitation
+from rfmaps.drawing.figures import TEXT_PT, text_boxes
+from rfmaps.drawing.zoo import stage_fields
+from rfmaps.models import zoo
+
+
+# --------------------------------------------------------------------------------------------------------------
+# torch references (hand-written modules, independent of rfmaps)
+# --------------------------------------------------------------------------------------------------------------
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def resnet50_twin():
+    """torchvision's ResNet-50 trunk geometry in torch: one channel, positive weights, pools that average."""
+    torch = _torch()
+    nn = torch.nn
+
+    class Bottleneck(nn.Module):
+        def __init__(self, stride, project):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 3, stride=stride, padding=1),
+                                      nn.Conv2d(1, 1, 1))
+            self.shortcut = nn.Conv2d(1, 1, 1, stride=stride) if project else nn.Identity()
+
+        def forward(self, x):
+            return self.body(x) + self.shortcut(x)
+
+    blocks = [nn.Conv2d(1, 1, 7, stride=2, padding=3), nn.AvgPool2d(3, stride=2, padding=1)]
+    for stage, units in enumerate((3, 4, 6, 3)):
+        for unit in range(units):
+            blocks.append(Bottleneck(2 if unit == 0 and stage > 0 else 1, unit == 0))
+    return _positive(nn.Sequential(*blocks)).double()
+
+
+def _positive(module):
+    torch = _torch()
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            p.copy_(torch.rand_like(p) + 0.1 if "weight" in name else torch.zeros_like(p))
+    return module
+
+
+def sees(model, size, positions, channels=1):
+    """For each neuron position of the model's output, the input pixels it depends on: a boolean (size x size)
+    array from autograd. One copy of the input per neuron, in one batch (the copies do not mix)."""
+    torch = _torch()
+    x = torch.ones(len(positions), channels, size, size, dtype=torch.float64, requires_grad=True)
+    y = model(x)
+    out = sum(y[b, :, r, c].sum() for b, (r, c) in enumerate(positions))
+    (grad,) = torch.autograd.grad(out, x)
+    return list(grad.abs().sum(1).numpy() > 0)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The three ways of notebook 13, against torch
+# --------------------------------------------------------------------------------------------------------------
+
+def test_36_of_resnet50s_49_last_neurons_see_every_pixel_as_autograd_says():
+    net = resnet50_twin()
+    positions = [(r, c) for r in range(7) for c in range(7)]
+    every = [bool(s.all()) for s in sees(net, 224, positions)]
+    layers = rfmaps.architectures.resnet50("torchvision")
+    assert zoo.whole_image_neurons(layers, 224) == (sum(every), "field covers the image") == (36, "field covers the image")
+    # Which ones: rows and columns 1 to 6 (the corner row and column miss the last pixels).
+    assert [p for p, e in zip(positions, every) if e] == [(r, c) for r in range(1, 7) for c in range(1, 7)]
+    # The notebook's corner cell: neuron (0, 0) sees rows and columns 0-213, neuron (1, 1) all of them.
+    corner, neighbour = sees(net, 224, [(0, 0), (1, 1)])
+    rows, cols = np.nonzero(corner)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (0, 213, 0, 213)
+    assert rfmaps.input_region(layers, (0, 0), 224) == ((0, 213), (0, 213))
+    assert neighbour.all() and rfmaps.input_region(layers, (1, 1), 224) == ((0, 223), (0, 223))
+    # The Predict's explanation: neuron i centred on 32 · i, reaching 213 pixels each way; fields of 427.
+    row = rfmaps.receptive_fields(layers, 224)[-1]
+    assert row.rf_size == (427, 427) and row.output_size == (7, 7) and row.jump == (32, 32) and row.start == (0, 0)
+    middle = sees(net, 224, [(3, 3)])[0]   # inside the image: the autograd field is 427 wide around 96 (clipped)
+    assert np.nonzero(middle.any(axis=1))[0].max() == 223
+
+
+def test_global_pooling_makes_one_output_depend_on_every_pixel():
+    torch = _torch()
+    net = torch.nn.Sequential(*resnet50_twin(), torch.nn.AdaptiveAvgPool2d(1))
+    (pooled,) = sees(net, 224, [(0, 0)])
+    assert pooled.all()
+    layers = list(rfmaps.architectures.resnet50("torchvision")) + [GlobalAvgPool2d()]
+    assert zoo.whole_image_neurons(layers, 224) == (1, "global pooling")
+    last = zoo.zoo_table({"pooled": layers}).last("pooled")
+    assert last.stage == "head" and last.row.whole_image and last.whole == last.neurons == 1
+
+
+class _SqueezeExcitation:
+    """torch's squeeze-and-excitation as MobileNetV3 writes it (hand-written here: torchvision is optional)."""
+
+    @staticmethod
+    def module(channels, squeezed):
+        torch = _torch()
+        nn = torch.nn
+
+        class SE(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1, self.fc2 = nn.Conv2d(channels, squeezed, 1), nn.Conv2d(squeezed, channels, 1)
+
+            def forward(self, x):
+                scale = torch.sigmoid(self.fc2(torch.relu(self.fc1(torch.nn.functional.adaptive_avg_pool2d(x, 1)))))
+                return x * scale
+
+        return SE()
+
+
+def test_every_neuron_after_a_squeeze_and_excitation_gate_depends_on_every_pixel():
+    torch = _torch()
+    net = _positive(torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, stride=2, padding=1),
+                                        _SqueezeExcitation.module(16, 4))).double()
+    with torch.no_grad():  # small gate weights: the sigmoid must not saturate, or its slope underflows to 0
+        for p in net[1].parameters():
+            p.mul_(0.01)
+    # ones in, positive weights: every ReLU of the gate passes, so the gate's slope is nonzero
+    for seen in sees(net, 224, [(0, 0), (111, 111), (0, 111), (56, 20)], channels=3):
+        assert seen.all()
+    rng = np.random.default_rng(0)
+    gate = [Conv2d(16, 4, 1, weight=rng.normal(size=(4, 16, 1, 1))), ReLU(),
+            Conv2d(4, 16, 1, weight=rng.normal(size=(16, 4, 1, 1))), Sigmoid()]
+    gated = [Conv2d(3, 16, 3, stride=2, padding=1), ReLU(), SqueezeExcitation(gate)]
+    assert zoo.whole_image_neurons(gated, 224) == (112 * 112, "squeeze-and-excitation gate")
+    # Before the gate the 3 x 3 windows see no whole image.
+    assert zoo.whole_image_neurons(gated[:2], 224) == (0, "")
+
+
+def test_counts_on_shipped_networks_agree_with_autograd_on_small_images():
+    """Every neuron of VGG-16's last stages on a small image: the count and which ones, against autograd."""
+    torch = _torch()
+    nn = torch.nn
+    stack = []
+    for convs in (2, 2, 3, 3, 3):
+        stack += [nn.Conv2d(1, 1, 3, padding=1) for _ in range(convs)] + [nn.AvgPool2d(2)]
+    net = _positive(nn.Sequential(*stack)).double()
+    for size in (96, 128, 160):
+        n = size // 32
+        every = [bool(s.all()) for s in sees(net, size, [(r, c) for r in range(n) for c in range(n)])]
+        assert zoo.whole_image_neurons(rfmaps.architectures.vgg16(), size)[0] == sum(every), size
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The table, its refusals, the picture (no torch)
+# --------------------------------------------------------------------------------------------------------------
+
+def test_stages_are_runs_of_one_jump_and_the_head_is_its_own_stage():
+    found = zoo.stages(list(rfmaps.architectures.resnet50("torchvision")) + [GlobalAvgPool2d()], 224, "r")
+    assert [(s.stage, s.row.output_size[0], s.row.jump[0]) for s in found] == [
+        ("1", 112, 2), ("2", 56, 4), ("3", 28, 8), ("4", 14, 16), ("5", 7, 32), ("head", 1, 224)]
+    # Each kept row is the last of its jump, not a padding layer (TF-slim pads before its first pool).
+    slim = zoo.stages(rfmaps.architectures.resnet50(), 224)
+    assert [s.row.output_size[0] for s in slim] == [112, 56, 28, 14, 7]
+    assert not any(type(s.row.layer).__name__ == "ZeroPad2d" for s in slim)
+
+
+def test_a_refused_network_keeps_its_row_and_its_sentence():
+    table = zoo.zoo_table(["vgg16", "made up"], build=lambda name: (
+        zoo.Refusal(name, "from_torch cannot read Thing at model.x: no kind.") if name == "made up"
+        else zoo.shipped_network(name)))
+    assert table.networks == ("vgg16", "made up") and [r.name for r in table.refused] == ["made up"]
+    assert "Refused: made up. from_torch cannot read Thing at model.x: no kind." in table.summary()
+    assert "Read (1 of 2): vgg16." in table.summary()
+    html = table._repr_html_()
+    assert "refused: from_torch cannot read Thing" in html and "1 read, 1 refused" in html
+    assert "made up: refused. from_torch cannot read Thing" in str(table)
+    again = pickle.loads(pickle.dumps(table))
+    assert again.refused == table.refused and again.networks == table.networks and len(again) == len(table)
+
+
+def test_whole_image_cells_say_why_and_global_rows_say_global():
+    table = zoo.zoo_table({"pooled": list(rfmaps.architectures.resnet50("torchvision")) + [GlobalAvgPool2d()]})
+    cells = list(table._cells())
+    assert cells[-2][-1] == "36 of 49 (field covers the image)"
+    assert cells[-1][-1] == "yes (global pooling)" and cells[-1][4].endswith("(global)")
+    assert cells[0][-1] == "none"
+
+
+def test_the_trunk_stops_before_the_first_global_pooling():
+    layers = [Conv2d(1, 2, 3), GlobalAvgPool2d(), rfmaps.Flatten()]
+    assert zoo.trunk(layers) == layers[:1]
+    assert zoo.trunk(layers[:1]) == layers[:1]
+
+
+def test_names_are_checked():
+    with pytest.raises(ValueError, match="name must be one of"):
+        zoo.shipped_network("resnet")
+    with pytest.raises(ValueError, match="network must be one of"):
+        zoo.zoo_table(["vgg16"]).last("alexnet")
+
+
+def test_without_torchvision_the_sentence_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)   # import torchvision raises ImportError
+    module, why = zoo.import_torchvision()
+    assert module is None and "not installed" in why and zoo.INSTALL in why and "ship with rfmaps" in why
+
+
+def test_a_torchvision_that_fails_to_import_is_named_with_its_error(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def failing(name, *args, **kwargs):
+        if name == "torchvision":
+            raise RuntimeError("operator torchvision::nms does not exist\nmore lines")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing)
+    module, why = zoo.import_torchvision()
+    assert module is None
+    assert "(RuntimeError: operator torchvision::nms does not exist)" in why and "more lines" not in why
+    assert zoo.INSTALL in why
+
+
+def test_the_picture_draws_every_network_and_readable_text():
+    table = zoo.zoo_table(["vgg16", "made up"], build=lambda name: (
+        zoo.Refusal(name, "no") if name == "made up" else zoo.shipped_network(name)))
+    picture = stage_fields(table)
+    texts = text_boxes(picture.figure)
+    assert all(box.fontsize >= TEXT_PT for box in texts)
+    words = [box.text for box in texts]
+    assert "vgg16" in words and "made up" in words and "refused (see the table)" in words
+    assert "image side, 224 px" in words
+    # every text inside the figure
+    width, height = picture.figure.canvas.get_width_height()
+    for box in texts:
+        assert box.box.x0 >= -1 and box.box.x1 <= width + 1 and box.box.y0 >= -1 and box.box.y1 <= height + 1, box
+    assert picture.alt_text().endswith("2 networks, one line each")
+
+
+def test_effective_fields_are_zero_outside_the_theoretical_field():
+    image = rfmaps.images.sample("photo", 64, square=True)
+    layers = list(rfmaps.architectures.vgg16())[:10]
+    (e,) = zoo.effective_fields({"vgg": layers}, image)
+    (top, bottom), (left, right) = rfmaps.input_region(layers, e.neuron, 64)
+    outside = np.ones((64, 64), bool)
+    outside[top:bottom + 1, left:right + 1] = False
+    assert e.heat[outside].max() == 0 and e.heat.max() > 0
+    assert e.field == (bottom - top + 1, right - left + 1) and 1 <= e.width <= 64
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Real torchvision networks (skipped without torchvision; see tests/torchvision_import.py)
+# --------------------------------------------------------------------------------------------------------------
+
+def _torchvision():
+    _torch()
+    from torchvision_import import import_torchvision
+
+    module = import_torchvision()
+    if module is None:
+        pytest.skip("torchvision is not installed (not a test extra: see README, Tests)")
+    return module
+
+
+def _averaging(model):
+    torch = _torch()
+    model = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                w = torch.rand_like(module.weight) + 0.5
+                module.weight.copy_(w / w.flatten(1).sum(1).reshape((-1,) + (1,) * (w.ndim - 1)))
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif getattr(module, "running_mean", None) is not None:
+                module.running_mean.zero_()
+                module.running_var.fill_(1 - module.eps)
+                if module.weight is not None:
+                    module.weight.fill_(1)
+                    module.bias.zero_()
+    return model
+
+
+def _autograd_every(model, size):
+    """Per output neuron of ``model`` (a trunk), whether it depends on every input pixel (tiny inputs, pools as
+    averages: every activation has a positive slope, see benchmarks/convert_real_networks.py)."""
+    torch = _torch()
+    F = torch.nn.functional
+    real = F.max_pool2d
+
+    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
+
+    x = ((torch.rand((1, 3, size, size), dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
+    F.max_pool2d = as_average
+    try:
+        y = model(x)
+    finally:
+        F.max_pool2d = real
+    weights = torch.rand(y.shape[1], dtype=torch.float64) + 0.5
+    found = []
+    for r in range(y.shape[2]):
+        for c in range(y.shape[3]):
+            (grad,) = torch.autograd.grad((y[0, :, r, c] * weights).sum(), x, retain_graph=True)
+            found.append(bool((grad[0].abs().sum(0) > 0).all()))
+    return found
+
+
+@pytest.mark.parametrize("name, size", [("resnet18", 96), ("googlenet", 96), ("mobilenet_v3_small", 96),
+                                        ("squeezenet1_1", 128)])
+def test_real_trunks_whole_image_neurons_equal_autograd(name, size):
+    torchvision = _torchvision()
+    torch = _torch()
+    torch.manual_seed(0)
+    options = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
+    model = getattr(torchvision.models, name)(weights=None, **options).eval()
+    trunk = getattr(model, "features", None) or torch.nn.Sequential(
+        *[m for n, m in model.named_children() if n not in ("avgpool", "dropout", "fc")])
+    layers = rfmaps.from_torch(trunk)
+    every = _autograd_every(_averaging(trunk), size)
+    count, why = zoo.whole_image_neurons(layers, size)
+    assert count == sum(every), (name, count, sum(every))
+    if name == "mobilenet_v3_small":
+        assert why == "squeeze-and-excitation gate" and all(every)
+
+
+def test_every_torchvision_network_of_the_table_is_read_or_its_refusal_quoted():
+    torchvision = _torchvision()
+    for name in zoo.TORCHVISION[:3]:   # the first few: building all fifteen takes a while (the notebook does)
+        layers = zoo.torchvision_network(name, torchvision)
+        if isinstance(layers, zoo.Refusal):
+            assert layers.reason.startswith("from_torch cannot read"), layers
+        else:
+            assert zoo.stages(layers, 224)[-1].stage == "head"
+
+
+def test_inception_v3_has_fields_over_a_thousand_pixels_yet_no_neuron_sees_every_pixel():
+    """13: Inception v3's first layer (3 x 3, stride 2, no padding) never reads row and column 223 of 224."""
+    torch = _torch()
+    first = _positive(torch.nn.Conv2d(3, 1, 3, stride=2)).double()
+    seen = np.logical_or.reduce(sees(first, 224, [(r, r) for r in range(111)], channels=3))
+    assert first(torch.ones(1, 3, 224, 224, dtype=torch.float64)).shape[-1] == 111
+    assert not seen[223].any() and not seen[:, 223].any() and seen[:223, :223].any(axis=0).all()
+    table = zoo.zoo_table(["inception_v3 (TF-slim)"])
+    assert all(s.whole == 0 for s in table) and table.last("inception_v3 (TF-slim)").row.rf_size[0] > 1000
+    assert type(zoo.shipped_network("inception_v3 (TF-slim)")[0]).__name__ == "Conv2d"
+    layer = zoo.shipped_network("inception_v3 (TF-slim)")[0]
+    assert (layer.kernel_size, layer.stride, layer.padding) == ((3, 3), (2, 2), (0, 0))
+
+
+def test_torchvisions_inception_v3_and_gated_families_say_what_13_says():
+    torchvision = _torchvision()
+    inception = zoo.torchvision_network("inception_v3", torchvision)
+    found = zoo.stages(inception, 224)
+    assert all(s.whole == 0 for s in found) and found[-2].row.rf_size[0] > 1000
+    assert found[-1].stage == "head" and found[-1].row.whole_image
+    for name in ("mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf"):
+        found = zoo.stages(zoo.torchvision_network(name, torchvision), 224)
+        gated = [s for s in found if s.row.whole_image]
+        assert gated and gated[0].why == "squeeze-and-excitation gate", name
+        assert all(s.whole == s.neurons for s in found[found.index(gated[0]):]), name
+
+
+def test_the_shipped_few_have_effective_fields_that_count_pixels_unequally_inside_the_field():
+    """13: 'The effective field is zero outside the theoretical one, and inside it the pixels count unequally.'"""
+    image = rfmaps.images.sample("photo", 224, square=True)
+    for e in zoo.effective_fields(zoo.trunks(zoo.FEW["shipped"]), image):
+        layers = zoo.trunks([e.network])[e.network]
+        (top, bottom), (left, right) = rfmaps.input_region(layers, e.neuron, 224)
+        inside = e.heat[top:bottom + 1, left:right + 1]
+        outside = e.heat.copy()
+        outside[top:bottom + 1, left:right + 1] = 0
+        assert outside.max() == 0 and inside.max() > 2 * inside.mean() > 0, e.network
