@@ -129,3 +129,47 @@ def test_relu6_hardswish_and_hardsigmoid_are_per_pixel_values_with_pytorch_reprs
     assert ReLU6().value(x).tolist() == [0.0, 0.0, 0.0, 3.0, 6.0, 6.0]
     assert Hardswish().value(x).tolist() == [-0.0, -0.0, 0.0, 3.0, 6.0, 7.0]
     assert Hardsigmoid().value(x).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0, 1.0]
+
+
+def _every_kind():
+    """One layer of each kind rfmaps exports, with what feature_maps must accept arriving."""
+    import rfmaps
+    from rfmaps import layers as kinds
+
+    return [
+        kinds.Conv2d(3, 8, 3), kinds.ConvTranspose2d(4, 2, 3, stride=2), kinds.Upsample(2), MaxPool2d(2),
+        AvgPool2d(3, 2, 1, ceil_mode=True), ReLU(), kinds.ZeroPad2d(1), kinds.BatchNorm2d(5), kinds.GELU(),
+        kinds.LeakyReLU(0.1), kinds.LayerNorm2d(6), kinds.ChannelShuffle(6, 2), kinds.ChannelSlice(8, 2, 5),
+        kinds.GlobalAvgPool2d(), kinds.Flatten(),
+        rfmaps.Residual([kinds.BatchNorm2d(4), kinds.Conv2d(4, 4, 3, padding=1)]),
+        rfmaps.Concat([[kinds.Conv2d(4, 2, 1)], []]),
+    ]
+
+
+@pytest.mark.parametrize("layer", _every_kind(), ids=repr)
+def test_channels_before_says_what_channels_after_accepts(layer):
+    # The protocol's two channel questions agree: a layer that names the channels it needs takes
+    # exactly those (and says so with the argument's name), any other takes any number.
+    takes = layer.channels_before()
+    if takes is None:
+        assert layer.channels_after(1) == 1 and layer.channels_after(7) == 7
+        return
+    assert layer.channels_after(takes) >= 1
+    with pytest.raises(ValueError, match=rf"^layer 2\b.*\b{takes}\b.* has {takes + 1}\b"):
+        layer.channels_after(takes + 1, "layer 2", "the image")
+
+
+@pytest.mark.parametrize("layer", _every_kind(), ids=repr)
+def test_every_sliding_kind_says_its_padding_for_each_size_and_others_refuse(layer):
+    from rfmaps.layers import SlidingWindow
+
+    if not isinstance(layer, SlidingWindow):
+        with pytest.raises(NotImplementedError, match="slides no window"):
+            layer.pads_for((9, 9))
+        return
+    for size in ((1, 1),) if type(layer).__name__ == "Flatten" else ((9, 9), (10, 12)):  # Flatten: 1 x 1 only
+        pads = layer.pads_for(size)
+        assert [p[0] for p in pads] == [p[0] for p in layer.pads]  # the before sides never depend on the size
+        padded = [n + before + after for n, (before, after) in zip(size, pads)]
+        span = layer.effective_kernel_size
+        assert layer.output_size(size) == tuple((m - k) // s + 1 for m, k, s in zip(padded, span, layer.stride))
