@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import reference
 
-from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, effective_receptive_field, feature_maps, from_torch,
+from rfmaps import (AvgPool2d, Conv2d, MaxPool2d, effective_receptive_field, feature_maps, forward_path_counts,
+                    from_torch, path_counts,
                     input_region, receptive_fields)
 
 torch = pytest.importorskip("torch")
@@ -177,3 +178,39 @@ def test_ceil_mode_stacks_keep_torch_sizes_and_gradients_on_every_size(model, h,
     erf = effective_receptive_field(layers, position, image)
     grad = x.grad[0].abs().sum(0).numpy()
     np.testing.assert_allclose(erf, grad, rtol=1e-6, atol=1e-9 * max(grad.max(), 1e-300))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["max", "avg", "conv"]), st.integers(1, 4), st.integers(1, 3),
+                          st.data()), min_size=1, max_size=3),
+       st.integers(1, 12), st.integers(1, 12), st.data())
+def test_path_counts_through_ceil_mode_pools_equal_torch_sum_pools(specs, h, w, data):
+    # Path counts are the gradient (backward) and the output for a one-hot input (forward) of the
+    # all-ones network; torch's ceil_mode average pool with divisor_override=1 sums each window as
+    # PyTorch places it (its overhang reads nothing), so it is that network's pool.
+    layers, torch_layers = [], []
+    for kind, k, stride, inner in specs:
+        padding = inner.draw(st.integers(0, k // 2))
+        if kind == "conv":
+            layers.append(Conv2d(1, 1, k, stride, padding))
+            conv = nn.Conv2d(1, 1, k, stride, padding, bias=False).double()
+            with torch.no_grad():
+                conv.weight.fill_(1.0)
+            torch_layers.append(conv)
+        else:
+            layers.append((MaxPool2d if kind == "max" else AvgPool2d)(k, stride, padding, ceil_mode=True))
+            torch_layers.append(nn.AvgPool2d(k, stride, padding, ceil_mode=True, divisor_override=1))
+    model = nn.Sequential(*torch_layers)
+    x = torch.zeros((1, 1, h, w), dtype=torch.float64, requires_grad=True)
+    try:
+        out = model(x)
+    except RuntimeError:
+        return
+    position = (data.draw(st.integers(0, out.shape[2] - 1)), data.draw(st.integers(0, out.shape[3] - 1)))
+    out[0, 0, position[0], position[1]].backward()
+    np.testing.assert_array_equal(path_counts(layers, position, (h, w)), x.grad[0, 0].numpy())
+    pixel = (data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, w - 1)))
+    one_hot = torch.zeros((1, 1, h, w), dtype=torch.float64)
+    one_hot[0, 0, pixel[0], pixel[1]] = 1.0
+    with torch.no_grad():
+        np.testing.assert_array_equal(forward_path_counts(layers, pixel, (h, w)), model(one_hot)[0, 0].numpy())
