@@ -27,8 +27,9 @@ CLICK["09_transposed_convolution.ipynb"] = [(0.05, 0.4), (0.12, 0.7), (0.08, 0.5
 # The first explorer of 11 and 12 is an ERFExplorer on a given network: clicks as in 07.
 CLICK["11_your_own_network.ipynb"] = CLICK["12_what_training_changes.ipynb"] = [(0.45, 0.45), (0.55, 0.6),
                                                                                 (0.5, 0.5)]
-# 13's explorer is an ERFExplorer on a real trunk: clicks as in 11.
-CLICK["13_networks_you_use.ipynb"] = CLICK["11_your_own_network.ipynb"]
+# 13's explorer is an ERFExplorer on a real trunk whose last map is coarse (AlexNet's 5 x 5 without torchvision):
+# spots far apart on the middle panel, so that one of them falls on another neuron than the one selected.
+CLICK["13_networks_you_use.ipynb"] = [(0.40, 0.25), (0.55, 0.6), (0.42, 0.55), (0.5, 0.3)]
 READOUT = {"09_transposed_convolution.ipynb": ("Pixel (", r"Pixel \(row \d+, col \d+\)")}
 NEURON_READOUT = ("Neuron (", r"Neuron \((row )?\d+, (col )?\d+\)")
 
