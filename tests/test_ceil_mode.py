@@ -214,3 +214,21 @@ def test_path_counts_through_ceil_mode_pools_equal_torch_sum_pools(specs, h, w, 
     one_hot[0, 0, pixel[0], pixel[1]] = 1.0
     with torch.no_grad():
         np.testing.assert_array_equal(forward_path_counts(layers, pixel, (h, w)), model(one_hot)[0, 0].numpy())
+
+
+@pytest.mark.parametrize("k, s, p, n", [(3, 2, 0, 8), (2, 2, 1, 5), (3, 2, 1, 10), (2, 2, 0, 7)])
+def test_the_size_check_knows_ceil_mode(k, s, p, n, capsys):
+    from rfmaps import check
+
+    layer = MaxPool2d(k, s, p, ceil_mode=True)
+    right = nn.MaxPool2d(k, s, p, ceil_mode=True)(torch.zeros(1, 1, n, n)).shape[2]
+    floor = (n + 2 * p - k) // s + 1
+    up = -(-(n + 2 * p - k) // s) + 1
+    assert check.check_output_size(layer, n, right) and "is right" in capsys.readouterr().out
+    if floor != right:
+        assert not check.check_output_size(layer, n, floor)
+        assert "you rounded down: with ceil_mode=True" in capsys.readouterr().out
+    if up != right:  # PyTorch dropped a window that would start in the padding after the input
+        assert not check.check_output_size(layer, n, up)
+        assert "drops that window" in capsys.readouterr().out
+    assert floor != right or up != right  # each case asks at least one of the two

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..layers import AvgPool2d, ConvTranspose2d, MaxPool2d, SlidingWindow, Upsample
+from ..layers import ConvTranspose2d, SlidingWindow, Upsample
 from ..layers.residual import Residual
 from .answers import Refusal, as_whole, asked, describe, one_layer, refusing, whole_number
 from .feedback import matching, named, say, verdict
@@ -26,7 +26,7 @@ def _window_mistakes(layer: SlidingWindow, n: int) -> list:
     mistakes = [
         ((padded - span) // s,
          "you forgot the + 1: the first window counts too, before any step of the stride"),
-        ((n - span) // s + 1 if n >= span else None,
+        ((n - span) // s + 1 if n >= span and before + after else None,
          f"you left out the padding: padding puts {_pixels(before)} on each side, so the padded input is "
          f"{before + after} pixels taller and wider" if before == after else
          f"you left out the padding: padding puts {_pixels(before)} before and {_pixels(after)} after, so the "
@@ -56,7 +56,7 @@ def _rounding_mistakes(layer: SlidingWindow, padded: int, span: int, s: int) -> 
     ``ceil_mode=True``, down where it rounds up (or up past the rule that drops a window starting after
     the input)."""
     down, up = (padded - span) // s + 1, -(-(padded - span) // s) + 1
-    if not (isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.ceil_mode):
+    if not layer.ceil_mode:
         return [(up, "you rounded up: a window that does not fit entirely is not computed")]
     return [(down, "you rounded down: with ceil_mode=True PyTorch rounds the number of steps up, so a last "
                    "window that hangs over the end of the padded input still counts"),
@@ -123,7 +123,7 @@ def _size_mistakes(layer, n: int, right: int) -> tuple:
         return (_transposed_mistakes(layer, n, right),
                 "Next, work through PyTorch's formula: (n − 1) s − 2p + d (k − 1) + output_padding + 1.")
     if isinstance(layer, SlidingWindow):
-        rounded = "up (ceil_mode=True)" if isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.ceil_mode else "down"
+        rounded = "up (ceil_mode=True)" if layer.ceil_mode else "down"
         return (_window_mistakes(layer, n),
                 "Next, work through the formula: n + 2p − d(k − 1) − 1, divided by the stride s and "
                 f"rounded {rounded}, then + 1.")

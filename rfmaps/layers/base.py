@@ -316,6 +316,9 @@ class SlidingWindow(Layer):
     """
 
     __slots__ = ()
+    #: Whether the number of windows is rounded up (PyTorch's pools with ``ceil_mode=True``, a field
+    #: of theirs); every other sliding kind rounds down.
+    ceil_mode = False
     # Declared for the type checker only: each subclass's dataclass fields hold them (pairs after
     # __post_init__; ``padding`` may also be ``'same'`` in a convolution).
     if TYPE_CHECKING:
