@@ -127,3 +127,9 @@ def test_13_reads_the_torchvision_networks_where_torchvision_imports(tmp_path):
     refused = [line for line in text.splitlines() if line.startswith("Refused: ")]
     read = summary.split(": ", 1)[1].rstrip(".").split(", ") if not summary.endswith("none.") else []
     assert sorted(read + [line.split(": ", 1)[1].split(". ", 1)[0] for line in refused]) == sorted(zoo.TORCHVISION)
+    # "the table above has three families with such gates, MobileNetV3, EfficientNet and RegNetY"
+    gated = {line.split()[0] for line in text.splitlines()
+             if line.endswith("(squeeze-and-excitation gate)") and line.split()[0] in zoo.TORCHVISION}
+    assert gated == {"mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf"}, gated
+    prose = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    assert "three families with such gates, MobileNetV3, EfficientNet and RegNetY" in prose

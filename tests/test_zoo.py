@@ -172,12 +172,12 @@ def test_stages_are_runs_of_one_jump_and_the_head_is_its_own_stage():
 
 
 def test_a_refused_network_keeps_its_row_and_its_sentence():
-    table = zoo.zoo_table(["vgg16", "made up"], build=lambda name: (
+    table = zoo.zoo_table(["vgg16 (TF-slim)", "made up"], build=lambda name: (
         zoo.Refusal(name, "from_torch cannot read Thing at model.x: no kind.") if name == "made up"
         else zoo.shipped_network(name)))
-    assert table.networks == ("vgg16", "made up") and [r.name for r in table.refused] == ["made up"]
+    assert table.networks == ("vgg16 (TF-slim)", "made up") and [r.name for r in table.refused] == ["made up"]
     assert "Refused: made up. from_torch cannot read Thing at model.x: no kind." in table.summary()
-    assert "Read (1 of 2): vgg16." in table.summary()
+    assert "Read (1 of 2): vgg16 (TF-slim)." in table.summary()
     html = table._repr_html_()
     assert "refused: from_torch cannot read Thing" in html and "1 read, 1 refused" in html
     assert "made up: refused. from_torch cannot read Thing" in str(table)
@@ -203,7 +203,7 @@ def test_names_are_checked():
     with pytest.raises(ValueError, match="name must be one of"):
         zoo.shipped_network("resnet")
     with pytest.raises(ValueError, match="network must be one of"):
-        zoo.zoo_table(["vgg16"]).last("alexnet")
+        zoo.zoo_table(["vgg16 (TF-slim)"]).last("alexnet")
 
 
 def test_without_torchvision_the_sentence_says_how_to_install_it(monkeypatch):
@@ -231,13 +231,13 @@ def test_a_torchvision_that_fails_to_import_is_named_with_its_error(monkeypatch)
 
 
 def test_the_picture_draws_every_network_and_readable_text():
-    table = zoo.zoo_table(["vgg16", "made up"], build=lambda name: (
+    table = zoo.zoo_table(["vgg16 (TF-slim)", "made up"], build=lambda name: (
         zoo.Refusal(name, "no") if name == "made up" else zoo.shipped_network(name)))
     picture = stage_fields(table)
     texts = text_boxes(picture.figure)
     assert all(box.fontsize >= TEXT_PT for box in texts)
     words = [box.text for box in texts]
-    assert "vgg16" in words and "made up" in words and "refused (see the table)" in words
+    assert "vgg16 (TF-slim)" in words and "made up" in words and "refused (see the table)" in words
     assert "image side, 224 px" in words
     # every text inside the figure
     width, height = picture.figure.canvas.get_width_height()
@@ -380,3 +380,9 @@ def test_the_shipped_few_have_effective_fields_that_count_pixels_unequally_insid
         outside = e.heat.copy()
         outside[top:bottom + 1, left:right + 1] = 0
         assert outside.max() == 0 and inside.max() > 2 * inside.mean() > 0, e.network
+
+
+def test_no_shipped_name_is_a_torchvision_name():
+    """zoo_table builds a name of SHIPPED from rfmaps: a torchvision name there would hide torchvision's network."""
+    assert not set(zoo.SHIPPED) & set(zoo.TORCHVISION)
+    assert all(name.endswith(("(TF-slim)", "(torchvision)")) for name in zoo.SHIPPED)

@@ -26,7 +26,7 @@ def stage_fields(table, width: float = 9.5) -> Picture:
 
     Marks are shaped by the stage's jump and filled where at least one neuron sees every pixel; a star marks
     the stages after a whole-image layer (global pooling, a squeeze-and-excitation gate), drawn at their
-    field box like the others. A refused network keeps its line, with the word "refused".
+    field box like the others, and hollow where no neuron sees every pixel all the same (pixels no layer reads). A refused network keeps its line, with the word "refused".
 
     Parameters
     ----------
@@ -37,7 +37,7 @@ def stage_fields(table, width: float = 9.5) -> Picture:
     Examples
     --------
     >>> from rfmaps.models.zoo import zoo_table
-    >>> picture = stage_fields(zoo_table(["vgg16", "resnet50 (torchvision)"]))
+    >>> picture = stage_fields(zoo_table(["vgg16 (TF-slim)", "resnet50 (torchvision)"]))
     >>> picture.alt_text()
     'receptive field of every stage on a 224 × 224 image: 1 panel, 2 networks, one line each'
     """
@@ -57,7 +57,7 @@ def stage_fields(table, width: float = 9.5) -> Picture:
         for s in (s for s in table if s.network == name):
             rf, jump = s.row.rf_size[0], s.row.jump[0]
             if s.row.whole_image:
-                label, marker, face = "after a whole-image layer", "*", HIGHLIGHT
+                label, marker, face = "after a whole-image layer", "*", HIGHLIGHT if s.whole else "white"
                 size = 12
             else:
                 label, marker = f"jump {jump}", _marker(jump)
@@ -77,9 +77,15 @@ def stage_fields(table, width: float = 9.5) -> Picture:
     # The key: jumps in order, then the whole-image star; a filled mark is explained by the last entry.
     order = sorted((k for k in seen if k.startswith("jump")), key=lambda k: float(k.split()[1]))
     order += [k for k in seen if not k.startswith("jump")]
+    if "after a whole-image layer" in seen:  # the key shows the star filled, like the stages that see all pixels
+        from matplotlib.lines import Line2D
+
+        seen["after a whole-image layer"] = Line2D([], [], linestyle="none", marker="*", markersize=12,
+                                                   markerfacecolor=HIGHLIGHT, markeredgecolor=DARK,
+                                                   markeredgewidth=1.2)
     handles = [edge] + [seen[k] for k in order]
     labels = [f"image side, {side[1]} px"] + list(order)
-    if any(s.whole and not s.row.whole_image for s in table):
+    if any(s.whole for s in table):
         from matplotlib.lines import Line2D
 
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor=DARK,

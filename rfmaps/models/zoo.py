@@ -48,10 +48,11 @@ TORCHVISION: Tuple[str, ...] = (
     "regnet_y_400mf", "convnext_tiny")
 
 #: The networks that ship with rfmaps (no torch needed), by name: the function that builds each for an input size
-#: (TF-slim's 'SAME' padding depends on it).
+#: (TF-slim's 'SAME' padding depends on it). Each name says whose definition it follows, so that no shipped name
+#: is also a torchvision name (tests/test_zoo.py).
 SHIPPED: Dict[str, Callable[[Pair], Sequence[Layer]]] = {
     "alexnet (TF-slim)": lambda size: architectures.alexnet(),
-    "vgg16": lambda size: architectures.vgg16(),
+    "vgg16 (TF-slim)": lambda size: architectures.vgg16(),
     "inception_v2 (TF-slim)": lambda size: architectures.inception_v2(input_size=size),
     "inception_v3 (TF-slim)": lambda size: architectures.inception_v3(),
     "mobilenet_v1 (TF-slim)": lambda size: architectures.mobilenet_v1(input_size=size),
@@ -170,7 +171,7 @@ def shipped_network(name: str, input_size: Any = 224) -> Sequence[Layer]:
 
     Examples
     --------
-    >>> len(shipped_network("vgg16"))
+    >>> len(shipped_network("vgg16 (TF-slim)"))
     31
     """
     if name not in SHIPPED:
@@ -341,8 +342,8 @@ def trunks(names: Iterable[str], torchvision: Any = None, input_size: Any = 224)
 
     Examples
     --------
-    >>> {name: len(layers) for name, layers in trunks(["vgg16"]).items()}
-    {'vgg16': 31}
+    >>> {name: len(layers) for name, layers in trunks(["vgg16 (TF-slim)"]).items()}
+    {'vgg16 (TF-slim)': 31}
     """
     found = {}
     for name in names:
@@ -449,12 +450,13 @@ def zoo_table(networks: Union[Mapping[str, Any], Iterable[str]], input_size: Any
         many large networks holds one network's weights at a time.
     input_size : int or (int, int), default 224
     build : callable, optional
-        Name to layers or :class:`Refusal`; default :func:`shipped_network` for names of :data:`SHIPPED`,
+        Name to layers or :class:`Refusal`; default :func:`shipped_network` for names of :data:`SHIPPED`
+        (each says whose definition it is, "(TF-slim)" or "(torchvision)", so none is a torchvision name),
         else :func:`torchvision_network`.
 
     Examples
     --------
-    >>> table = zoo_table(["vgg16", "resnet50 (torchvision)"])
+    >>> table = zoo_table(["vgg16 (TF-slim)", "resnet50 (torchvision)"])
     >>> table.last("resnet50 (torchvision)").row.rf_size, table.last("resnet50 (torchvision)").whole
     ((427, 427), 36)
     """
