@@ -29,7 +29,7 @@ import ipywidgets as widgets  # noqa: E402
 
 from rfmaps import feature_maps  # noqa: E402
 
-from rfmaps.drawing.figures import figures as drawing
+from rfmaps.drawing import figures as drawing  # noqa: E402
 from rfmaps.widgets import ConvExplorer, ERFExplorer, StackExplorer  # noqa: E402
 
 CHANGE_GOAL, SELECTION_GOAL = 50.0, 16.7

@@ -347,13 +347,34 @@ def bank(kernel_size, count: int, in_channels: int = 1) -> np.ndarray:
     """
     shape = pair(kernel_size, "kernel_size", 1)
     count, in_channels = int_at_least(count, "count", 1), int_at_least(in_channels, "in_channels", 1)
-    kernels = []
-    for spec in _specs(count, in_channels == 3):
-        if spec.colour is None:
-            kernels.append(np.repeat(_gray_kernel(spec, shape)[None] / in_channels, in_channels, axis=0))
-        else:
-            kernels.append(_colour_kernel(spec, shape))
-    return np.stack(kernels)
+    return np.stack([_kernel(spec, shape, in_channels) for spec in _specs(count, in_channels == 3)])
+
+
+def _kernel(spec: _Spec, shape, in_channels: int) -> np.ndarray:
+    if spec.colour is None:
+        return np.repeat(_gray_kernel(spec, shape)[None] / in_channels, in_channels, axis=0)
+    return _colour_kernel(spec, shape)
+
+
+# The kernels of the bank made so far, per (kernel size, in_channels): the first n kernels do
+# not depend on how many are asked, and ConvExplorer's kernels slider asks for 1, 2, ... 256
+# one after another, so each kernel is made once (remaking the bank cost up to 10 ms a step).
+# Bound: 64 keys (cleared when full), each at most _KEEP_KERNELS kernels (256 colour kernels
+# of 11 x 11 take 0.7 MB).
+_MADE: dict = {}
+_KEEP_KERNELS = 1024
+
+
+def _first_kernels(shape, count: int, in_channels: int) -> np.ndarray:
+    """``bank(shape, count, in_channels)``, from the kernels made before."""
+    if count > _KEEP_KERNELS:
+        return bank(shape, count, in_channels)
+    if (shape, in_channels) not in _MADE and len(_MADE) >= 64:
+        _MADE.clear()
+    made = _MADE.setdefault((shape, in_channels), [])
+    if len(made) < count:
+        made.extend(_kernel(spec, shape, in_channels) for spec in _specs(count, in_channels == 3)[len(made):])
+    return np.stack(made[:count])
 
 
 def random_kernels(kernel_size, count: int, in_channels: int, seed: int = 0) -> np.ndarray:
@@ -392,7 +413,7 @@ def _default(kernel_size, out_channels: int, in_channels: int, conv_index: int) 
     # decides the kernels (shape, and the index that picks the bank or the random seed). Bound: 64
     # float64 arrays; ResNet-50's 53 default weights take 188 MB (measured).
     if conv_index == 0:
-        weight = bank(kernel_size, out_channels, in_channels)
+        weight = _first_kernels(kernel_size, out_channels, in_channels)
     else:
         weight = random_kernels(kernel_size, out_channels, in_channels, seed=conv_index)
     weight.setflags(write=False)  # shared between callers: nobody may change it

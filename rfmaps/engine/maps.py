@@ -93,6 +93,7 @@ import numpy as np
 from .images import as_float_image
 from .kernels import layer_weights
 from ..layers import Layer, check_layers
+from ..layers.residual import keeping_path_values
 from .._core.geometry import square_around
 from ..arithmetic.receptive_field import _sizes_and_geometry
 from .._core.validation import ArgumentKindError, check_channel, check_position, layer_index
@@ -241,17 +242,20 @@ def effective_receptive_field(layers: Sequence[Layer], position, image, layer: i
     """
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
-    # Only the layers up to the neuron's matter; later ones need not even fit the image.
-    layers, weights, values = _forward(layers[: last + 1], image, np.float64)
-    output = values[last + 1]
-    position = check_position(position, output.shape[1:])
-    grad = np.zeros_like(output)
-    if channel is None:
-        grad[:, position[0], position[1]] = 1.0
-    else:
-        grad[check_channel(channel, output.shape[0]), position[0], position[1]] = 1.0
-    for index in range(last, -1, -1):
-        grad = layers[index].backward(weights[index], values[index], values[index + 1], grad)
+    # The blocks keep their inner values for the backward pass, which would else run them again.
+    with keeping_path_values():
+        # Only the layers up to the neuron's matter; later ones need not even fit the image.
+        layers, weights, values = _forward(layers[: last + 1], image, np.float64)
+        output = values[last + 1]
+        position = check_position(position, output.shape[1:])
+        grad = np.zeros_like(output)
+        if channel is None:
+            grad[:, position[0], position[1]] = 1.0
+        else:
+            grad[check_channel(channel, output.shape[0]), position[0], position[1]] = 1.0
+        for index in range(last, -1, -1):
+            grad = layers[index].backward(weights[index], values[index], values[index + 1], grad)
+            values[index + 1] = None  # let each map go once its gradient is through
     return np.abs(grad).sum(axis=0)
 
 

@@ -147,14 +147,14 @@ class Conv2d(SlidingWindow):
     def backward(self, weight, x, y, grad):
         # Tap (a, b) sends back, to input channel c of group g, the sum over the
         # output channels o of that group of w[o, c, a, b] * grad[o].
+        if self.groups == 1:
+            return _conv_backward(weight, x.shape[1:], grad, self)
         g = self.groups
         per_out = self.out_channels // g
         grads = grad.reshape((g, per_out) + grad.shape[1:])
         weights = weight.reshape((g, per_out) + weight.shape[1:])
 
         def tap_values(a, b):
-            if g == 1:  # one BLAS product (einsum's loop is slower for the common case)
-                return np.tensordot(weight[:, :, a, b], grad, axes=(0, 0))
             sent = np.einsum("goc,go...->gc...", weights[:, :, :, a, b], grads)
             return sent.reshape((self.in_channels,) + grad.shape[1:])
 
@@ -216,6 +216,43 @@ def _conv(x: np.ndarray, weight: np.ndarray, bias, layer: Conv2d, out: np.ndarra
                 for part in parts[2:]:
                     total += part
     return out
+
+
+def _conv_backward(weight: np.ndarray, input_size, grad: np.ndarray, layer: Conv2d) -> np.ndarray:
+    """The input gradient of a convolution without groups: one BLAS product for all taps, then
+    one strided sum per tap.
+
+    Row ``(c, a, b)`` of the transposed weight matrix times the output gradient is what tap
+    ``(a, b)`` sends back to input channel ``c`` from every output pixel: the product of all
+    taps is as much arithmetic as one product per tap, but one tall product runs near the
+    speed of BLAS where 9 (or 49) thin ones did not (a 3 x 3 convolution of 512 channels on
+    7 x 7 maps took 34 ms, against 11 ms forward). The transposed matrix is a view of the
+    weights (BLAS reads it transposed): no copy. Work goes a block of input channels at a
+    time, so the products stay near the size of the gradient.
+    """
+    outs, channels, kh, kw = weight.shape
+    (sh, sw), (dh, dw) = layer.stride, layer.dilation
+    (top, bottom), (left, right) = layer.pads
+    oh, ow = grad.shape[1:]
+    h, w = input_size
+    dtype = np.result_type(weight.dtype, grad.dtype)
+    taps, n = kh * kw, oh * ow
+    by_row = weight.reshape(outs, channels * taps).astype(dtype, copy=False)  # columns (c, a, b)
+    sent = grad.reshape(outs, n).astype(dtype, copy=False)
+    if taps == 1 and (sh, sw) == (1, 1) and not (top or bottom or left or right):
+        return (by_row.T @ sent).reshape(channels, h, w)  # a 1 x 1 convolution sends back in place
+    padded = np.zeros((channels, h + top + bottom, w + left + right), dtype)
+    block = max(1, min(channels, _BLOCK_ELEMENTS // (taps * n)))
+    for c0 in range(0, channels, block):  # blocks of input channels bound the memory
+        c1 = min(channels, c0 + block)
+        products = scratch("products", ((c1 - c0) * taps, n), dtype)
+        np.matmul(by_row[:, c0 * taps: c1 * taps].T, sent, out=products)
+        products5 = products.reshape(c1 - c0, kh, kw, oh, ow)
+        for a in range(kh):
+            for b in range(kw):
+                padded[c0:c1, a * dh: a * dh + sh * (oh - 1) + 1: sh,
+                       b * dw: b * dw + sw * (ow - 1) + 1: sw] += products5[:, a, b]
+    return padded[:, top: top + h, left: left + w]
 
 
 def _gather_windows(x_g, windows, phases, first_row: int, ow: int, layer: Conv2d, ones: bool) -> None:

@@ -19,8 +19,10 @@ Networks", Distill, 2019, section "Handling multi-path networks".
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -276,15 +278,20 @@ class Residual(_Paths):
     # -- arrays -----------------------------------------------------------------------------
     def forward(self, x, weight, out):
         out[...] = 0  # the sum of the paths; an empty shortcut is x itself
+        runs = _new_runs()
         for path, w in zip(self.paths, weight):
-            out += run_path(path, x, w)[-1]
+            values = run_path(path, x, w)
+            out += values[-1]
+            if runs is not None:
+                runs.append(values)
+        _keep(out, runs)
         return out
 
     def backward(self, weight, x, y, grad):
         # Both paths receive the whole gradient of the sum; their input gradients add.
         total = 0
-        for path, weights in zip(self.paths, weight):
-            total = total + _path_backward(path, weights, x, grad)
+        for path, weights, values in zip(self.paths, weight, _kept_runs(y, len(self.paths))):
+            total = total + _path_backward(path, weights, x, grad, values)
         return total
 
 
@@ -391,17 +398,22 @@ class Concat(_Paths):
     # -- arrays -----------------------------------------------------------------------------
     def forward(self, x, weight, out):
         offset = 0
+        runs = _new_runs()
         for path, w in zip(self.paths, weight):
-            y = run_path(path, x, w)[-1]
-            out[offset: offset + len(y)] = y
-            offset += len(y)
+            values = run_path(path, x, w)
+            out[offset: offset + len(values[-1])] = values[-1]
+            offset += len(values[-1])
+            if runs is not None:
+                runs.append(values)
+        _keep(out, runs)
         return out
 
     def backward(self, weight, x, y, grad):
         # Each branch gets the gradient of its own channels; their input gradients add.
         total, offset = 0, 0
-        for path, weights, width in zip(self.paths, weight, self._widths(len(x))):
-            total = total + _path_backward(path, weights, x, grad[offset: offset + width])
+        runs = _kept_runs(y, len(self.paths))
+        for path, weights, width, values in zip(self.paths, weight, self._widths(len(x)), runs):
+            total = total + _path_backward(path, weights, x, grad[offset: offset + width], values)
             offset += width
         return total
 
@@ -436,8 +448,67 @@ def _arriving_channels(branches) -> Optional[int]:
     return None
 
 
-def _path_backward(path, weights, x, grad):
-    values = run_path(path, x, weights)
+# The values inside the blocks of one forward pass, kept for the backward pass that follows
+# (see keeping_path_values); per thread, None when nothing is kept.
+_TAPE = threading.local()
+
+
+@contextlib.contextmanager
+def keeping_path_values() -> Iterator[None]:
+    """Inside the block, each :class:`Residual` and :class:`Concat` keeps the values of its paths'
+    layers from its forward pass until the block ends, and its backward pass reads them.
+
+    Without it a backward pass runs every path forward again (the values are needed for
+    ReLU and max-pool gradients): for ResNet-50 that is a second forward pass in float64.
+    Kept values take as much memory as the maps of the paths, so only a forward pass
+    followed by a backward pass keeps them (:func:`rfmaps.effective_receptive_field`).
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ReLU
+    >>> block = Residual([Conv2d(1, 1, 3, padding=1, weight=np.ones((1, 1, 3, 3))), ReLU()])
+    >>> x, weights = np.ones((1, 4, 4)), ((block.body[0].weight, None), ())
+    >>> with keeping_path_values():
+    ...     y = block.forward(x, weights, np.empty((1, 4, 4)))
+    ...     grad = block.backward(weights, x, y, np.ones((1, 4, 4)))
+    >>> grad[0].astype(int).tolist()[0]
+    [5, 7, 7, 5]
+    """
+    outer = getattr(_TAPE, "kept", None)
+    _TAPE.kept = {}
+    try:
+        yield
+    finally:
+        _TAPE.kept = outer
+
+
+def _new_runs() -> Optional[list]:
+    """A list for a block's path values when they are kept, else None (a plain forward pass lets
+    each path's values go as soon as they are added)."""
+    return None if getattr(_TAPE, "kept", None) is None else []
+
+
+def _keep(out: np.ndarray, runs: Optional[list]) -> None:
+    if runs is not None:
+        _TAPE.kept[id(out)] = (out, runs)  # holding out keeps its id unique while the entry lives
+
+
+def _kept_runs(y: np.ndarray, paths: int) -> list:
+    """The values of each path kept when ``y`` was computed, else None for each path. They are
+    handed over once: the memory goes as the backward pass leaves the block."""
+    kept: Optional[dict] = getattr(_TAPE, "kept", None)
+    if kept is None:
+        return [None] * paths
+    entry = kept.get(id(y))
+    if entry is None or entry[0] is not y:
+        return [None] * paths
+    del kept[id(y)]
+    return entry[1]
+
+
+def _path_backward(path, weights, x, grad, values=None):
+    if values is None:
+        values = run_path(path, x, weights)
     for index in range(len(path) - 1, -1, -1):
         grad = path[index].backward(weights[index], values[index], values[index + 1], grad)
     return grad

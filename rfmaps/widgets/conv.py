@@ -106,9 +106,10 @@ class ConvExplorer(Explorer):
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         # Feature maps of one layer on one image; key: (image name, layer), where the
         # layer holds every setting (and so the kernels); the image name stands for the
-        # image because sizes and the own image are fixed per explorer. Bound: 32 MB
-        # (MAX_MAP_VALUES float32 values: the largest block allowed).
-        self._maps = Cache(32 * 2 ** 20)
+        # image because sizes and the own image are fixed per explorer. Bound: 8 MB, three
+        # blocks of 256 maps of 46 x 46 (a student's kernel holds every explorer's caches:
+        # 32 MB here took notebook 00 past 150 MB; a larger block is recomputed, not kept).
+        self._maps = Cache(8 * 2 ** 20)
         super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------

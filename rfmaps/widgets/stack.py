@@ -103,9 +103,9 @@ class StackExplorer(Explorer):
         if self._given is not None and controls is None:
             controls = ["image"]
         # Every map of every block's output; key: (image name, layers): the layers hold
-        # every setting, the name stands for the image (fixed per explorer). Bound: 64 MB
-        # (a 256 x 256 image at depth 8 takes 16 MB as float32).
-        self._maps = Cache(64 * 2 ** 20)
+        # every setting, the name stands for the image (fixed per explorer). Bound: 16 MB
+        # (a 256 x 256 image at depth 8 takes 16 MB as float32; 64 MB took notebook 02 past 150 MB).
+        self._maps = Cache(16 * 2 ** 20)
         super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------

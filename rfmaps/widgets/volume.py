@@ -89,9 +89,9 @@ class VolumeExplorer(Explorer):
         given = dict(kernel_size=kernel_size, kernels=kernels, stride=stride, padding=padding)
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         # Feature maps. Key: (image name, layer): the layer holds every setting (and so the kernels), the
-        # name stands for the image (the size and the own image are fixed per explorer). Bound: 32 MB
-        # (256 maps of 60 x 60 float32 take 3.7 MB).
-        self._maps = Cache(32 * 2 ** 20)
+        # name stands for the image (the size and the own image are fixed per explorer). Bound: 8 MB
+        # (256 maps of 60 x 60 float32 take 3.7 MB; 32 MB took notebook 01 past 150 MB).
+        self._maps = Cache(8 * 2 ** 20)
         super().__init__(image, size, blit=blit)
 
     # --- controls and state -------------------------------------------------------------------
