@@ -287,7 +287,8 @@ def _trace(module, torch):
 # torchvision's modules read as one rfmaps layer (or none), recognised by their class, not a look-alike name.
 _TORCHVISION_LEAVES = {("torchvision.ops.misc", "FrozenBatchNorm2d"),
                        ("torchvision.ops.stochastic_depth", "StochasticDepth"),
-                       ("torchvision.models.convnext", "LayerNorm2d"), ("timm.layers.norm", "LayerNorm2d")}
+                       ("torchvision.models.convnext", "LayerNorm2d"), ("timm.layers.norm", "LayerNorm2d"),
+                       ("timm.layers.linear", "Linear")}
 # torchvision's blocks whose forward fx cannot read as it stands (a parameter times a map, x.chunk and a
 # channel shuffle computed from x.size()), read from their parts instead.
 _TORCHVISION_BLOCKS = {("torchvision.models.convnext", "CNBlock"),
@@ -304,6 +305,8 @@ def _torchvision_leaf(module, place: str) -> list:
     ``LayerNorm2d`` (torchvision's or timm's: a LayerNorm over the channels of each pixel)."""
     if type(module).__name__ == "LayerNorm2d":
         return _layer_norm(module, place)
+    if type(module).__name__ == "Linear":  # timm's: a torch Linear whose forward casts its weights for scripting
+        return _linear(module, place)
     if type(module).__name__ == "StochasticDepth":
         return _stochastic_depth(module.p, module.mode, module.training, type(module).__name__, place,
                                  "it is in training mode")
@@ -517,15 +520,7 @@ def _leaf(module, place: str, torch) -> list:
                                          "a flatten of everything after the batch (start_dim=1) only")
         return [_flatten("Flatten", place)]
     if type(module) is nn.Linear:
-        # On the features of a flattened 1 x 1 map a Linear is a 1 x 1 convolution; the Flatten before it
-        # is refused on any larger map (where torch's Linear would act on the last axis instead).
-        linears = _LINEARS.get(None)
-        if linears is None:
-            return [_flatten("Linear", place), _linear_conv(module)]
-        # Its weights are copied once the map it reads is known (_resolve_flattens).
-        conv = Conv2d(module.in_features, module.out_features, 1)
-        linears[id(conv)] = module
-        return [_flatten("Linear", place), conv]
+        return _linear(module, place)
     if type(module) is nn.BatchNorm2d:
         if module.running_mean is None or module.running_var is None:
             raise _refuse(module, place, "track_running_stats=False: in eval() mode it still normalises "
@@ -543,6 +538,22 @@ def _leaf(module, place: str, torch) -> list:
     if type(module) is nn.GELU:
         return [GELU(module.approximate)]
     raise _refuse(kind, place, _NO_KIND)
+
+
+def _linear(module, place: str) -> list:
+    """A torch ``Linear`` of a classifier's head: a flatten, then the convolution it is on the flattened map.
+
+    On the features of a flattened 1 x 1 map a Linear is a 1 x 1 convolution, and after a flatten of an
+    h x w map one h x w convolution (:func:`_resolve_flattens`); the flatten is refused on any other map
+    (where torch's Linear would act on the last axis instead).
+    """
+    linears = _LINEARS.get(None)
+    if linears is None:
+        return [_flatten("Linear", place), _linear_conv(module)]
+    # Its weights are copied once the map it reads is known (_resolve_flattens).
+    conv = Conv2d(module.in_features, module.out_features, 1)
+    linears[id(conv)] = module
+    return [_flatten("Linear", place), conv]
 
 
 def _flatten(module: str, place: str) -> Flatten:
