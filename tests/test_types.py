@@ -40,6 +40,7 @@ CLEAN = [
     "rfmaps.arithmetic.receptive_field",
     "rfmaps.layers.residual",
     "rfmaps.layers.global_pool",
+    "rfmaps.layers.gate",
     "rfmaps.layers.flatten",
     "rfmaps._core",
     "rfmaps.engine",
