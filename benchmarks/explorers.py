@@ -6,7 +6,8 @@ Each explorer is built as a notebook builds it, on the Agg canvas (what ipympl
 renders with), with blitting on as under ipympl. A *change* is one control
 value set, which renders the full figure (``canvas.draw()``, the work ipympl
 does before it sends a frame). A *selection* is one ``select`` call with its
-blit (overlays only; for ERFExplorer the heat map and profile are overlays).
+blit (the declared selection artists only; for ERFExplorer the heat map and profile are among them,
+and a selection that moves its zoom window draws the whole figure).
 
 Every legal value of every control is visited, up and back down its range
 (so each value is reached from both neighbours); the figures are medians and
@@ -81,8 +82,14 @@ def sweep_changes(explorer, skip=()):
 
 
 def sweep_selections(explorer, step=1):
-    """[ms per selection] over every neuron of each shown layer (every ``step``-th row and column)."""
-    times = []
+    """[ms per selection] over every neuron of each shown layer (every ``step``-th row and column).
+
+    Also prints how many selections drew the whole figure (the explorer base blits unless something
+    besides the view's declared selection artists changed: ERFExplorer's zoom window, for example).
+    """
+    times, draws = [], []
+    canvas = explorer.figure.canvas
+    watch = canvas.mpl_connect("draw_event", draws.append)
     state = explorer._state
     for layer in explorer._shown_layers(state):
         h, w = state.rows[layer].output_size
@@ -90,6 +97,8 @@ def sweep_selections(explorer, step=1):
             col = (row * 7) % w  # a walk over rows and columns together
             times.append(timed(lambda: explorer.select(row, col, layer=layer)))
             assert explorer.message == "", explorer.message
+    canvas.mpl_disconnect(watch)
+    print(f"  {len(draws)} of {len(times)} selections drew the whole figure; the others were blitted")
     return times
 
 

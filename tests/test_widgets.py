@@ -436,9 +436,9 @@ class PoolExplorer(Explorer):
 
     figsize = (6, 3)
 
-    def __init__(self, image="checkerboard", kernel_size=2, size=24):
+    def __init__(self, image="checkerboard", kernel_size=2, size=24, blit=None):
         self._start = check_int(kernel_size, "kernel_size", 1, 4)
-        super().__init__(image, size)
+        super().__init__(image, size, blit=blit)
 
     def _make_controls(self):
         return {"image": image_control(self._own_name), "kernel_size": slider("pool", self._start, 1, 4),
@@ -500,6 +500,32 @@ def test_a_fourth_explorer_gets_the_contract_from_the_base_class():
     assert "layer must be" in explorer.message
     with pytest.raises(ValueError, match="kernel_size"):
         PoolExplorer(kernel_size=9)
+
+
+class UndeclaredPoolExplorer(PoolExplorer):
+    """The same explorer, but it forgets to declare the neuron's outline as a selection artist."""
+
+    def _selection_artists(self):
+        return [self._box]
+
+
+def test_the_base_blits_only_when_nothing_but_the_declared_artists_changed():
+    """No view tells the base when to draw the whole figure: a selection that changes an undeclared
+    artist is drawn whole, one that changes only declared artists is blitted; both show the full picture."""
+    reference = PoolExplorer(blit=False)
+    reference.select(3, 4)
+    reference.figure.canvas.draw()
+    want = np.asarray(reference.figure.canvas.buffer_rgba()).copy()
+    for cls, full_draws in ((PoolExplorer, []), (UndeclaredPoolExplorer, [1])):
+        explorer = cls(blit=True)
+        draws = []
+        explorer.figure.canvas.mpl_connect("draw_event", lambda event: draws.append(1))
+        explorer.select(3, 4)
+        assert draws == full_draws, cls.__name__
+        got = np.asarray(explorer.figure.canvas.buffer_rgba())
+        assert np.count_nonzero((got != want).any(axis=2)) == 0, cls.__name__
+        explorer.close()
+    reference.close()
 
 
 def test_explorer_products_run_on_one_blas_thread(monkeypatch):

@@ -15,7 +15,8 @@ contract:
   clipped or not), the only source of the numbers a readout quotes (not on
   ProjectiveExplorer, whose selection is a pixel); a click picks a neuron or
   pixel by :func:`rfmaps._core.geometry.nearest_index`'s tie rule (halves go to the
-  lower index);
+  lower index), and the first neuron shown is the one of the last layer shown whose
+  field is centred nearest the image's centre, by the same rule;
 * ``set(name=value, ...)`` takes only values the control offers (no rounding);
 * ``message``: why the last change was refused (empty otherwise); the
   controls then show the picture on show again. ``notice``: what was done to

@@ -1,34 +1,24 @@
-"""The explorer base: the selection contract, one refresh cycle, messages; the parts do the rest.
+"""The explorer base: the selection contract and one refresh cycle; the parts do the rest.
 
-An explorer is made of parts, each with one job:
+The parts, one job each: :mod:`._wiring` (the controls shown, ``set()``'s checks, the explorer's own
+changes told from a student's), :mod:`._selection` (2-D neurons, 1-D positions or an input pixel:
+check, default, carry over a change, controls), :mod:`._intake` (a sample or the caller's array,
+shrunk by :func:`rfmaps.engine.images.downsample`), :mod:`._cache` (bounded in bytes), :mod:`._texts`
+(message, notice, caption, readout, layout), :mod:`._cells` (one explorer per notebook cell) and
+:mod:`._canvas` (the figure; blitting or a full draw).
 
-* :mod:`._wiring`: the controls a student sees (``controls=``), checks of the
-  values ``set()`` gives, the explorer's own changes told from a student's;
-* :mod:`._selection`: the selection model (2-D neurons, 1-D positions or an
-  input pixel): check, default, carry over a change, controls;
-* :mod:`._intake`: the image, a sample by name or the caller's own array
-  (shrunk by :func:`rfmaps.engine.images.downsample`);
-* :mod:`._cache`: caches bounded in bytes, each documented where it is made;
-* :mod:`._canvas`: the figure, and the choice between blitting and a full draw.
+A view provides ``_make_controls`` (name -> widget), ``_compute`` (the state: ``layers``,
+``input_size``, ``rows`` = :func:`rfmaps.receptive_fields`, and what it draws; a ValueError refuses
+the change, the controls go back and the error becomes ``message``), ``_build`` (artists, once),
+``_draw(state)``, ``_draw_selection()``, ``_click(event)``, and ``_selection_artists()``: the
+artists that depend on the selection. After a change of the network or the image the whole figure
+is drawn; after a selection the declared artists are blitted unless anything else changed
+(:class:`._canvas.Picture` decides, from matplotlib's own staleness: no view has to ask).
 
-A view (ConvExplorer, StackExplorer...) provides ``_make_controls`` (name ->
-widget), ``_compute`` (the state: ``layers``, ``input_size``, ``rows`` =
-:func:`rfmaps.receptive_fields`, and what it draws; a ValueError refuses the
-change, the controls go back and the error becomes ``message``), ``_build``
-(artists, once), ``_draw(state)``, ``_draw_selection()``, ``_click(event)``
-and ``_selection_artists()``: the artists that depend on the selection. The
-base draws the whole figure after a change of the network or the image; after
-a selection it blits the declared artists unless something else changed
-(:class:`._canvas.Picture` decides, from matplotlib's own staleness).
-
-The contract, the same in every explorer: ``select(row, col, layer=i)``
-counts ``i`` in ``.layers`` exactly as :func:`rfmaps.input_region` does;
-afterwards ``.selected == (i, row, col)`` (``i`` made non-negative) and
-``.region == input_region(.layers, (row, col), .input_size, layer=i)``.
-``layer=-1`` is always accepted; a layer the explorer does not draw is
-refused with a message. Under ``%matplotlib widget`` (ipympl) the canvas is a
-widget and clicks select; under the inline backend the figure is an image in
-an ``Output`` widget, replaced after each change.
+The contract, the same in every explorer: ``select(row, col, layer=i)`` counts ``i`` in ``.layers``
+exactly as :func:`rfmaps.input_region` does; afterwards ``.selected == (i, row, col)`` and
+``.region == input_region(.layers, (row, col), .input_size, layer=i)``. ``layer=-1`` is always
+accepted; a layer the explorer does not draw is refused with a message.
 """
 
 from __future__ import annotations
@@ -106,12 +96,12 @@ class Explorer:
         _cells.replace_previous(self)
 
     # --- what a view provides (see the module's text); the defaults suit one layer's first map ----------
-    def _make_controls(self) -> Dict[str, Any]: raise NotImplementedError  # noqa: E704
-    def _build(self) -> None: raise NotImplementedError  # noqa: E704
-    def _selection_artists(self) -> List[Any]: raise NotImplementedError  # noqa: E704
-    def _compute(self) -> Any: raise NotImplementedError  # noqa: E704
-    def _draw(self, state: Any) -> None: raise NotImplementedError  # noqa: E704
-    def _draw_selection(self) -> None: raise NotImplementedError  # noqa: E704
+    def _make_controls(self) -> Dict[str, Any]: raise NotImplementedError
+    def _build(self) -> None: raise NotImplementedError
+    def _selection_artists(self) -> List[Any]: raise NotImplementedError
+    def _compute(self) -> Any: raise NotImplementedError
+    def _draw(self, state: Any) -> None: raise NotImplementedError
+    def _draw_selection(self) -> None: raise NotImplementedError
 
     def _click(self, event: Any) -> Optional[tuple]:
         """``(row, col, layer[, map])`` of the neuron under a click, or None."""

@@ -125,9 +125,10 @@ class Picture:
             children = artist.axes.get_children() if artist.axes is not None else []
             return artist.get_zorder(), next((i for i, a in enumerate(children) if a is artist), 0)
 
-        for artist in sorted(self._selection_artists, key=order):
-            if artist.axes is None or artist.axes.get_visible():  # a full draw skips hidden panels too
-                self.figure.draw_artist(artist)
+        # Hidden artists draw nothing, and a full draw skips hidden panels: neither is ordered or painted.
+        shown = [a for a in self._selection_artists if a.get_visible() and (a.axes is None or a.axes.get_visible())]
+        for artist in sorted(shown, key=order):
+            self.figure.draw_artist(artist)
 
     def show_selection(self) -> None:
         """After the selection moved: blit when only declared artists changed, else draw the whole figure."""

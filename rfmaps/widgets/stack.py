@@ -169,7 +169,7 @@ class StackExplorer(Explorer):
         return min(len(maps) for maps in state.maps)
 
     def _default_selection(self, state) -> Selection:
-        """The centre neuron of the last block, on a map that responds there.
+        """The neuron of the last block centred nearest the image centre, on a map that responds there.
 
         Map 0 unless it is 0 at that neuron (a ReLU can silence a whole map of a
         trained network on an image); then the map with the largest |value| there,
