@@ -205,3 +205,17 @@ def test_what_notebooks_00_and_01_say_of_the_colour_kernels():
     bank = kernels.bank((5, 5), 100, 3)
     alike = [bool(np.allclose(k[0], k[1]) and np.allclose(k[1], k[2])) for k in bank]
     assert alike[:10] == [True] * 10 and not any(alike[10:16])
+
+
+def test_default_kernels_made_once_equal_a_fresh_bank_for_every_count_in_any_order():
+    # ConvExplorer's kernels slider asks for 1 ... 256 kernels; the engine keeps the kernels it made
+    # (kernels._MADE). Whatever order the counts come in, the default weights equal bank() made afresh.
+    from rfmaps.engine import kernels as engine_kernels
+
+    engine_kernels._MADE.clear()
+    for count, size, channels in [(5, (3, 3), 3), (2, (3, 3), 3), (40, (3, 3), 3), (17, (5, 3), 1),
+                                  (300, (3, 3), 3), (1, (3, 3), 3), (2000, (1, 1), 2)]:
+        made = engine_kernels._first_kernels(size, count, channels)
+        assert made.shape == (count, channels) + size
+        assert np.array_equal(made, kernels.bank(size, count, channels))
+    assert len(engine_kernels._MADE[((3, 3), 3)]) == 300 and ((1, 1), 2) not in engine_kernels._MADE
