@@ -594,6 +594,22 @@ def test_the_field_11_asks_for_is_what_autograd_gives_for_its_model_and_for_the_
     # The sentence names one module and its place (it may mention Linear when it explains what a head needs).
     assert str(refused.value).startswith(f"from_torch cannot read {named} at model.2:")
     assert "Linear at" not in str(refused.value)
+    # 11 says where from_torch does read Flatten and Linear: after AdaptiveAvgPool2d(1), and after
+    # AdaptiveAvgPool2d((h, w)) as AlexNet and VGG have; both read, and they compute what the model computes.
+    text = "\n".join("".join(c["source"]) for c in json.loads(
+        (NOTEBOOKS_DIR / "11_your_own_network.ipynb").read_text())["cells"])
+    assert "after a global average pooling (`AdaptiveAvgPool2d(1)`)" in text
+    assert "after an `AdaptiveAvgPool2d((h, w))` and before a `Linear`" in text
+    assert "AdaptiveAvgPool2d(1)" in str(refused.value) and "AdaptiveAvgPool2d((h, w))" in str(refused.value)
+    x = torch.rand(1, 1, 14, 14, dtype=torch.float64)
+    for pool, features in ((nn.AdaptiveAvgPool2d(1), 4), (nn.AdaptiveAvgPool2d((6, 6)), 4 * 6 * 6)):
+        head = nn.Sequential(nn.Conv2d(1, 4, 3), pool, nn.Flatten(), nn.Linear(features, 10)).double().eval()
+        layers = rfmaps.from_torch(head)
+        assert rfmaps.receptive_fields(layers, 14)[-1].output_size == (1, 1)
+        mine = np.asarray(rfmaps.feature_maps(layers, x[0, 0].numpy())[-1], dtype=np.float64).reshape(-1)
+        with torch.no_grad():
+            theirs = head(x).reshape(-1).numpy()
+        assert np.allclose(mine, theirs, rtol=1e-4, atol=1e-5), (pool, mine, theirs)
 
 
 def test_11s_layers_compute_what_its_model_computes_in_evaluation_mode_and_not_in_training_mode():

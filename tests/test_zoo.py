@@ -343,6 +343,110 @@ def test_every_torchvision_network_of_the_table_is_read_or_its_refusal_quoted():
             assert zoo.stages(layers, 224)[-1].stage == "head"
 
 
+def _inception_stem():
+    """Inception v3's layers up to its second max pool, in torch (one channel, positive weights, pools that
+    average): 3 x 3 stride 2, 3 x 3, 3 x 3 padded, 3 x 3 pool stride 2, 1 x 1, 3 x 3, 3 x 3 pool stride 2."""
+    torch = _torch()
+    nn = torch.nn
+    return _positive(nn.Sequential(
+        nn.Conv2d(3, 1, 3, stride=2), nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, padding=1), nn.AvgPool2d(3, 2),
+        nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 3), nn.AvgPool2d(3, 2))).double()
+
+
+def test_inception_v3_never_reads_rows_and_columns_221_to_223_of_224():
+    """13: the first layer drops pixel 223; the VALID 3 x 3 stride-2 pool on the 52 x 52 map drops 221 and 222."""
+    torch = _torch()
+    stem = _inception_stem()
+    x = torch.ones(1, 3, 224, 224, dtype=torch.float64, requires_grad=True)
+    y = stem(x)
+    assert y.shape[-1] == 25 and stem[:6](x).shape[-1] == 52
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    read = grad[0].abs().sum(0).numpy() > 0
+    assert read[:221, :221].all() and not read[221:].any() and not read[:, 221:].any()
+    # Before that pool, row 221 and 222 were still read: the pool drops them, not the first layer.
+    (grad,) = torch.autograd.grad(stem[:6](x).sum(), x)
+    assert (grad[0].abs().sum(0).numpy() > 0)[:223, :223].all()
+    # rfmaps says the same of the whole shipped network, at every neuron of its last stage.
+    layers = zoo.trunk(zoo.shipped_network("inception_v3 (TF-slim)"))
+    h, w = rfmaps.receptive_fields(layers, 224)[-1].output_size
+    assert {rfmaps.input_region(layers, (r, c), 224) for r in range(h) for c in range(w)} == {((0, 220), (0, 220))}
+
+
+def test_torchvisions_inception_v3_never_reads_rows_and_columns_221_to_223():
+    """13: no logit of torchvision's Inception v3 has a gradient at rows or columns 221, 222, 223 of 224."""
+    torchvision = _torchvision()
+    torch = _torch()
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False).eval()
+    model = _averaging(model)   # positive weights, pools as averages: a nonzero gradient wherever a path is
+    real = F.max_pool2d
+
+    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
+
+    x = (torch.rand((1, 3, 224, 224), dtype=torch.float64) + 1).requires_grad_(True)
+    F.max_pool2d = as_average
+    try:
+        y = model(x)
+    finally:
+        F.max_pool2d = real
+    (grad,) = torch.autograd.grad(y.sum(), x)   # every logit at once: positive paths, so no cancelling
+    read = grad[0].abs().sum(0).numpy() > 0
+    assert read[:221, :221].all() and not read[221:].any() and not read[:, 221:].any()
+    layers = zoo.trunk(zoo.torchvision_network("inception_v3", torchvision))
+    h, w = rfmaps.receptive_fields(layers, 224)[-1].output_size
+    assert rfmaps.input_region(layers, (h // 2, w // 2), 224) == ((0, 220), (0, 220))
+
+
+def test_a_fully_connected_head_sees_every_pixel_and_is_named_so():
+    """13's fourth way (AlexNet, VGG): Flatten and Linear on the whole pooled map, against autograd."""
+    torch = _torch()
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.AdaptiveAvgPool2d((4, 4)), nn.Flatten(),
+                          nn.Linear(2 * 4 * 4, 3), nn.ReLU(), nn.Linear(3, 2))   # as AlexNet's classifier
+    x = torch.ones(1, 1, 9, 9, dtype=torch.float64, requires_grad=True)
+    positive = _positive(model).double()
+    (grad,) = torch.autograd.grad(positive(x).sum(), x)
+    assert (grad.abs() > 0).all()
+    found = zoo.stages(rfmaps.from_torch(model), 9)
+    assert found[-1].stage == "head" and not found[-1].row.whole_image
+    assert (found[-1].whole, found[-1].why) == (1, "fully connected layer")
+    cells = list(zoo.ZooTable(found, [], (9, 9), ["net"])._cells())
+    assert cells[-1][5] == "–" and cells[-1][6] == "yes (fully connected layer)" and cells[0][5] == "2 × 2"
+    # A convolution whose window is smaller than its map is no fully connected layer.
+    assert zoo.whole_image_neurons([Conv2d(1, 2, 3, stride=2), Conv2d(2, 3, 3)], 9) == (0, "")
+
+
+def test_vgg16s_last_neurons_miss_pixels_but_a_fully_connected_layer_on_them_reads_every_one():
+    """13: 'None of the 7 x 7 neurons before the head sees every pixel, yet the head's one output does.'"""
+    torch = _torch()
+    nn = torch.nn
+    blocks = []
+    for convs in (2, 2, 3, 3, 3):   # TF-slim's VGG-16: 3 x 3 'SAME' convolutions, then a 2 x 2 pool
+        blocks += [nn.Conv2d(1, 1, 3, padding=1) for _ in range(convs)] + [nn.AvgPool2d(2)]
+    trunk = _positive(nn.Sequential(*blocks)).double()
+    every = [bool(s.all()) for s in sees(trunk, 224, [(r, c) for r in range(7) for c in range(7)])]
+    fully = _positive(nn.Sequential(*blocks, nn.Flatten(), nn.Linear(49, 1), nn.Unflatten(1, (1, 1, 1))))
+    (head,) = sees(fully.double(), 224, [(0, 0)])
+    assert not any(every) and head.all()
+    vgg = zoo.shipped_network("vgg16 (TF-slim)")
+    assert rfmaps.receptive_fields(vgg, 224)[-1].output_size == (7, 7)
+    table = zoo.zoo_table({"vgg": list(vgg) + [Conv2d(512, 10, 7), rfmaps.Flatten()]})
+    assert [s.whole for s in table][:-1] == [0] * 6 and table[-2].neurons == 49
+    assert (table.last("vgg").stage, table.last("vgg").whole, table.last("vgg").why) == (
+        "head", 1, "fully connected layer")
+
+
+def test_torchvisions_alexnet_head_reads_its_6_by_6_map_as_one_fully_connected_layer():
+    """13: AlexNet's Flatten and Linear read the whole 6 x 6 map; the table says 'fully connected layer'."""
+    torchvision = _torchvision()
+    found = zoo.stages(zoo.torchvision_network("alexnet", torchvision), 224)
+    assert found[-2].row.output_size == (6, 6) and found[-2].whole == 0
+    assert (found[-1].stage, found[-1].whole, found[-1].why) == ("head", 1, "fully connected layer")
+    assert not found[-1].row.whole_image
+
+
 def test_inception_v3_has_fields_over_a_thousand_pixels_yet_no_neuron_sees_every_pixel():
     """13: Inception v3's first layer (3 x 3, stride 2, no padding) never reads row and column 223 of 224."""
     torch = _torch()
@@ -380,6 +484,8 @@ def test_the_shipped_few_have_effective_fields_that_count_pixels_unequally_insid
         outside = e.heat.copy()
         outside[top:bottom + 1, left:right + 1] = 0
         assert outside.max() == 0 and inside.max() > 2 * inside.mean() > 0, e.network
+        share = zoo.EffectiveTable([e]).shares[e.network]   # what 13's picture draws: 0 to 1, same shape
+        assert share.max() == 1 and np.allclose(share * e.heat.max(), e.heat, rtol=1e-6, atol=0)
 
 
 def test_no_shipped_name_is_a_torchvision_name():

@@ -26,7 +26,9 @@ def stage_fields(table, width: float = 9.5) -> Picture:
 
     Marks are shaped by the stage's jump and filled where at least one neuron sees every pixel; a star marks
     the stages after a whole-image layer (global pooling, a squeeze-and-excitation gate), drawn at their
-    field box like the others, and hollow where no neuron sees every pixel all the same (pixels no layer reads). A refused network keeps its line, with the word "refused".
+    field box like the others, and hollow where no neuron sees every pixel all the same (pixels no layer reads).
+    Any other head (a fully connected layer) has a hexagon of its own: a 1 x 1 output has no jump. A refused
+    network keeps its line, with the word "refused".
 
     Parameters
     ----------
@@ -59,6 +61,10 @@ def stage_fields(table, width: float = 9.5) -> Picture:
             if s.row.whole_image:
                 label, marker, face = "after a whole-image layer", "*", HIGHLIGHT if s.whole else "white"
                 size = 12
+            elif s.stage == "head":  # a 1 x 1 output has no neighbour: its jump means nothing here
+                label, marker = "head (1 × 1 output)", "H"
+                face = DARK if s.whole else "white"
+                size = 8
             else:
                 label, marker = f"jump {jump}", _marker(jump)
                 face = DARK if s.whole else "white"

@@ -12,7 +12,11 @@ image, and says why:
 * ``global pooling`` or the name of another whole-image layer (a
   squeeze-and-excitation gate): a layer after which every neuron depends on
   the whole map before it (``whole_image`` rows of
-  :func:`rfmaps.receptive_fields`, printed ``(global)``).
+  :func:`rfmaps.receptive_fields`, printed ``(global)``);
+* ``fully connected layer``: a classifier head whose 1 x 1 output reads every
+  position of the map before it (AlexNet's and VGG's ``Flatten`` and
+  ``Linear`` on their 6 x 6 and 7 x 7 maps, which ``from_torch`` reads as one
+  convolution whose kernel is the whole map).
 
 The networks come from torchvision (``weights=None``: the geometry does not
 depend on the weights) read by :func:`rfmaps.from_torch`, or, without
@@ -62,7 +66,8 @@ SHIPPED: Dict[str, Callable[[Pair], Sequence[Layer]]] = {
     "resnet152 (TF-slim)": lambda size: architectures.resnet152("tf-slim", input_size=size),
 }
 
-INSTALL = "%pip install torch torchvision"
+#: The CPU build: a plain ``pip install torch`` on Linux pulls the CUDA build, several GB that a notebook never uses.
+INSTALL = "%pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 
 #: A few networks whose effective field a notebook computes at 224 in seconds (numpy): from torchvision, or shipped.
 FEW: Dict[str, Tuple[str, ...]] = {"torchvision": ("squeezenet1_1", "mobilenet_v2"),
@@ -93,8 +98,9 @@ class Stage:
     whole : int
         How many neurons of one map see every pixel of the image.
     why : str
-        Why they do: ``''`` (none does), ``'field covers the image'``, ``'global pooling'`` or the class of
-        the first other whole-image layer before this row (a squeeze-and-excitation gate).
+        Why they do: ``''`` (none does), ``'field covers the image'``, ``'global pooling'``, the class of
+        the first other whole-image layer before this row (a squeeze-and-excitation gate), or
+        ``'fully connected layer'`` (a 1 x 1 output of a layer whose window is its whole input map).
     """
 
     network: str
@@ -195,6 +201,19 @@ def _global_cause(layers: Sequence[Layer]) -> Optional[str]:
     return None
 
 
+def _fully_connected(layers: Sequence[Layer], size: Pair) -> bool:
+    """Whether a top-level convolution of ``layers`` reads its whole input map in one window (a map larger than
+    1 x 1, no padding): a fully connected layer, as ``from_torch`` reads ``Flatten`` and ``Linear`` after
+    ``AdaptiveAvgPool2d((h, w))``."""
+    rows = receptive_fields(layers, size)
+    for index, layer in enumerate(layers):
+        before = rows[index - 1].output_size if index else size
+        kernel, padding = getattr(layer, "kernel_size", None), getattr(layer, "padding", None)
+        if kernel is not None and tuple(kernel) == tuple(before) != (1, 1) and tuple(padding or (0, 0)) == (0, 0):
+            return True
+    return False
+
+
 def whole_image_neurons(layers: Sequence[Layer], input_size: Any = 224, layer: int = -1) -> Tuple[int, str]:
     """How many neurons of one map of ``layers[layer]`` see every pixel of the image, and why.
 
@@ -221,6 +240,8 @@ def whole_image_neurons(layers: Sequence[Layer], input_size: Any = 224, layer: i
     (36, 'field covers the image')
     >>> whole_image_neurons([Conv2d(1, 1, 3, stride=2)] * 5, 64)   # 63 and 64 are never read
     (0, '')
+    >>> whole_image_neurons([Conv2d(1, 4, 3, stride=2), Conv2d(4, 10, 4)], 9)   # a 4 x 4 window on a 4 x 4 map
+    (1, 'fully connected layer')
     """
     size = pair(input_size, "input_size", 1)
     layers = list(layers)
@@ -276,6 +297,8 @@ def _whole(layers: Sequence[Layer], row: LayerRow, size: Pair) -> Tuple[int, str
     if not count:
         return 0, ""
     cause = _global_cause(layers) if row.whole_image else None
+    if cause is None and (h, w) == (1, 1) and _fully_connected(layers, size):
+        cause = "fully connected layer"
     return count, cause or "field covers the image"
 
 
@@ -362,7 +385,8 @@ class ZooTable(tuple):
     """The stages of several networks (:class:`Stage`), then their refusals (:class:`Refusal`).
 
     Prints as text and shows as an HTML table in a notebook; ``networks`` names those read,
-    ``refused`` those refused, in the order asked.
+    ``refused`` those refused, in the order asked. A head's jump shows as "–": its 1 x 1 output has no
+    neighbour to step to.
     """
 
     columns = ("network", "stage", "maps", "output size", "rf size", "jump", "sees every pixel")
@@ -403,8 +427,10 @@ class ZooTable(tuple):
                 f"all {s.neurons} ({s.why})" if s.whole == s.neurons else f"{s.whole} of {s.neurons} ({s.why})")
             if s.neurons == 1 and s.whole:
                 every = f"yes ({s.why})"
+            # A head's 1 x 1 output has no neighbour to step to: no jump to show.
+            jump = "–" if s.stage == "head" else _size_text(r.jump)
             yield (s.network, s.stage, "" if r.channels is None else str(r.channels), _size_text(r.output_size),
-                   _size_text(r.rf_size) + (" (global)" if r.whole_image else ""), _size_text(r.jump), every)
+                   _size_text(r.rf_size) + (" (global)" if r.whole_image else ""), jump, every)
 
     def __str__(self) -> str:
         cells = [self.columns, *self._cells()]
@@ -519,6 +545,12 @@ class EffectiveTable(tuple):
     @property
     def maps(self) -> Dict[str, np.ndarray]:
         return {e.network: e.heat for e in self}
+
+    @property
+    def shares(self) -> Dict[str, np.ndarray]:
+        """Each heat map divided by its largest value (0 to 1): random weights make the raw gradients tiny
+        numbers (1e-8) whose scale says nothing; the share of the largest is what a picture compares."""
+        return {e.network: e.heat / e.heat.max() if e.heat.max() > 0 else e.heat for e in self}
 
     def _cells(self):
         for e in self:
