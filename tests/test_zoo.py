@@ -69,7 +69,7 @@ def sees(model, size, positions, channels=1):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The three ways of notebook 13, against torch
+# The four ways of notebook 13, against torch (the fully connected head further down)
 # --------------------------------------------------------------------------------------------------------------
 
 def test_36_of_resnet50s_49_last_neurons_see_every_pixel_as_autograd_says():
