@@ -368,3 +368,34 @@ def test_an_adaptive_pooling_of_unequal_windows_is_refused_at_that_size():
     with pytest.raises(ValueError, match=r"layer 3 \(AdaptiveAvgPool2d\(output_size=\(3, 2\)\)\): input_size "
                                          r"\(5, 3\): .*multiples of \(3, 2\).*different sizes"):
         receptive_fields(layers, (10, 6))
+
+
+@pytest.mark.parametrize("size", [7, 8, 12])
+def test_a_gated_neurons_theoretical_field_is_the_box_the_whole_map_reads(size):
+    """After a gate every neuron has one field: the box of all the map's fields, padding included (jump 0).
+
+    Torch reference: the convolution's padding made real pixels of a larger canvas (padding 0 in torch), so
+    autograd shows which canvas pixels, padding included, a gated neuron depends on.
+    """
+    import torch
+
+    from rfmaps import Sigmoid
+    from rfmaps.layers.gate import SqueezeExcitation
+
+    torch.manual_seed(0)
+    gate = SqueezeExcitation([Conv2d(2, 2, 1, weight=np.full((2, 2, 1, 1), 0.1), bias=np.zeros(2)), Sigmoid()])
+    layers = [Conv2d(1, 2, 3, stride=2, padding=1), gate, Conv2d(2, 2, 3, padding=1)]
+    canvas = torch.rand(1, 1, size + 2, size + 2, dtype=torch.float64, requires_grad=True)
+    conv = torch.nn.Conv2d(1, 2, 3, stride=2).double()
+    torch.nn.init.constant_(conv.weight, 1.0)
+    y = conv(canvas)
+    y = y * torch.sigmoid(0.1 * y.mean((2, 3), keepdim=True).sum(1, keepdim=True))
+    n = y.shape[-1]
+    for position in [(0, 0), (n - 1, n - 1), (0, n - 1)]:
+        canvas.grad = None
+        y[0, 0, position[0], position[1]].backward(retain_graph=True)
+        rows, cols = np.nonzero(canvas.grad[0, 0].numpy())
+        expected = ((int(rows.min()) - 1, int(rows.max()) - 1), (int(cols.min()) - 1, int(cols.max()) - 1))
+        assert input_region(layers, position, size, layer=1, clip=False) == expected
+        assert input_region(layers, position, size, layer=2, clip=False) == expected  # jump 0: later layers keep it
+    assert receptive_fields(layers, size)[1].rf_size == (expected[0][1] - expected[0][0] + 1,) * 2

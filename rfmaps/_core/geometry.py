@@ -174,7 +174,10 @@ class Geometry:
 
     def nearest_neuron(self, pixel: Sequence[float | Fraction], output_size: Pair) -> Pair:
         """The neuron whose field is centred nearest to input point ``pixel`` (ties: :func:`nearest_index`)."""
-        row, col = (nearest_index((Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis], output_size[axis])
+        # A jump of 0 (after a squeeze-and-excitation gate) centres every neuron on one point: all tie, and
+        # the tie rule picks the lowest index.
+        row, col = (0 if self.jump[axis] == 0 else
+                    nearest_index((Fraction(pixel[axis]) - self.start[axis]) / self.jump[axis], output_size[axis])
                     for axis in (0, 1))
         return (row, col)
 

@@ -100,6 +100,8 @@ def _crop(rows, last: int, position):
     jump = rows[last].jump
     if any(_grows(row.layer) for row in rows[: last + 1]):
         return None
+    if any(row.whole_image for row in rows[: last + 1]):
+        return None  # a whole-image layer (jump 0) reads the whole map: nothing to crop
     previous = (1, 1)
     for row in rows[: last + 1]:
         # Each layer's grid must repeat with the last layer's jump: whole jumps, each a
@@ -277,6 +279,8 @@ def _forward_crop(rows, last: int, pixel):
     """
     if any(_grows(row.layer) for row in rows[: last + 1]):
         return None
+    if any(row.whole_image for row in rows[: last + 1]):
+        return None  # a whole-image layer (jump 0) reads the whole map: nothing to crop
     previous = (1, 1)
     for row in rows[: last + 1]:
         if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):

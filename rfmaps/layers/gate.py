@@ -13,19 +13,18 @@ every input pixel that map's field covers (the whole image once the layers
 before read all of it). rfmaps reports that as it is: rows after it say
 ``whole_image`` and tables print "(global)".
 
-Its geometry is exact as a window: output ``i`` of an ``n``-long axis reads
-inputs ``0 .. n - 1``, which is what a window of ``2n - 1`` taps, stride 1
-and padding ``n - 1`` reads of the map (its taps beyond the map fall on
-padding). So the theoretical field (``clip=False``) is centred on the
-neuron and reaches ``n - 1`` map positions beyond it on each side, and the
-clipped field (:func:`rfmaps.input_region`) is every input pixel the whole
-map reads. Like :class:`~rfmaps.layers.GlobalAvgPool2d`, that window needs
-the map's size: :meth:`SqueezeExcitation.advance_sized` gets it.
+Output ``i`` of an ``n``-long axis reads inputs ``0 .. n - 1``: every
+output has the same field, the box of all its input neurons' fields
+(``rf + (n - 1) j`` wide), and the jump after the gate is 0. The clipped
+field (:func:`rfmaps.input_region`) is every input pixel the whole map
+reads. Like :class:`~rfmaps.layers.GlobalAvgPool2d`, that box needs the
+map's size: :meth:`SqueezeExcitation.advance_sized` gets it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -73,9 +72,9 @@ class SqueezeExcitation(Layer):
     >>> round(float(se.forward(x, None, np.empty_like(x))[0, 0, 0]), 6)  # 1 * sigmoid(mean 1)
     0.731059
     >>> rows = receptive_fields([Conv2d(2, 2, 3, padding=1), se], 8)
-    >>> rows[-1].rf_size, rows[-1].jump, rows[-1].whole_image
-    ((17, 17), (1, 1), True)
-    >>> "17 x 17 (global)" in str(rows).splitlines()[-1]
+    >>> rows[-1].rf_size, rows[-1].jump, rows[-1].whole_image  # the box of all 8 x 8 fields: pixels -1 to 8
+    ((10, 10), (0, 0), True)
+    >>> "10 x 10 (global)" in str(rows).splitlines()[-1]
     True
     """
 
@@ -147,8 +146,19 @@ class SqueezeExcitation(Layer):
                          "not once for every size")
 
     def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
-        """The step of :meth:`window` on a map of ``input_size``: centred, so the jump and centres stay."""
-        return self.window(input_size).advance(geometry)
+        """Every output reads the whole map, so all share one field: the box of every input neuron's field.
+
+        That box spans ``rf + (n - 1) j`` pixels centred on the map's middle neuron, and the jump is 0:
+        neighbouring outputs look at the same pixels. Later layers keep it (``rf += (k - 1) 0``), as
+        they should: after the gate every neuron depends on exactly that box.
+        """
+        rf: list[Any] = []
+        start: list[Fraction] = []
+        for axis in (0, 1):
+            n, j = input_size[axis], geometry.jump[axis]
+            rf.append(geometry.rf[axis] + (n - 1) * j)
+            start.append(geometry.start[axis] + Fraction(n - 1, 2) * j)
+        return Geometry((rf[0], rf[1]), (Fraction(0), Fraction(0)), (start[0], start[1]))
 
     def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
         if input_n is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Tuple
 
@@ -31,6 +32,25 @@ from .base import Layer, channels_back, check_layers
 from .._core.validation import pair, positive_int
 
 __all__ = ["Residual", "Concat", "run_path", "through_path"]
+
+
+def _whole_union(names, geometries, output_size) -> Geometry:
+    """The union when a path reads the whole map (jump 0, one box for every neuron): that box, provided
+    the other paths' fields lie inside it for every neuron; otherwise no single field holds, and the
+    block is refused."""
+    boxes = [g.bounds((0, 0)) for g in geometries if 0 in g.jump]
+    low = tuple(min(b[axis][0] for b in boxes) for axis in (0, 1))
+    high = tuple(max(b[axis][1] for b in boxes) for axis in (0, 1))
+    for name, g in zip(names, geometries):
+        last = (output_size[0] - 1, output_size[1] - 1)
+        for corner in ((0, 0), last):
+            box = g.bounds(corner)
+            if any(box[axis][0] < low[axis] or box[axis][1] > high[axis] for axis in (0, 1)):
+                raise ValueError(f"{name} reaches pixels outside the box {low} to {high} its whole-image path "
+                                 "reads, so the block's neurons have different fields; rfmaps cannot state one")
+    start = tuple(Fraction(low[axis] + high[axis], 2) for axis in (0, 1))
+    rf = tuple(high[axis] - low[axis] + 1 for axis in (0, 1))
+    return Geometry((rf[0], rf[1]), (Fraction(0), Fraction(0)), (start[0], start[1]))
 
 
 def _path_geometry(path, geometry: Geometry = Geometry(), input_size=None) -> Geometry:
@@ -118,6 +138,8 @@ class _Paths(Layer):
         """The union of the paths, which must share jump and start (be aligned)."""
         names = self._names
         geometries = [_path_geometry(path, geometry, input_size) for path in self.paths]
+        if input_size is not None and any(0 in g.jump for g in geometries):
+            return _whole_union(names, geometries, self.output_size(input_size))
         first = geometries[0]
         for name, other in zip(names[1:], geometries[1:]):
             if other.jump != first.jump:
