@@ -283,7 +283,7 @@ def test_torchvision_resnet_differs_only_where_the_strides_moved():
     assert stage_table(resnet152("torchvision"), 321)[-1].output_size == (11, 11)
 
 
-@pytest.mark.parametrize("build_, size", [(alexnet, 67), (vgg16, 32), (resnet50, 32),
+@pytest.mark.parametrize("build_, size", [(alexnet, 67), (vgg16, 32), (lambda: resnet50(input_size=32), 32),
                                           (lambda: inception_v2(input_size=32), 32),
                                           (lambda: mobilenet_v1(input_size=32), 32)])
 def test_small_inputs_run_end_to_end(build_, size):

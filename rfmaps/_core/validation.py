@@ -43,7 +43,7 @@ import math
 import numbers
 from typing import Any, Tuple, Union
 
-__all__ = ["Pair", "IntOrPair", "ArgumentKindError", "is_int", "pair", "positive_int", "int_at_least",
+__all__ = ["check_built_for", "Pair", "IntOrPair", "ArgumentKindError", "is_int", "pair", "positive_int", "int_at_least",
            "finite_number", "check_switch", "layer_index", "check_position", "check_channel"]
 
 Pair = Tuple[int, int]
@@ -234,3 +234,26 @@ def check_channel(channel: Any, channels: int) -> int:
     if not 0 <= channel < channels:
         raise ValueError(f"{message}, got {channel!r}")
     return int(channel)
+
+
+def check_built_for(layers: Any, input_size: Any) -> None:
+    """Refuse an input size other than the one a network's size-dependent padding was worked out for.
+
+    TF-slim's 'SAME' padding depends on the input size, so a network built from it
+    (:mod:`rfmaps.models.architectures`) remembers the size as ``input_size``; at another size
+    its fixed paddings would describe some other network, without a word.
+
+    >>> class Net(list): input_size = (224, 224)
+    >>> check_built_for(Net(), 321)
+    Traceback (most recent call last):
+    ...
+    ValueError: input_size must be 224 x 224, the size this network's 'SAME' padding was worked out for, got 321 x 321; build it again for that size, e.g. with input_size=321
+    """
+    built = getattr(layers, "input_size", None)
+    if not isinstance(built, tuple):  # only a network's remembered (h, w) pair
+        return
+    size = pair(input_size, "input_size", 1)
+    if tuple(size) != tuple(built):
+        raise ValueError(f"input_size must be {built[0]} x {built[1]}, the size this network's 'SAME' padding was "
+                         f"worked out for, got {size[0]} x {size[1]}; build it again for that size, e.g. with "
+                         f"input_size={size[0] if size[0] == size[1] else size}")

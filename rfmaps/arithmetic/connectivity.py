@@ -27,7 +27,7 @@ from ..layers.base import SlidingWindow
 from ..layers.transposed import ConvTranspose2d
 from ..layers.upsample import Upsample
 from .receptive_field import _sizes_and_geometry, receptive_fields
-from .._core.validation import check_position, layer_index
+from .._core.validation import check_built_for, check_position, layer_index
 
 __all__ = ["path_counts", "forward_path_counts"]
 
@@ -57,6 +57,7 @@ def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) 
     >>> path_counts([Conv2d(1, 1, 3)] * 2, (0, 0), (5, 5))[2]
     array([3, 6, 9, 6, 3])
     """
+    check_built_for(layers, input_size)
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
     rows = _sizes_and_geometry(layers[: last + 1], input_size)  # later layers need not fit
@@ -171,6 +172,7 @@ def forward_path_counts(layers: Sequence[Layer], pixel, input_size, layer: int =
     >>> forward_path_counts([ConvTranspose2d(1, 1, 3, stride=2)] * 2, (1, 1), 3)[6, 3:12]
     array([0, 2, 2, 4, 2, 4, 2, 2, 0])
     """
+    check_built_for(layers, input_size)
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
     rows = _sizes_and_geometry(layers[: last + 1], input_size)

@@ -38,7 +38,8 @@ from .._core.geometry import Exact, Geometry, exact_number, nearest_index
 from ..layers.base import Layer, channels_back, check_layers
 from ..layers.transposed import ConvTranspose2d
 from ..layers.upsample import Upsample
-from .._core.validation import Pair, check_channel, check_position, check_switch, int_at_least, layer_index, pair
+from .._core.validation import (Pair, check_built_for, check_channel, check_position, check_switch, int_at_least,
+                                layer_index, pair)
 
 __all__ = ["LayerRow", "ReceptiveFieldTable", "receptive_fields", "input_region", "input_channels",
            "projective_field", "NeuronField", "neuron_field", "nearest_neuron", "corresponding_neuron",
@@ -230,6 +231,7 @@ def receptive_fields(layers: Sequence[Layer], input_size) -> ReceptiveFieldTable
     (Fraction(3, 2), Fraction(3, 2))
     """
     names = getattr(layers, "names", None)
+    check_built_for(layers, input_size)
     layers = check_layers(layers)
     table = _sizes_and_geometry(layers, input_size, names)
     if not all(layer.uniform for layer in layers):
@@ -434,6 +436,7 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     ((1, 1), (1, 1))
     """
     clip = check_switch(clip, "clip")  # a truthy list or string must not silently mean True
+    check_built_for(layers, input_size)
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)  # one neuron: no layer-wide maximum needed
@@ -485,6 +488,7 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
     >>> projective_field([ConvTranspose2d(1, 1, 3, stride=2)], (1, 1), 4)
     ((2, 4), (2, 4))
     """
+    check_built_for(layers, input_size)
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)
@@ -658,6 +662,7 @@ def neuron_field(layers: Sequence[Layer], position, input_size, layer: int = -1)
     >>> neuron_field(stack, (0, 0), 16).box, neuron_field(stack, (0, 0), 16).clipped
     (((-1, 1), (-1, 1)), True)
     """
+    check_built_for(layers, input_size)
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)  # one neuron: no layer-wide maximum
@@ -696,6 +701,7 @@ def nearest_neuron(layers: Sequence[Layer], point, input_size, layer: int = -1) 
     >>> nearest_neuron([Conv2d(1, 1, 3), Upsample(2)], (3, 3.7), 8)  # neurons 4 and 5 share centre 3
     (4, 6)
     """
+    check_built_for(layers, input_size)
     checked = check_layers(layers)
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)

@@ -96,7 +96,7 @@ from ..layers import Layer, check_layers
 from ..layers.residual import keeping_path_values
 from .._core.geometry import square_around
 from ..arithmetic.receptive_field import _sizes_and_geometry
-from .._core.validation import ArgumentKindError, check_channel, check_position, layer_index
+from .._core.validation import ArgumentKindError, check_built_for, check_channel, check_position, layer_index
 
 __all__ = ["feature_maps", "effective_receptive_field", "mass_width"]
 
@@ -155,6 +155,12 @@ def _cached_plan(layers, size, channels: int):
     return layers, tuple(layer_weights(layers)), tuple(shapes)
 
 
+def _check_built_for(layers, image) -> None:
+    """A network built for one input size (TF-slim's 'SAME' padding) refuses an image of another."""
+    if isinstance(getattr(layers, "input_size", None), tuple):
+        check_built_for(layers, np.shape(image)[:2])
+
+
 def _forward(layers, image, dtype):
     """Inputs of every layer and the final output."""
     x = _channels_first(image, dtype)
@@ -195,6 +201,7 @@ def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
     >>> maps[0].shape
     (100, 46, 46)
     """
+    _check_built_for(layers, image)
     _, _, values = _forward(layers, image, np.float32)
     return values[1:]
 
@@ -240,6 +247,7 @@ def effective_receptive_field(layers: Sequence[Layer], position, image, layer: i
     >>> erf[3].astype(int).tolist()
     [0, 3, 6, 9, 6, 3]
     """
+    _check_built_for(layers, image)
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
     # The blocks keep their inner values for the backward pass, which would else run them again.
