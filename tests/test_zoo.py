@@ -492,3 +492,74 @@ def test_no_shipped_name_is_a_torchvision_name():
     """zoo_table builds a name of SHIPPED from rfmaps: a torchvision name there would hide torchvision's network."""
     assert not set(zoo.SHIPPED) & set(zoo.TORCHVISION)
     assert all(name.endswith(("(TF-slim)", "(torchvision)")) for name in zoo.SHIPPED)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hostile arguments: a sentence naming the argument, never a raw IndexError or TypeError from inside
+# --------------------------------------------------------------------------------------------------------------
+
+def test_a_network_refused_at_the_tables_size_becomes_a_refusal_row_naming_it():
+    """AlexNet's AdaptiveAvgPool2d((6, 6)) is read only on maps whose sides are multiples of 6: at 64 the table
+    keeps a row naming alexnet and quoting the sentence, and the other networks are still read."""
+    def build(name):
+        layers = [Conv2d(1, 2, 3, stride=2), rfmaps.AdaptiveAvgPool2d((6, 6)), Conv2d(2, 3, 6)]
+        return layers if name == "alexnet" else zoo.shipped_network(name, 64)
+
+    table = zoo.zoo_table(["alexnet", "vgg16 (TF-slim)"], 64, build=build)
+    assert [r.name for r in table.refused] == ["alexnet"]
+    assert {s.network for s in table} == {"vgg16 (TF-slim)"}
+    reason = table.refused[0].reason
+    assert reason.startswith("On a 64 × 64 image: ") and "multiples of (6, 6)" in reason
+    assert "alexnet: refused. On a 64 × 64 image" in str(table) and "1 read, 1 refused" in table._repr_html_()
+    # At 25 the pooling gets a 12 x 12 map (equal 2 x 2 windows): read.
+    assert not zoo.zoo_table(["alexnet"], 25, build=build).refused
+
+
+def test_torchvisions_alexnet_at_64_is_a_refusal_row_not_an_error():
+    torchvision = _torchvision()
+    table = zoo.zoo_table(["alexnet"], 64, build=lambda name: zoo.torchvision_network(name, torchvision))
+    assert [r.name for r in table.refused] == ["alexnet"] and not len(table)
+    assert "AdaptiveAvgPool2d" in table.refused[0].reason and "multiples of (6, 6)" in table.refused[0].reason
+
+
+@pytest.mark.parametrize("name", ["get_model", "list_models", "resnet", "ResNet", "detection", "__class__", 3])
+def test_torchvision_names_that_are_no_classifier_builders_are_refused_with_examples(name):
+    torchvision = _torchvision()
+    with pytest.raises(ValueError, match=r"name must be a classification model builder of torchvision\.models"
+                                         r".*'resnet50'.*got " + repr(name).replace("(", r"\(")):
+        zoo.torchvision_network(name, torchvision)
+
+
+@pytest.mark.parametrize("layer", [9, -5, 1.0, "last", None, True])
+def test_whole_image_neurons_says_which_layers_exist(layer):
+    layers = [Conv2d(1, 1, 3)] * 3
+    with pytest.raises((ValueError, TypeError), match=r"layer must be an int from -3 to 2, got"):
+        zoo.whole_image_neurons(layers, 8, layer=layer)
+    assert zoo.whole_image_neurons(layers, 8, layer=-3) == zoo.whole_image_neurons(layers, 8, layer=0)
+
+
+def test_networks_that_are_no_list_of_names_are_refused_naming_networks():
+    with pytest.raises(TypeError, match=r"networks must be a list of names .* got the string "
+                                        r"'resnet50 \(TF-slim\)': for one network pass \['resnet50 \(TF-slim\)'\]"):
+        zoo.zoo_table("resnet50 (TF-slim)")
+    with pytest.raises(TypeError, match="networks must be a list of names or a mapping of name to layers, got "
+                                        "NoneType None"):
+        zoo.zoo_table(None)
+    with pytest.raises(TypeError, match="networks must name each network with a str .* got 3"):
+        zoo.zoo_table({3: [Conv2d(1, 1, 3)]}, 8)
+    with pytest.raises(TypeError, match=r"networks\['m'\] must be a sequence of rfmaps layers, got int"):
+        zoo.zoo_table({"m": 5}, 8)
+
+
+def test_effective_fields_trunk_and_shipped_network_name_their_argument():
+    image = np.ones((8, 8))
+    layers = [Conv2d(1, 1, 3)]
+    refusal = zoo.Refusal("m", "from_torch cannot read Thing at model.x: no kind.")
+    with pytest.raises(TypeError, match=r"networks must be a mapping of name to layers.* got list"):
+        zoo.effective_fields([layers], image)
+    with pytest.raises(ValueError, match=r"networks\['m'\] is the refusal of 'm', not layers: from_torch cannot"):
+        zoo.effective_fields({"m": refusal}, image)
+    with pytest.raises(ValueError, match="layers is the refusal of 'm', not layers: from_torch cannot read Thing"):
+        zoo.trunk(refusal)
+    with pytest.raises(ValueError, match=r"name must be one of \['alexnet \(TF-slim\)'.* got \['x'\]"):
+        zoo.shipped_network(["x"])

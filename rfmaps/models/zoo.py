@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from .._core.geometry import nearest_whole
-from .._core.validation import Pair, pair
+from .._core.validation import Pair, layer_index, pair
 from ..arithmetic.receptive_field import LayerRow, input_region, receptive_fields
 from ..engine.maps import effective_receptive_field, mass_width
 from ..layers import Flatten, GlobalAvgPool2d, Layer, ZeroPad2d
@@ -158,8 +158,13 @@ def torchvision_network(name: str, torchvision: Any = None) -> Network:
         torchvision, why = import_torchvision()
         if torchvision is None:
             raise ImportError(why)
-    if not isinstance(name, str) or not hasattr(torchvision.models, name):
-        raise ValueError(f"name must be a model of torchvision.models such as 'resnet50', got {name!r}")
+    # Only model builders: torchvision.models also holds helpers (get_model), classes (ResNet) and modules
+    # (detection), which take no weights=None and would stop with a raw TypeError.
+    builders = _builders(torchvision)
+    if not isinstance(name, str) or name not in builders:
+        raise ValueError(f"name must be a classification model builder of torchvision.models "
+                         f"(torchvision.models.list_models(torchvision.models)) such as 'resnet50', "
+                         f"'mobilenet_v3_large' or 'alexnet', got {name!r}")
     from .convert import from_torch
 
     options: Dict[str, Any] = {"weights": None}
@@ -172,6 +177,17 @@ def torchvision_network(name: str, torchvision: Any = None) -> Network:
         return Refusal(name, str(error))
 
 
+def _builders(torchvision: Any) -> Tuple[str, ...]:
+    """The names of torchvision's classification model builders (lowercase functions before 0.14, which has
+    no ``list_models``)."""
+    models = torchvision.models
+    if hasattr(models, "list_models"):
+        return tuple(models.list_models(module=models))
+    return tuple(name for name, value in vars(models).items()
+                 if not name.startswith("_") and name.islower() and callable(value) and not isinstance(value, type)
+                 and getattr(value, "__module__", "").startswith("torchvision.models."))
+
+
 def shipped_network(name: str, input_size: Any = 224) -> Sequence[Layer]:
     """One of :data:`SHIPPED` (no torch needed), built for ``input_size``.
 
@@ -180,7 +196,7 @@ def shipped_network(name: str, input_size: Any = 224) -> Sequence[Layer]:
     >>> len(shipped_network("vgg16 (TF-slim)"))
     31
     """
-    if name not in SHIPPED:
+    if not isinstance(name, str) or name not in SHIPPED:
         raise ValueError(f"name must be one of {sorted(SHIPPED)}, got {name!r}")
     return SHIPPED[name](pair(input_size, "input_size", 1))
 
@@ -246,7 +262,7 @@ def whole_image_neurons(layers: Sequence[Layer], input_size: Any = 224, layer: i
     size = pair(input_size, "input_size", 1)
     layers = list(layers)
     rows = receptive_fields(layers, size)
-    index = range(len(rows))[layer]
+    index = layer_index(layer, len(rows))
     return _whole(layers[: index + 1], rows[index], size)
 
 
@@ -353,9 +369,28 @@ def trunk(layers: Sequence[Layer]) -> List[Layer]:
     >>> trunk([Conv2d(1, 2, 3), GlobalAvgPool2d(), Flatten()])
     [Conv2d(1, 2, kernel_size=3)]
     """
-    layers = list(layers)
+    layers = _layers(layers, "layers")
     cut = next((i for i, layer in enumerate(layers) if isinstance(layer, GlobalAvgPool2d)), len(layers))
     return layers[:cut]
+
+
+def _layers(layers: Any, name: str) -> List[Layer]:
+    """``layers`` as a list, or a sentence naming the argument: a refusal (its reason quoted) or no sequence."""
+    if isinstance(layers, Refusal):
+        raise ValueError(f"{name} is the refusal of {layers.name!r}, not layers: {layers.reason}")
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable) or isinstance(layers, Mapping):
+        raise TypeError(f"{name} must be a sequence of rfmaps layers, got {type(layers).__name__} {layers!r:.80}")
+    return list(layers)
+
+
+def _names(networks: Any) -> None:
+    """Refuse ``networks`` that are not names (a string would be read one character at a time)."""
+    if isinstance(networks, (str, bytes)):
+        raise TypeError(f"networks must be a list of names or a mapping of name to layers, got the string "
+                        f"{networks!r}: for one network pass [{networks!r}]")
+    if networks is None or not isinstance(networks, Iterable):
+        raise TypeError(f"networks must be a list of names or a mapping of name to layers, got "
+                        f"{type(networks).__name__} {networks!r:.80}")
 
 
 def trunks(names: Iterable[str], torchvision: Any = None, input_size: Any = 224) -> Dict[str, List[Layer]]:
@@ -487,6 +522,7 @@ def zoo_table(networks: Union[Mapping[str, Any], Iterable[str]], input_size: Any
     ((427, 427), 36)
     """
     size = pair(input_size, "input_size", 1)
+    _names(networks)
     if isinstance(networks, Mapping):
         items = list(networks.items())
         names = [name for name, _ in items]
@@ -498,12 +534,21 @@ def zoo_table(networks: Union[Mapping[str, Any], Iterable[str]], input_size: Any
                                    else torchvision_network(name))
         else:
             source = build
+    wrong = [name for name in names if not isinstance(name, str)]
+    if wrong:
+        raise TypeError(f"networks must name each network with a str (the table's first column), got {wrong[0]!r}")
     found: List[Stage] = []
     refused: List[Refusal] = []
     for name in names:
         layers = source(name)
         if isinstance(layers, Refusal):
             refused.append(layers)
+            continue
+        layers = _layers(layers, f"networks[{name!r}]")
+        try:  # a network refused at this size (an AdaptiveAvgPool2d of unequal windows) keeps its row
+            receptive_fields(layers, size)
+        except ValueError as error:
+            refused.append(Refusal(name, f"On a {_size_text(size)} image: {error}"))
             continue
         found += stages(layers, size, name)
         del layers  # a large network's weights go before the next one is built
@@ -591,9 +636,12 @@ def effective_fields(networks: Mapping[str, Sequence[Layer]], image: Any, share:
     >>> e[0].neuron, e[0].field, e[0].width
     ((2, 2), (5, 5), 5)
     """
+    if not isinstance(networks, Mapping):
+        raise TypeError(f"networks must be a mapping of name to layers, such as {{'vgg16': trunk(layers)}}, "
+                        f"got {type(networks).__name__} {networks!r:.80}")
     found = []
     for name, layers in networks.items():
-        layers = list(layers)
+        layers = _layers(layers, f"networks[{name!r}]")
         size = np.shape(image)[:2]
         rows = receptive_fields(layers, size)
         h, w = rows[-1].output_size
