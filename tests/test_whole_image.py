@@ -399,3 +399,25 @@ def test_a_gated_neurons_theoretical_field_is_the_box_the_whole_map_reads(size):
         assert input_region(layers, position, size, layer=1, clip=False) == expected
         assert input_region(layers, position, size, layer=2, clip=False) == expected  # jump 0: later layers keep it
     assert receptive_fields(layers, size)[1].rf_size == (expected[0][1] - expected[0][0] + 1,) * 2
+
+
+@pytest.mark.parametrize("size", [5, 6])
+def test_a_gate_after_an_upsampling_has_its_table_row(size):
+    """receptive_fields states a gate's row after an upsampling (it raised 'states it with the size known'):
+    the field every gated neuron has equals torch autograd's through the real modules."""
+    from rfmaps import Sigmoid, Upsample
+    from rfmaps.layers.gate import SqueezeExcitation
+
+    gate = SqueezeExcitation([Conv2d(1, 1, 1, weight=np.full((1, 1, 1, 1), 0.1), bias=np.zeros(1)), Sigmoid()])
+    layers = [Conv2d(1, 1, 3, weight=np.ones((1, 1, 3, 3))), Upsample(scale_factor=2), gate]
+    row = receptive_fields(layers, size)[-1]
+    x = torch.rand(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    y = nn.Upsample(scale_factor=2)(torch.nn.functional.conv2d(x, torch.ones(1, 1, 3, 3, dtype=torch.float64)))
+    y = y * torch.sigmoid(0.1 * y.mean((2, 3), keepdim=True))
+    for position in [(0, 0), (y.shape[-2] - 1, 1)]:
+        x.grad = None
+        y[0, 0, position[0], position[1]].backward(retain_graph=True)
+        rows, cols = np.nonzero(x.grad[0, 0].numpy())
+        box = ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
+        assert input_region(layers, position, size, clip=False) == box
+        assert row.rf_size == (box[0][1] - box[0][0] + 1, box[1][1] - box[1][0] + 1) and row.whole_image

@@ -311,7 +311,11 @@ class _ExactFields:
         memo = self.memo[axis]
         if (l, o) not in memo:
             low = high = None
-            for i in self.layers[l].axis_sources(o, axis):
+            # A whole-image layer reads its whole input map, so it needs that map's length.
+            # (Only there: given a length, other kinds drop the taps that fall on padding.)
+            n_in = None if self.rows is None or not self.layers[l].whole_image else (
+                self.rows[l - 1].output_size[axis] if l > 0 else self.rows.input_size[axis])
+            for i in self.layers[l].axis_sources(o, axis, n_in):
                 field = self.axis(l - 1, i, axis)
                 if field is not None:
                     low = field[0] if low is None else min(low, field[0])
@@ -340,6 +344,8 @@ def _periods(layers, axis: int) -> list:
             period *= layer.scale_factor[axis]
         elif isinstance(layer, ConvTranspose2d):
             period *= layer.stride[axis]
+        elif layer.whole_image:
+            period = 1  # every neuron reads the whole map: one field for all
         elif layer.uniform:
             stride = layer.advance(Geometry()).jump[axis]
             period = period // math.gcd(period, int(stride)) if stride.denominator == 1 else None
@@ -393,7 +399,7 @@ def _phase_rows(layers, rows) -> list:
         if 0 in rf:  # no neuron reads anything along one axis, so none reads anything at all
             rf = [0, 0]
         out.append(LayerRow(row.index, row.layer, row.channels, row.output_size, (rf[0], rf[1]), row.jump,
-                            (start[0], start[1]), row.name, uniform=False))
+                            (start[0], start[1]), row.name, uniform=False, whole_image=row.whole_image))
     return out
 
 
