@@ -173,7 +173,8 @@ def run(trials: int) -> dict:
             time.sleep(3)  # first frames, fonts, layout
             page.evaluate(HOOKS)
             figures = page.locator(".jupyter-matplotlib-figure")
-            handles = [page.locator(".widget-slider", has_text="kernel size").first.locator(".noUi-handle"),
+            # The explorer's controls are native range inputs (rfmaps.widgets.controls); the baseline's an IntSlider.
+            handles = [page.locator(".rfmaps-range", has_text="kernel size").first.locator("input[type=range]"),
                        page.locator(".widget-slider", has_text="baseline kernel").first.locator(".noUi-handle")]
             # Click targets: two neurons on the explorer's feature maps, two points on the baseline's input.
             spots = [[(0.78, 0.35), (0.86, 0.5)], [(0.15, 0.4), (0.22, 0.55)]]
