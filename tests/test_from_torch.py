@@ -376,7 +376,10 @@ def test_rfmaps_imports_without_torch_and_from_torch_says_how_to_get_it():
             print(error)
         """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install torch" in result.stdout
+    # The CPU build, with the index zoo.INSTALL names (a plain pip install torch pulls CUDA's several GB).
+    from rfmaps.models.zoo import INSTALL
+    index = INSTALL.split("torchvision ")[1]
+    assert "%pip install torch " + index in result.stdout and index.endswith("/whl/cpu")
 
 
 # -- the new layer kinds, through feature_maps and the effective receptive field ---------------------
@@ -1068,3 +1071,29 @@ def test_channel_layer_arguments_are_checked():
         feature_maps([LayerNorm2d(3)], np.zeros((4, 4)))
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
         LayerNorm2d(3, weight=[1, 2])
+
+
+# -- hostile heads: a Linear on a 4-D map, and one flatten row -------------------------------------------------
+
+@pytest.mark.parametrize("between", [[], [nn.ReLU(), nn.Dropout()]])
+def test_a_linear_on_a_4d_map_is_refused_as_torch_cannot_run_it(between):
+    """torch applies Linear to the last axis: after AdaptiveAvgPool2d(1) with no Flatten it stops. rfmaps said
+    nothing and added a flatten; it now refuses with a sentence saying a Flatten is missing."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), *between, nn.Linear(4, 2)).eval()
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        model(torch.ones(1, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"cannot read Linear at model\.\d: .*torch applies Linear to the last "
+                                         r"axis.*a Flatten is missing before it"):
+        from_torch(model)
+
+
+def test_a_flatten_then_linear_head_gives_one_flatten_row_and_torchs_numbers():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)).eval()
+    layers = from_torch(model)
+    # The model's Flatten, then the Linear's own: one row (there were two).
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "GlobalAvgPool2d", "Flatten", "Conv2d"]
+    image = torch.rand(1, 3, 8, 8, dtype=torch.float64)
+    expected = model.double()(image)[0].detach().numpy()
+    got = rfmaps.feature_maps(layers, image[0].permute(1, 2, 0).numpy())[-1]
+    np.testing.assert_allclose(np.asarray(got).reshape(-1), expected, rtol=1e-4, atol=1e-5)  # float32 maps

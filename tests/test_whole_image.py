@@ -46,7 +46,7 @@ def test_after_a_global_pooling_every_pixel_the_trunk_sees_has_a_gradient(size):
     assert hit.all()  # the whole image, by autograd
     layers = from_torch(model)
     rows = receptive_fields(layers, size)
-    assert [row.whole_image for row in rows] == [False] * 4 + [True] * 4
+    assert [row.whole_image for row in rows] == [False] * 4 + [True] * 3  # pooling, one Flatten, Linear
     assert rows[-1].output_size == (1, 1) and "(global)" in str(rows)
     assert input_region(layers, (0, 0), size) == ((0, size[0] - 1), (0, size[1] - 1))
     assert (path_counts(layers, (0, 0), size) > 0).all()
@@ -142,8 +142,8 @@ def test_the_functional_and_method_forms_are_read():
             return self.fc(x.flatten(1))
 
     layers = from_torch(Head())
-    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "ReLU", "GlobalAvgPool2d", "Flatten", "Flatten",
-                                                          "Conv2d"]
+    # One Flatten row: the Linear's own flatten right after the model's adds nothing (hostile review).
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "ReLU", "GlobalAvgPool2d", "Flatten", "Conv2d"]
     assert isinstance(layers[1], ReLU)
 
 

@@ -30,8 +30,11 @@ from ..layers.residual import Concat, Residual
 
 __all__ = ["from_torch"]
 
-_INSTALL = ("from_torch needs PyTorch, which rfmaps does not install: pip install torch "
-            "(see https://pytorch.org/get-started/locally/ for a CPU-only build)")
+# The CPU build, as rfmaps.models.zoo.INSTALL says it: a plain ``pip install torch`` on Linux pulls the CUDA
+# build, several GB that a notebook never uses (zoo is not imported here: it pulls the engine in).
+_INSTALL = ("from_torch needs PyTorch, which rfmaps does not install: run  "
+            "%pip install torch --index-url https://download.pytorch.org/whl/cpu  in a cell and restart the kernel "
+            "(see https://pytorch.org/get-started/locally/ for other builds)")
 
 _NO_KIND = "rfmaps has no layer kind for it"
 # The module and place each Flatten of the model being read was made for (by id: one fresh Flatten per module),
@@ -149,6 +152,10 @@ def _resolve_flattens(layers, size: Optional[tuple]) -> tuple:
         layer = layers[index]
         if id(layer) in linears:  # a Linear on the channels of a 1 x 1 map (or of a pixel): a 1 x 1 convolution
             layer = _linear_conv(linears[id(layer)])
+        if isinstance(layer, Flatten) and out and isinstance(out[-1], Flatten):
+            # A Linear's own flatten right after the model's Flatten (kept only on a 1 x 1 map): one row, not two.
+            index += 1
+            continue
         if isinstance(layer, Flatten) and size != (1, 1):
             module, place = _FLATTENS.get().get(id(layer), ("Flatten", ""))
             after = index
@@ -245,8 +252,25 @@ def _read(module, place: str, torch) -> list:
     nn = torch.nn
     if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
         layers = []
+        # The global pooling whose 4-D output (N, C, 1, 1) no Flatten has met yet; activations and dropouts between
+        # keep the shape.
+        shaped = None
         # _modules, not named_children(): that skips a module placed twice, which forward runs twice.
         for name, child in module._modules.items():
+            if type(child) is nn.Linear and shaped is not None:
+                # torch's Linear acts on the last axis: on a 4-D map it stops ("mat1 and mat2 shapes cannot be
+                # multiplied") or mixes the width, so no flatten is added for it.
+                raise _refuse(child, _join(place, name), f"it comes after {type(shaped).__name__} with no Flatten "
+                                                         "between: torch applies Linear to the last axis of the "
+                                                         "4-D map (its width), not to its channels, so torch "
+                                                         "stops or computes no classifier; a Flatten is missing "
+                                                         "before it", hint=False)
+            # Only after a global pooling, where rfmaps used to add the flatten itself (after a convolution the
+            # flatten's own refusal names the map).
+            if type(child) in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+                shaped = child
+            elif type(child) in (nn.Flatten, nn.Linear) or (child is not None and not _elementwise(child, nn)):
+                shaped = None
             layers += _read(child, _join(place, name), torch)
         return layers
     if _is_torch_module(module):
@@ -265,6 +289,12 @@ def _read(module, place: str, torch) -> list:
         raise _refuse(module, place, f"torch.fx could not trace its forward ({type(error).__name__}: "
                                      f"{str(error).splitlines()[0] if str(error) else 'no message'})") from None
     return _from_graph(graph_module, place, torch)
+
+
+def _elementwise(module, nn) -> bool:
+    """Whether ``module`` keeps its input's shape whatever it is (an activation, a dropout, the identity)."""
+    return isinstance(module, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh,
+                               nn.Hardswish, nn.Hardsigmoid, nn.Dropout, nn.Identity))
 
 
 def _is_torch_module(module) -> bool:
