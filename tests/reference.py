@@ -298,3 +298,37 @@ def torch_layer(layer, weight, ones=False, dtype=None):
         return lambda x: F.avg_pool2d(x, layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode,
                                       layer.count_include_pad, layer.divisor_override)
     raise AssertionError(f"no torch translation for {kind}")
+
+
+def averaging_copy(model):
+    """A float64 copy of a torch ``model`` whose gradients mark exactly its field: positive weights that sum to
+    1 per output, no biases, batch and layer norms (and layer scales) as identities. Pair it with max pools
+    replaced by average pools (see ``autograd_box`` in test_torchvision.py): then the input pixels with a nonzero
+    gradient are the neuron's field."""
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        for module in model.modules():
+            weight = getattr(module, "weight", None)
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                w = torch.rand_like(module.weight) + 0.5
+                module.weight.copy_(w / w.flatten(1).sum(1).reshape((-1,) + (1,) * (w.ndim - 1)))
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif getattr(module, "running_mean", None) is not None:
+                module.running_mean.zero_()
+                module.running_var.fill_(1 - module.eps)
+                if module.weight is not None:
+                    module.weight.fill_(1)
+                    module.bias.zero_()
+            elif isinstance(weight, torch.Tensor):  # LayerNorm: positive, no shift
+                weight.fill_(1)
+                if getattr(module, "bias", None) is not None:
+                    module.bias.zero_()
+            for name, parameter in module.named_parameters(recurse=False):
+                if name in ("gamma", "layer_scale"):  # layer scales (timm's, torchvision's ConvNeXt)
+                    parameter.fill_(1)
+    return model

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rfmaps import feature_maps, from_torch, input_region, receptive_fields
+from reference import averaging_copy
 from torchvision_import import import_timm, import_torchvision
 
 torch = pytest.importorskip("torch")
@@ -19,32 +20,6 @@ torchvision = import_torchvision()
 pytestmark = pytest.mark.skipif(torchvision is None, reason="torchvision is not installed (not a test extra: "
                                                              "see README, Tests)")
 F = torch.nn.functional
-
-
-def averaging_copy(model):
-    model = copy.deepcopy(model).double().eval()
-    with torch.no_grad():
-        for module in model.modules():
-            weight = getattr(module, "weight", None)
-            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-                w = torch.rand_like(module.weight) + 0.5
-                module.weight.copy_(w / w.flatten(1).sum(1).reshape((-1,) + (1,) * (w.ndim - 1)))
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif getattr(module, "running_mean", None) is not None:
-                module.running_mean.zero_()
-                module.running_var.fill_(1 - module.eps)
-                if module.weight is not None:
-                    module.weight.fill_(1)
-                    module.bias.zero_()
-            elif isinstance(weight, torch.Tensor):  # LayerNorm: positive, no shift
-                weight.fill_(1)
-                if getattr(module, "bias", None) is not None:
-                    module.bias.zero_()
-            for name, parameter in module.named_parameters(recurse=False):
-                if name in ("gamma", "layer_scale"):  # layer scales (timm's, torchvision's ConvNeXt)
-                    parameter.fill_(1)
-    return model
 
 
 def autograd_box(model, size, position):
