@@ -87,6 +87,25 @@ def path_counts(layers: Sequence[Layer], position, input_size, layer: int = -1) 
     return grid
 
 
+def _croppable(rows, last: int) -> bool:
+    """Whether counts on a crop of the input equal those on the whole image, for layers up to ``last``.
+
+    Each layer's grid of windows must repeat with the last layer's jump: whole jumps, each a
+    multiple of the one before (strides only). Upsampling or a transposed convolution breaks
+    that (fields then depend on each neuron's phase), and a whole-image layer (jump 0) reads the
+    whole map: no crop then.
+    """
+    kept = rows[: last + 1]
+    if any(_grows(row.layer) or row.whole_image for row in kept):
+        return False
+    previous = (1, 1)
+    for row in kept:
+        if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
+            return False
+        previous = row.jump
+    return True
+
+
 def _crop(rows, last: int, position):
     """Input rows and columns ``((r0, r1), (c0, c1))`` (half-open) that hold every path, or None.
 
@@ -99,18 +118,8 @@ def _crop(rows, last: int, position):
     again (transposed convolution, upsampling) has no such crop: None.
     """
     jump = rows[last].jump
-    if any(_grows(row.layer) for row in rows[: last + 1]):
+    if not _croppable(rows, last):
         return None
-    if any(row.whole_image for row in rows[: last + 1]):
-        return None  # a whole-image layer (jump 0) reads the whole map: nothing to crop
-    previous = (1, 1)
-    for row in rows[: last + 1]:
-        # Each layer's grid must repeat with the last layer's jump: whole jumps, each a
-        # multiple of the one before (strides only). Upsampling or a transposed convolution
-        # breaks that (and makes fields depend on each neuron's phase): no crop then.
-        if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
-            return None
-        previous = row.jump
     box = rows[last].geometry.bounds(position)
     crop = []
     for axis in (0, 1):
@@ -279,15 +288,8 @@ def _forward_crop(rows, last: int, pixel):
     pixels of it; its counts on a crop that holds that margin and starts at a multiple of the
     jump are those on the whole image (the argument of :func:`_crop`, read forward).
     """
-    if any(_grows(row.layer) for row in rows[: last + 1]):
-        return None
-    if any(row.whole_image for row in rows[: last + 1]):
-        return None  # a whole-image layer (jump 0) reads the whole map: nothing to crop
-    previous = (1, 1)
-    for row in rows[: last + 1]:
-        if not all(j.denominator == 1 and j % p == 0 for j, p in zip(row.jump, previous)):
-            return None  # phase-dependent fields (handled per axis above when separable)
-        previous = row.jump
+    if not _croppable(rows, last):
+        return None  # phase-dependent fields are handled per axis above when separable
     bounds, inner = [], []
     for axis in (0, 1):
         n, rf, step = rows.input_size[axis], rows[last].rf_size[axis], int(rows[last].jump[axis])
