@@ -7,6 +7,8 @@ every tap one at a time. :func:`torch_layer` is the other oracle: the same
 layer computed by PyTorch.
 """
 
+import contextlib
+
 import numpy as np
 
 
@@ -303,8 +305,8 @@ def torch_layer(layer, weight, ones=False, dtype=None):
 def averaging_copy(model):
     """A float64 copy of a torch ``model`` whose gradients mark exactly its field: positive weights that sum to
     1 per output, no biases, batch and layer norms (and layer scales) as identities. Pair it with max pools
-    replaced by average pools (see ``autograd_box`` in test_torchvision.py): then the input pixels with a nonzero
-    gradient are the neuron's field."""
+    replaced by average pools (:func:`max_pools_as_averages`): then the input pixels with a nonzero gradient are
+    the neuron's field."""
     import copy
 
     import torch
@@ -332,3 +334,28 @@ def averaging_copy(model):
                 if name in ("gamma", "layer_scale"):  # layer scales (timm's, torchvision's ConvNeXt)
                     parameter.fill_(1)
     return model
+
+
+@contextlib.contextmanager
+def max_pools_as_averages():
+    """While inside, ``F.max_pool2d`` (so every ``nn.MaxPool2d``) averages the same windows, padding counted as
+    zero.
+
+    A max pool's gradient reaches one pixel of each window; an average's reaches all of them, so with
+    :func:`averaging_copy` the input pixels with a nonzero gradient are exactly the field. Dilated windows and
+    ``return_indices`` have no average of the same taps here: they fail rather than give another field.
+    """
+    import torch
+
+    F = torch.nn.functional
+    real = F.max_pool2d
+
+    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        assert dilation in (1, (1, 1), [1, 1]) and not return_indices, (dilation, return_indices)
+        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
+
+    F.max_pool2d = as_average
+    try:
+        yield
+    finally:
+        F.max_pool2d = real

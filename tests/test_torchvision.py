@@ -12,29 +12,20 @@ import numpy as np
 import pytest
 
 from rfmaps import feature_maps, from_torch, input_region, receptive_fields
-from reference import averaging_copy
+from reference import averaging_copy, max_pools_as_averages
 from torchvision_import import import_timm, import_torchvision
 
 torch = pytest.importorskip("torch")
 torchvision = import_torchvision()
 pytestmark = pytest.mark.skipif(torchvision is None, reason="torchvision is not installed (not a test extra: "
                                                              "see README, Tests)")
-F = torch.nn.functional
 
 
 def autograd_box(model, size, position):
-    real = F.max_pool2d
-
-    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
-
     # Tiny values: residual sums at most double them per block, and no ReLU6 reaches 6.
     x = ((torch.rand((1, 3) + size, dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
-    F.max_pool2d = as_average
-    try:
+    with max_pools_as_averages():
         y = model(x)
-    finally:
-        F.max_pool2d = real
     # Channels weighted unevenly: a LayerNorm's outputs sum to a constant, so an even sum would have no gradient.
     weights = torch.rand(y.shape[1], dtype=torch.float64) + 0.5
     (y[0] * weights if y.ndim == 2 else y[0, :, position[0], position[1]] * weights).sum().backward()

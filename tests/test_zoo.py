@@ -281,18 +281,11 @@ def _autograd_every(model, size):
     """Per output neuron of ``model`` (a trunk), whether it depends on every input pixel (tiny inputs, pools as
     averages: every activation has a positive slope, see benchmarks/convert_real_networks.py)."""
     torch = _torch()
-    F = torch.nn.functional
-    real = F.max_pool2d
-
-    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
+    from reference import max_pools_as_averages
 
     x = ((torch.rand((1, 3, size, size), dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
-    F.max_pool2d = as_average
-    try:
+    with max_pools_as_averages():
         y = model(x)
-    finally:
-        F.max_pool2d = real
     weights = torch.rand(y.shape[1], dtype=torch.float64) + 0.5
     found = []
     for r in range(y.shape[2]):
@@ -363,21 +356,14 @@ def test_torchvisions_inception_v3_never_reads_rows_and_columns_221_to_223():
     """13: no logit of torchvision's Inception v3 has a gradient at rows or columns 221, 222, 223 of 224."""
     torchvision = _torchvision()
     torch = _torch()
-    F = torch.nn.functional
+    from reference import max_pools_as_averages
+
     torch.manual_seed(0)
     model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False).eval()
     model = _averaging(model)   # positive weights, pools as averages: a nonzero gradient wherever a path is
-    real = F.max_pool2d
-
-    def as_average(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-        return F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, True)
-
     x = (torch.rand((1, 3, 224, 224), dtype=torch.float64) + 1).requires_grad_(True)
-    F.max_pool2d = as_average
-    try:
+    with max_pools_as_averages():
         y = model(x)
-    finally:
-        F.max_pool2d = real
     (grad,) = torch.autograd.grad(y.sum(), x)   # every logit at once: positive paths, so no cancelling
     read = grad[0].abs().sum(0).numpy() > 0
     assert read[:221, :221].all() and not read[221:].any() and not read[:, 221:].any()
