@@ -35,7 +35,7 @@ from fractions import Fraction
 from typing import Optional, Sequence, Tuple
 
 from .._core.geometry import Exact, Geometry, exact_number, nearest_index
-from ..layers.base import Layer, channels_back, check_layers
+from ..layers.base import Layer, ReachError, Runs, channels_back, check_layers
 from ..layers.transposed import ConvTranspose2d
 from ..layers.upsample import Upsample
 from .._core.validation import (Pair, check_built_for, check_channel, check_position, check_switch, int_at_least,
@@ -454,14 +454,14 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
         return _ExactFields(checked[: last + 1], rows).box(last, position)
     # Walk the pixels with a path back, layer by layer: per axis sets, as a
     # list of products (residual paths add products of their own).
-    boxes = [(frozenset((position[0],)), frozenset((position[1],)))]
+    # Each axis set is kept as runs (Runs), so a whole-image layer's reach costs one run, not its pixels.
+    boxes = [(Runs((position[0],)), Runs((position[1],)))]
     for index in range(last, -1, -1):
         size = rows.input_size if index == 0 else rows[index - 1].output_size
-        boxes = _prune(rows[index].layer.reach_back(boxes, size))
+        boxes = _walk("input_region", rows[index], lambda: rows[index].layer.reach_back(boxes, size))
         if not boxes:
             return None
-    top_bottom, left_right = ((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
-    return (top_bottom, left_right)
+    return _bounds(boxes)
 
 
 def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1) -> Optional[Region]:
@@ -499,15 +499,31 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
     last = layer_index(layer, len(checked))
     rows = _sizes_and_geometry(checked[: last + 1], input_size)
     pixel = check_position(pixel, rows.input_size, "pixel")
-    boxes = [(frozenset((pixel[0],)), frozenset((pixel[1],)))]
+    boxes = [(Runs((pixel[0],)), Runs((pixel[1],)))]
     size = rows.input_size
     for row in rows:
         _check_reach(row, boxes)
-        boxes = _prune(row.layer.reach_forward(boxes, size))
+        boxes = _walk("projective_field", row, lambda: row.layer.reach_forward(boxes, size))
         size = row.output_size
         if not boxes:
             return None
-    top_bottom, left_right = ((min(min(b[axis]) for b in boxes), max(max(b[axis]) for b in boxes)) for axis in (0, 1))
+    return _bounds(boxes)
+
+
+def _walk(function: str, row, step) -> list:
+    """One layer of a walk (``step()``, its reach), pruned; a set too complex to keep as runs is refused with
+    the function's name and the layer's, before the work (see :class:`~rfmaps.layers.base.Runs`)."""
+    try:
+        return _prune(step())
+    except ReachError as error:
+        raise ValueError(f"{function} cannot follow layer {row.index} ({row.layer!r}): {error}; "
+                         "ask it for a smaller input_size") from None
+
+
+def _bounds(boxes) -> Region:
+    """``((top, bottom), (left, right))``: the smallest box holding every product of ``boxes``."""
+    top_bottom, left_right = ((min(b[axis].first for b in boxes), max(b[axis].last for b in boxes))
+                              for axis in (0, 1))
     return (top_bottom, left_right)
 
 

@@ -7,13 +7,15 @@ Holes, channels and sizes are judged with the layers' own ``reach_back``,
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import List, Optional, Sequence
 
 from ..layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, SlidingWindow, Upsample, check_layers
-from ..arithmetic.receptive_field import _prune, receptive_fields
+from ..arithmetic.receptive_field import _bounds, _walk, receptive_fields
+from ..layers.base import PIXEL_LIMIT, Runs
 from ..layers.residual import Residual
-from .answers import as_whole, describe, layer_list, refusing, whole_number
+from .answers import Refusal, as_whole, describe, layer_list, refusing, whole_number
 from .feedback import matching, named, say, verdict
 from .variants import DECODER_CHANNELS, DECODER_INPUT, RF_INPUT
 
@@ -55,13 +57,26 @@ def _reached(layers, rows, position) -> list:
     The walk of :func:`rfmaps.input_region` (each layer's own ``reach_back``), kept as sets: the
     pixels between them, if any, are the field's holes.
     """
-    boxes = [(frozenset((position[0],)), frozenset((position[1],)))]
+    boxes = [(Runs((position[0],)), Runs((position[1],)))]
     for index in range(len(rows) - 1, -1, -1):
         below = rows.input_size if index == 0 else rows[index - 1].output_size
-        boxes = _prune(rows[index].layer.reach_back(boxes, below))
+        boxes = _walk("check_design", rows[index], lambda: rows[index].layer.reach_back(boxes, below))
         if not boxes:
             break
     return boxes
+
+
+def _seen(boxes) -> int:
+    """How many pixels the products ``boxes`` hold together: inclusion and exclusion over their overlaps
+    (each a product of runs, so no pixel is counted one by one)."""
+    total = 0
+    for size in range(1, len(boxes) + 1):
+        for chosen in itertools.combinations(boxes, size):
+            rows, cols = chosen[0]
+            for other in chosen[1:]:
+                rows, cols = rows & other[0], cols & other[1]
+            total += (-1) ** (size + 1) * len(rows) * len(cols)
+    return total
 
 
 def _period(layers, axis: int) -> int:
@@ -105,11 +120,15 @@ def _fields(layers, input_size) -> tuple:
             boxes = _reached(layers, wide, position)
             if not boxes:
                 return 0, 0
-            bounds = [(min(min(b[a]) for b in boxes), max(max(b[a]) for b in boxes)) for a in (0, 1)]
-            extent = [high - low + 1 for low, high in bounds]
-            if len(boxes) == 1:
-                seen = len(boxes[0][0]) * len(boxes[0][1])
-            else:
+            extent = [high - low + 1 for low, high in _bounds(boxes)]
+            if len(boxes) <= 12:
+                seen = _seen(boxes)
+            else:  # 2 ** 12 overlaps or more: the pixels themselves (a design of many multi-path blocks)
+                total = sum(len(rs) * len(cs) for rs, cs in boxes)
+                if total > PIXEL_LIMIT:
+                    raise ValueError(f"check_design cannot count {total} pixels of {len(boxes)} overlapping boxes "
+                                     f"one by one, more than the {PIXEL_LIMIT} it counts; ask it for a smaller "
+                                     "input_size")
                 seen = len({(r, c) for rs, cs in boxes for r in rs for c in cs})
             smallest = min(extent) if smallest is None else min(smallest, *extent)
             holes = max(holes, extent[0] * extent[1] - seen)
@@ -173,7 +192,10 @@ def check_design(layers, target_rf: int, budget: int, *, min_output: int = 1, mi
         problems.append(f"it does not run on a {input_size} × {input_size} image ({error})")
         return say(False, "Not yet: " + "; ".join(problems) + ".")
     out = min(rows[-1].output_size)
-    rf, holes = _fields(layers, input_size)
+    try:
+        rf, holes = _fields(layers, input_size)
+    except ValueError as error:  # a field too ragged to keep as runs at this size: one sentence, no traceback
+        raise Refusal(f"{error}.") from None
     params = count_parameters(layers)
     if out < min_output:
         problems.append(f"its last map is {out} wide, the rules ask for at least {min_output}: "

@@ -55,12 +55,14 @@ is validated and read-only again.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import math
 import weakref
 from dataclasses import fields
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Tuple, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Tuple, cast
 
 import numpy as np
 
@@ -69,11 +71,242 @@ from .._core.sliding import gather_sum, spread_back
 from .._core.validation import Pair, pair, positive_int
 
 __all__ = ["Layer", "SlidingWindow", "check_layers", "check_channels", "expect_channels", "frozen_array",
-           "channels_back"]
+           "channels_back", "Runs", "ReachError", "RUN_LIMIT", "PIXEL_LIMIT"]
+
+
+#: The most runs (arithmetic progressions) one axis of a reached set keeps; beyond it a walk is refused.
+RUN_LIMIT = 10 ** 5
+#: The most pixels along one axis that a walk follows one by one (layer kinds with no closed form, or
+#: progressions that overlap and must be split into single pixels).
+PIXEL_LIMIT = 10 ** 6
+
+
+class ReachError(ValueError):
+    """A reached set that rfmaps would have to follow pixel by pixel past :data:`PIXEL_LIMIT`, or keep as more
+    than :data:`RUN_LIMIT` runs; the walk that asked adds its own name and the layer's."""
+
+
+def _range_meet(a: range, b: range) -> range:
+    """The pixels two progressions share: a progression again (the Chinese remainder theorem)."""
+    if not a or not b:
+        return range(0)
+    low, high = max(a[0], b[0]), min(a[-1], b[-1])
+    if low > high:
+        return range(0)
+    g = math.gcd(a.step, b.step)
+    if (b[0] - a[0]) % g:
+        return range(0)
+    lcm = a.step // g * b.step
+    # x = a0 + a.step u with a.step u = b0 - a0 (mod b.step): u = ((b0 - a0) / g) (a.step / g)^-1 (mod b.step / g)
+    m = b.step // g
+    u = ((b[0] - a[0]) // g * pow(a.step // g, -1, m)) % m if m > 1 else 0
+    first = a[0] + a.step * u
+    first += -((first - low) // lcm) * lcm  # the first solution >= low
+    return range(first, high + 1, lcm)
+
+
+def _within(a: range, b: range) -> bool:
+    """Whether every pixel of progression ``a`` is in progression ``b``."""
+    return (b[0] <= a[0] and a[-1] <= b[-1] and (a[0] - b[0]) % b.step == 0
+            and (len(a) == 1 or a.step % b.step == 0))
+
+
+def _clip(r: range, low: int, high: int) -> range:
+    """The pixels of ``r`` inside ``low .. high - 1``."""
+    first = max(0, -((r[0] - low) // r.step)) if r[0] < low else 0
+    last = min(len(r), (high - 1 - r[0]) // r.step + 1) if high - 1 >= r[0] else 0
+    return r[first:last] if first < last else range(0)
+
+
+def _steps(start: int, step: int, count: int, gap: int, taps: int) -> list[range]:
+    """``{start + step i + gap t : i < count, t < taps}`` (all integers) as progressions."""
+    end = start + step * (count - 1) + gap * (taps - 1) + 1
+    if count == 1 or taps == 1:
+        return [range(start, end, gap if count == 1 else step) if max(count, taps) > 1 else range(start, end)]
+    if step % gap == 0 and step <= gap * taps:  # windows that touch or overlap: one progression of step gap
+        return [range(start, end, gap)]
+    if gap % step == 0 and gap <= step * count:
+        return [range(start, end, step)]
+    if min(count, taps) > RUN_LIMIT:
+        raise ReachError(f"the pixels reached along an axis form more than {RUN_LIMIT} separate runs")
+    if count <= taps:
+        return [range(start + step * i, start + step * i + gap * (taps - 1) + 1, gap) for i in range(count)]
+    return [range(start + gap * t, start + gap * t + step * (count - 1) + 1, step) for t in range(taps)]
+
+
+class Runs:
+    """A set of pixel indices along one axis, kept as disjoint arithmetic progressions (Python ranges).
+
+    What a walk back or forward reaches (:meth:`Layer.reach_back`): a whole map is one ``range(n)``, and
+    a stride or a dilation that skips pixels keeps one progression of that step, so the cost follows the
+    number of progressions, not of pixels. The set is exact, as a set of indices would be.
+
+    Examples
+    --------
+    >>> runs = Runs([range(0, 10 ** 9, 2), range(1, 5)])
+    >>> len(runs), runs.first, runs.last, 7 in runs, 8 in runs
+    (500000002, 0, 999999998, False, True)
+    >>> Runs([range(3)]) <= runs, sorted(Runs([range(4, 9, 2), range(1, 3)]))
+    (True, [1, 2, 4, 6, 8])
+    """
+
+    __slots__ = ("ranges",)
+
+    def __init__(self, parts: Iterable[Any] = ()) -> None:
+        ranges = []
+        singles = []
+        for part in parts:
+            if isinstance(part, range):
+                if len(part):
+                    ranges.append(part if part.step > 0 else part[::-1])
+            else:
+                singles.append(int(part))
+        if singles:
+            ranges += _consecutive(sorted(set(singles)))
+        self.ranges: Tuple[range, ...] = _normal(ranges)
+
+    @classmethod
+    def of(cls, value: Any) -> "Runs":
+        """``value`` (Runs, a range or any iterable of ints) as Runs."""
+        if isinstance(value, Runs):
+            return value
+        return cls([value] if isinstance(value, range) else value)
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.ranges)
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def __iter__(self) -> Iterator[int]:
+        return heapq.merge(*self.ranges)
+
+    def __contains__(self, index: object) -> bool:
+        return any(index in r for r in self.ranges)
+
+    @property
+    def first(self) -> int:
+        """The smallest index."""
+        return min(r[0] for r in self.ranges)
+
+    @property
+    def last(self) -> int:
+        """The largest index."""
+        return max(r[-1] for r in self.ranges)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Runs):
+            return self.ranges == other.ranges or (len(self) == len(other) and self <= other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((len(self), self.first, self.last) if self.ranges else 0)
+
+    def __le__(self, other: "Runs") -> bool:
+        """Whether every index is in ``other`` (each progression within one of ``other``'s, or checked one
+        by one when short; a long progression spread over several of ``other``'s counts as not within)."""
+        other = Runs.of(other)
+        for r in self.ranges:
+            if any(_within(r, o) for o in other.ranges):
+                continue
+            if len(r) > 4096 or not all(i in other for i in r):
+                return False
+        return True
+
+    def __and__(self, other: "Runs") -> "Runs":
+        other = Runs.of(other)
+        return Runs(_range_meet(a, b) for a in self.ranges for b in other.ranges)
+
+    def __or__(self, other: "Runs") -> "Runs":
+        return Runs(self.ranges + Runs.of(other).ranges)
+
+    def clip(self, n: int) -> "Runs":
+        """The indices inside ``0 .. n - 1``."""
+        return Runs(_clip(r, 0, n) for r in self.ranges)
+
+    def __repr__(self) -> str:
+        return f"Runs({list(self.ranges)!r})"
+
+
+def _consecutive(indices: Sequence[int]) -> list[range]:
+    """Sorted distinct indices as runs of consecutive ones."""
+    out: list[range] = []
+    for i in indices:
+        if out and i == out[-1].stop:
+            out[-1] = range(out[-1].start, i + 1)
+        else:
+            out.append(range(i, i + 1))
+    return out
+
+
+def _normal(ranges: list[range]) -> Tuple[range, ...]:
+    """Disjoint progressions for the union of ``ranges``: those of one step and phase joined where they touch,
+    those inside another dropped, the rest cut around runs of step 1; overlaps left are split into pixels."""
+    if len(ranges) <= 1:
+        return tuple(ranges)
+    # Join progressions of one step and phase that overlap or touch.
+    groups: dict[tuple, list[range]] = {}
+    for r in ranges:
+        step = r.step if len(r) > 1 else 1
+        groups.setdefault((step, r[0] % step), []).append(range(r[0], r[-1] + 1, step))
+    joined = []
+    for (step, _), group in groups.items():
+        group.sort(key=lambda r: r[0])
+        current = group[0]
+        for r in group[1:]:
+            if r[0] <= current[-1] + step:
+                current = range(current[0], max(current[-1], r[-1]) + 1, step)
+            else:
+                joined.append(current)
+                current = r
+        joined.append(current)
+    if len(joined) > RUN_LIMIT:
+        raise ReachError(f"the pixels reached along an axis form more than {RUN_LIMIT} separate runs")
+    # Runs of step 1 (now disjoint) cut every other progression: what lies inside one is dropped.
+    solid = sorted((r for r in joined if r.step == 1), key=lambda r: r[0])
+    rest = [r for r in joined if r.step != 1]
+    if solid and rest:
+        starts = [r[0] for r in solid]
+        cut = []
+        for r in rest:
+            # The runs of step 1 that meet r's span, in order: each cuts off what lies before it.
+            for s in solid[max(0, bisect.bisect_right(starts, r[0]) - 1): bisect.bisect_right(starts, r[-1])]:
+                before, r = _clip(r, r[0], s[0]), _clip(r, s[-1] + 1, r[-1] + 1)
+                if before:
+                    cut.append(before)
+                if not r:
+                    break
+            if r:
+                cut.append(r)
+        rest = cut
+    # Drop a progression inside another; any overlap left is split into pixels (few, or refused).
+    rest.sort(key=lambda r: (r[0], -len(r)))
+    kept: list[range] = []
+    active: list[range] = []  # the kept progressions whose span reaches r's start: sorted starts keep it short
+    clash = False
+    compared = 0
+    for r in rest:
+        active = [k for k in active if k[-1] >= r[0]]
+        compared += len(active)
+        if compared > 4 * PIXEL_LIMIT:  # interleaved progressions of many steps: checking them costs too much
+            raise ReachError(f"the pixels reached along an axis form {len(rest)} progressions that interleave, "
+                             f"more than rfmaps compares pair by pair ({4 * PIXEL_LIMIT} comparisons)")
+        if any(_within(r, k) for k in active):
+            continue
+        clash = clash or any(len(_range_meet(r, k)) for k in active)
+        kept.append(r)
+        active.append(r)
+    if clash:
+        total = sum(len(r) for r in kept)
+        if total > PIXEL_LIMIT:
+            raise ReachError(f"the pixels reached along an axis form overlapping progressions of {total} pixels, "
+                             f"more than the {PIXEL_LIMIT} rfmaps follows one by one")
+        kept = _consecutive(sorted({i for r in kept for i in r}))  # they lie outside every run of step 1
+    return tuple(sorted(solid + kept, key=lambda r: r[0]))
 
 
 #: A set of input (or output) pixels: the product ``rows x cols`` of two sets of indices.
-Box = Tuple[frozenset, frozenset]
+Box = Tuple[Runs, Runs]
 
 
 def _rebuild(cls: type, arguments: dict) -> "Layer":
@@ -275,30 +508,55 @@ class Layer:
         return [i for i in self.axis_taps(index, axis) if input_n is None or 0 <= i < input_n]
 
     def reach_back(self, boxes: Iterable[Sequence[Iterable[int]]], input_size: Pair) -> list[Box]:
-        """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of sets.
+        """Input pixels with a path to output pixels: a list of ``(rows, cols)`` products of :class:`Runs`.
 
         A path goes through a tap that reads the image, never the padding.
+
+        Raises
+        ------
+        ReachError
+            When the pixels would be followed one by one past :data:`PIXEL_LIMIT` (or kept as more
+            than :data:`RUN_LIMIT` runs), before that work.
         """
         out = []
-        for rows, cols in boxes:
-            reached = [frozenset(i for o in indices for i in self.axis_sources(o, axis, input_size[axis]))
-                       for axis, indices in enumerate((rows, cols))]
-            if reached[0] and reached[1]:
-                out.append((reached[0], reached[1]))
+        for box in boxes:
+            rows, cols = (self.axis_reach_back(Runs.of(box[axis]), axis, input_size[axis]) for axis in (0, 1))
+            if rows and cols:
+                out.append((rows, cols))
         return out
 
     def reach_forward(self, boxes: Iterable[Sequence[Iterable[int]]], input_size: Pair) -> list[Box]:
-        """Output pixels with a path from given input pixels: a list of ``(rows, cols)`` products of sets."""
+        """Output pixels with a path from given input pixels: a list of ``(rows, cols)`` products of :class:`Runs`."""
         output_size = self.output_size(input_size)
         out = []
         for box in boxes:
-            # From each reached input to the outputs that read it: the cost follows the reached
-            # pixels, not the size of the output.
-            reached = [frozenset(o for i in box[axis] for o in self.axis_targets(i, axis, output_size[axis]))
-                       for axis in (0, 1)]
-            if reached[0] and reached[1]:
-                out.append((reached[0], reached[1]))
+            rows, cols = (self.axis_reach_forward(Runs.of(box[axis]), axis, output_size[axis]) for axis in (0, 1))
+            if rows and cols:
+                out.append((rows, cols))
         return out
+
+    def axis_reach_back(self, indices: Runs, axis: int, input_n: int) -> Runs:
+        """The inputs (inside ``0 .. input_n - 1``) that any of the outputs ``indices`` reads along ``axis``.
+
+        This fallback asks each output in turn; kinds with a closed form answer for whole runs at once.
+        """
+        self._one_by_one(indices, axis)
+        return Runs(i for o in indices for i in self.axis_sources(o, axis, input_n))
+
+    def axis_reach_forward(self, indices: Runs, axis: int, output_n: int) -> Runs:
+        """The outputs (inside ``0 .. output_n - 1``) that read any of the inputs ``indices`` along ``axis``.
+
+        From each reached input to the outputs that read it: the cost follows the reached pixels, not the
+        size of the output (kinds with a closed form answer for whole runs at once).
+        """
+        self._one_by_one(indices, axis)
+        return Runs(o for i in indices for o in self.axis_targets(i, axis, output_n))
+
+    def _one_by_one(self, indices: Runs, axis: int) -> None:
+        """Refuse, before the work, to follow more than :data:`PIXEL_LIMIT` pixels one at a time."""
+        if len(indices) > PIXEL_LIMIT:
+            raise ReachError(f"{len(indices)} pixels along {'height' if axis == 0 else 'width'} would be followed "
+                             f"one by one, more than the {PIXEL_LIMIT} rfmaps follows that way")
 
     def axis_targets(self, index: int, axis: int, output_n: int) -> list[int]:
         """Outputs (inside ``0 .. output_n - 1``) that read input ``index`` along ``axis``.
@@ -417,6 +675,30 @@ class SlidingWindow(Layer):
             if rest == 0 and 0 <= o < output_n:
                 out.append(o)
         return out
+
+    def axis_reach_back(self, indices: Runs, axis: int, input_n: int) -> Runs:
+        """Per progression of outputs ``a, a + e, ...`` (``c`` of them), the inputs ``s (a + e i) - p + d t``:
+        a sum of two progressions, one progression when the windows touch or overlap."""
+        s, d, k, before = self.stride[axis], self.dilation[axis], self.kernel_size[axis], self.pads[axis][0]
+        parts: list[range] = []
+        for r in indices.ranges:
+            parts += (_clip(q, 0, input_n) for q in _steps(s * r[0] - before, s * r.step, len(r), d, k))
+            if len(parts) > 10 * RUN_LIMIT:
+                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                                 f"{RUN_LIMIT} separate runs")
+        return Runs(parts)
+
+    def axis_reach_forward(self, indices: Runs, axis: int, output_n: int) -> Runs:
+        """Outputs ``o = (x + p - d t) / s`` where that is whole: the progressions ``x + p - d t``, kept at
+        the multiples of ``s`` and divided by it."""
+        s, d, k, before = self.stride[axis], self.dilation[axis], self.kernel_size[axis], self.pads[axis][0]
+        out = []
+        for r in indices.ranges:
+            for q in _steps(r[0] + before - d * (k - 1), r.step, len(r), d, k):
+                whole = _range_meet(q, range(q[0] + (-q[0]) % s, q[-1] + 1, s))
+                if len(whole):
+                    out.append(_clip(range(whole[0] // s, whole[-1] // s + 1, max(1, whole.step // s)), 0, output_n))
+        return Runs(out)
 
     def most_paths(self) -> int:
         return math.prod(self.kernel_size)

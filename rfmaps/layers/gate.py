@@ -31,7 +31,7 @@ import numpy as np
 
 from .._core.geometry import Geometry
 from .._core.validation import Pair, pair, positive_int
-from .base import Layer, channels_back, check_layers
+from .base import Layer, Runs, channels_back, check_layers
 from .pooling import AvgPool2d
 
 __all__ = ["SqueezeExcitation"]
@@ -169,9 +169,10 @@ class SqueezeExcitation(Layer):
         return list(range(output_n))
 
     def reach_back(self, boxes, input_size):
+        """Any reached output reads every input of the map: one run per axis, however large the map."""
         boxes = [b for b in boxes if b[0] and b[1]]
         h, w = input_size
-        return [(frozenset(range(h)), frozenset(range(w)))] if boxes else []
+        return [(Runs([range(h)]), Runs([range(w)]))] if boxes else []
 
     def reach_forward(self, boxes, input_size):
         return self.reach_back(boxes, input_size)

@@ -82,6 +82,13 @@ class GlobalAvgPool2d(Layer):
     def axis_targets(self, index: int, axis: int, output_n: int) -> list[int]:
         return [0]
 
+    def reach_back(self, boxes, input_size):
+        # The window's closed form: the whole map in one run per axis, not a list of its pixels.
+        return self.window(input_size).reach_back(boxes, input_size)
+
+    def reach_forward(self, boxes, input_size):
+        return self.window(input_size).reach_forward(boxes, input_size)
+
     def most_paths(self) -> int:
         return 1  # each input pixel reaches the one output by one path
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Tuple
 import numpy as np
 
 from .._core.geometry import Geometry
-from .base import Layer, channels_back, check_layers
+from .base import Layer, Runs, channels_back, check_layers
 from .._core.validation import pair, positive_int
 
 __all__ = ["Residual", "Concat", "run_path", "through_path"]
@@ -167,7 +167,7 @@ class _Paths(Layer):
         out = []
         for path in self.paths:  # a pixel is reached through any path
             sizes = _sizes(path, input_size)
-            reached = list(boxes)
+            reached = [(Runs.of(rows), Runs.of(cols)) for rows, cols in boxes]  # an empty path passes them on
             for layer, size in zip(reversed(path), reversed(sizes[:-1])):
                 reached = layer.reach_back(reached, size)
             out += reached
@@ -176,7 +176,7 @@ class _Paths(Layer):
     def reach_forward(self, boxes, input_size):
         out = []
         for path in self.paths:  # through any path
-            reached, size = list(boxes), input_size
+            reached, size = [(Runs.of(rows), Runs.of(cols)) for rows, cols in boxes], input_size
             for layer in path:
                 reached, size = layer.reach_forward(reached, size), layer.output_size(size)
             out += reached
