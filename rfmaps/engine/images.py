@@ -15,8 +15,65 @@ import numpy as np
 
 from .._core.validation import ArgumentKindError, check_switch, finite_number, int_at_least
 
-__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "float_pixel_scale", "downsample",
-           "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
+__all__ = ["sample", "SAMPLES", "load_image", "as_float_image", "checked_pixels", "image_array", "float_pixel_scale",
+           "downsample", "checkerboard", "disk", "stripes", "impulse", "step", "letter"]
+
+# A decompression bomb is a small file whose header claims a huge image. 50 megapixels is above
+# any camera photo a student brings (12-48 MP) and decodes in at most 200 MB (4 bytes per pixel).
+# Array images are held to the same size (and to 4 values a pixel), checked from the shape alone:
+# a view such as np.broadcast_to(0.5, (100000, 100000)) takes no memory until something copies it.
+MAX_PIXELS = 50_000_000
+
+# Values of one band that the value checks read at a time: a band's temporary (the finite test's
+# booleans) stays at 2 MB however large the image, even a broadcast view of one number.
+_BAND_VALUES = 2 ** 21
+
+
+def image_array(image, name: str = "image") -> np.ndarray:
+    """``image`` as an array (not copied when it is one), after the checks that need only its shape and kind.
+
+    Refuses, before any value is read or copied: what is not real numbers, shapes other than
+    ``(H, W)`` or ``(H, W, C)``, a channels-first ``(C, H, W)`` image as torch keeps it, and
+    more than ``MAX_PIXELS`` pixels.
+
+    Examples
+    --------
+    >>> image_array(np.broadcast_to(0.5, (4, 6))).shape
+    (4, 6)
+    >>> try:
+    ...     image_array(np.zeros((3, 32, 32)))   # a torch image
+    ... except ValueError as error:
+    ...     print(str(error).split("; ")[1])
+    rfmaps takes (H, W, 3): pass np.moveaxis(image, 0, -1)
+    """
+    try:
+        array = np.asarray(image)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array (all rows of one length)") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
+            or np.issubdtype(array.dtype, np.complexfloating):
+        raise ArgumentKindError(f"{name} must hold real numbers (floats in [0, 1], or integer pixel values), "
+                                f"got dtype {array.dtype}")
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty array of shape (H, W) or (H, W, C), "
+                         f"got shape {array.shape}")
+    # (3, 64, 64) read as (H, W, C) would be 3 rows of 64 channels: a torch image, not a picture that thin.
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and min(array.shape[1:]) > 4:
+        c = array.shape[0]
+        raise ValueError(f"{name} has shape {array.shape}, which looks channels-first ({c}, H, W) as torch "
+                         f"keeps it; rfmaps takes (H, W, {c}): pass np.moveaxis({name}, 0, -1)")
+    pixels = array.shape[0] * array.shape[1]
+    if pixels > MAX_PIXELS or array.size > 4 * MAX_PIXELS:
+        raise ValueError(f"{name} has shape {array.shape} ({pixels / 1e6:,.0f} megapixels), more than the "
+                         f"{MAX_PIXELS / 1e6:.0f} megapixels (of at most 4 values each) rfmaps takes; "
+                         f"shrink it first, e.g. {name}[::k, ::k] keeps every k-th pixel")
+    return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """``np.all(np.isfinite(array))`` a band of rows at a time: no temporary the size of the image."""
+    rows = max(1, _BAND_VALUES // max(1, array[:1].size))
+    return all(bool(np.isfinite(array[r: r + rows]).all()) for r in range(0, len(array), rows))
 
 
 def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
@@ -37,8 +94,11 @@ def as_float_image(image, name: str = "image", copy: bool = True) -> np.ndarray:
     TypeError
         If the array does not hold real numbers (strings, objects, complex).
     ValueError
-        If the array is not ``(H, W)`` or ``(H, W, C)``, is empty, holds NaN or
-        infinite values, or integers outside the range of its kind.
+        If the array is not ``(H, W)`` or ``(H, W, C)`` (a channels-first
+        ``(C, H, W)`` image is named as such), is empty, has more than
+        ``MAX_PIXELS`` pixels, holds NaN or infinite values, or integers
+        outside the range of its kind. Only the shape is read before the size
+        is checked.
 
     Examples
     --------
@@ -65,17 +125,7 @@ def checked_pixels(image, name: str = "image"):
     >>> checked_pixels(np.array([[0, 200]], dtype=np.uint8))[1]
     255.0
     """
-    try:
-        array = np.asarray(image)
-    except ValueError:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular array (all rows of one length)") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
-            or np.issubdtype(array.dtype, np.complexfloating):
-        raise ArgumentKindError(f"{name} must hold real numbers (floats in [0, 1], or integer pixel values), "
-                        f"got dtype {array.dtype}")
-    if array.ndim not in (2, 3) or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty array of shape (H, W) or (H, W, C), "
-                         f"got shape {array.shape}")
+    array = image_array(image, name)
     if array.dtype == bool:
         return array, 1.0
     if np.issubdtype(array.dtype, np.integer):
@@ -87,7 +137,7 @@ def checked_pixels(image, name: str = "image"):
             raise ValueError(f"{name} holds integers from {low} to {high}, outside 0..{top}; "
                              f"give floats in [0, 1] instead")
         return array, float(top)
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         raise ValueError(f"{name} holds NaN or infinite values; replace them before use")
     return array, 1.0
 
@@ -127,7 +177,7 @@ def float_pixel_scale(image, name: str = "image"):
     1.0
     """
     array = np.asarray(image)  # not converted: a float32 photo stays float32 (no copy)
-    if array.size == 0 or not np.all(np.isfinite(array)):
+    if array.size == 0 or not _all_finite(array if array.ndim else array[None]):
         raise ValueError(f"{name} holds NaN or infinite values (or nothing); replace them before use")
     low, high = float(array.min()), float(array.max())
     if low >= 0 and high <= 1:
@@ -173,11 +223,6 @@ def downsample(image: np.ndarray, max_size: int) -> np.ndarray:
     widths = np.diff(np.append(cols, image.shape[1]))
     counts = np.outer(heights, widths).reshape(len(rows), len(cols), *([1] * (image.ndim - 2)))
     return sums / counts
-
-
-# A decompression bomb is a small file whose header claims a huge image. 50 megapixels is above
-# any camera photo a student brings (12-48 MP) and decodes in at most 200 MB (4 bytes per pixel).
-MAX_PIXELS = 50_000_000
 
 
 def load_image(path, max_size: int = 256) -> np.ndarray:

@@ -17,9 +17,10 @@ Values kept between calls:
 * ``_cached_plan`` here (``functools.lru_cache``, 32 plans): key ``(layers,
   size, channels)``. ``layers`` (hashed by content, weights included) fixes
   the kernels and shapes; ``size`` the output sizes; ``channels`` the channel
-  check and the first shapes. A plan holds tuples of shapes and references to
-  read-only weights (no copies of its own): a few kB per plan, beyond the
-  weights the layers and ``_default`` hold anyway.
+  check and the first shapes. A plan holds tuples of shapes, references to
+  read-only weights (no copies of its own) and three counts for the memory
+  budget (``MAX_RUN_BYTES``): a few kB per plan, beyond the weights the
+  layers and ``_default`` hold anyway.
 * ``rfmaps.layers.conv._KERNEL_MATRICES`` (dict, at most 64 entries, cleared
   when full): key ``(id(weight), id(bias), s_h, d_h, groups, dtype)``. The
   ids name the arrays (the entry holds both, so no id is reused while it
@@ -90,24 +91,34 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .images import as_float_image
+from .images import checked_pixels, image_array
 from .kernels import layer_weights
-from ..layers import Layer, check_layers
+from ..layers import Conv2d, ConvTranspose2d, Layer, MaxPool2d, check_layers
+from ..layers.conv import _BLOCK_ELEMENTS as _BLOCK  # values a product of conv.py takes per block of work
 from ..layers.residual import keeping_path_values
 from .._core.geometry import square_around
+from .._core.sliding import _KEEP_ELEMENTS
 from ..arithmetic.receptive_field import _sizes_and_geometry
 from .._core.validation import ArgumentKindError, check_built_for, check_channel, check_position, layer_index
 
 __all__ = ["feature_maps", "effective_receptive_field", "mass_width"]
 
 
-def _channels_first(image, dtype) -> np.ndarray:
-    array = as_float_image(image, copy=False)  # the one copy is the one below
-    if array.ndim == 2:
-        array = array[None]
+def _channels_first(array: np.ndarray, dtype) -> np.ndarray:
+    """``array`` (checked by :func:`image_array`) as ``(C, H, W)`` floats in [0, 1] of ``dtype``: one copy.
+
+    The value checks read it a band at a time, and the conversion writes straight into the
+    result (the division runs in float64, in numpy's small buffers, as :func:`as_float_image`
+    divides), so no other copy of the image is ever made.
+    """
+    array, scale = checked_pixels(array)
+    array = array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
+    out = np.empty(array.shape, dtype)
+    if scale == 1.0:
+        np.copyto(out, array, casting="unsafe")
     else:
-        array = np.moveaxis(array, -1, 0)
-    return np.ascontiguousarray(array, dtype=dtype)
+        np.divide(array, scale, out=out, dtype=np.float64, casting="unsafe")
+    return out
 
 
 def _shapes(layers, rows, channels: int) -> list:
@@ -131,10 +142,80 @@ def _plan(layers, size, channels: int):
         return _cached_plan.__wrapped__(layers, size, channels)
 
 
-#: The most values (all channels of every layer's map, the image included) one run keeps:
-#: 2**28 float32 values are 1 GiB. Beyond it a run is refused with a sentence, not left to fail
-#: (or to swap) inside numpy.
-MAX_RUN_VALUES = 2 ** 28
+#: The most bytes one run may hold: the image's copy, every layer's map and, for an effective
+#: receptive field (float64), the values inside blocks its backward pass reads, the gradients and
+#: each layer's temporaries (see :func:`_run_values`). Beyond it a run is refused with a sentence
+#: before anything is allocated, not left to fail (or to swap) inside numpy. The caches listed
+#: above are bounded on their own and not counted here.
+MAX_RUN_BYTES = 2 ** 30
+
+
+
+def _layer_values(layer, channels: int, size) -> tuple:
+    """What one layer holds, in values: ``(out, inner, forward, backward)``.
+
+    ``out`` is its map; ``inner`` every map inside it (a block's paths, which a forward pass
+    before a backward one keeps); ``forward`` the most its forward pass holds beyond its input
+    (its output, temporaries, a block's path maps); ``backward`` the most its backward pass
+    holds beyond the maps (the output's gradient, the input's, temporaries). The factors
+    follow the code of each pass; tests/test_engine_budget.py checks them against the peak
+    memory of real runs.
+    """
+    out_channels = layer.channels_after(channels)
+    out_size = layer.output_size(size)
+    a, b = channels * math.prod(size), out_channels * math.prod(out_size)
+    big = max(a, b)
+    inner, inner_forward, inner_backward = 0, 0, 0
+    for path in getattr(layer, "paths", ()):  # Residual and Concat: their paths' maps, recursively
+        c, n = channels, size
+        for part in path:
+            part_out, part_inner, part_forward, part_backward = _layer_values(part, c, n)
+            inner += part_out + part_inner
+            inner_forward = max(inner_forward, part_forward)
+            inner_backward = max(inner_backward, part_backward)
+            c, n = part.channels_after(c), part.output_size(n)
+    forward = big + inner + inner_forward
+    # The backward pass: the output's gradient (b), the input's (a) and the layer's own temporaries.
+    taps = math.prod(getattr(layer, "kernel_size", (1, 1)))
+    if isinstance(layer, MaxPool2d):  # np.argmax of the list of tap views stacks them and copies that once more
+        work = 2 * taps * b + b
+    elif isinstance(layer, Conv2d) and layer.groups == 1:
+        # Every tap times the gradient, a block of input channels at a time (added into the input's
+        # gradient, padded); a block over 2 M values is not reused, so two are alive while the next is made.
+        per_block = taps * math.prod(out_size)
+        block = max(1, min(channels, _BLOCK // per_block))
+        work = block * per_block * (2 if block < channels else 1)
+    elif isinstance(layer, ConvTranspose2d):  # a convolution forward, a block of rows at a time
+        work = 2 * _BLOCK
+    else:  # a product, or a mask, the size of a map (a block's paths: their own work, and their sum)
+        work = big + inner_backward
+    backward = b + a + work
+    if isinstance(layer, (Conv2d, ConvTranspose2d)):
+        forward += 2 * _BLOCK  # the window matrix and the products, a block of rows at a time
+    return b, inner, forward, backward
+
+
+def _run_values(layers, size, channels: int) -> tuple:
+    """The most values a forward pass (``feature_maps``) and a forward and backward pass (the
+    effective field) hold at once, and the layer whose maps are largest.
+
+    The forward pass holds the image and every map so far, plus the layer's own work; the
+    backward pass walks back with the maps before the layer (each map goes once its gradient is
+    through), the layer's own maps and its work.
+    """
+    image = channels * math.prod(size) + 3 * _KEEP_ELEMENTS  # and the three scratch buffers a thread keeps
+    rows, c, n = [], channels, size
+    for layer in layers:
+        rows.append(_layer_values(layer, c, n))
+        c, n = layer.channels_after(c), layer.output_size(n)
+    forward = gradient = 0
+    kept = kept_all = image
+    for out, inner, work, back in rows:
+        forward = max(forward, kept + work)
+        gradient = max(gradient, kept_all + out + inner + back)  # the forward pass keeps inner maps: in back
+        kept, kept_all = kept + out, kept_all + out + inner
+    largest = max(range(len(rows)), key=lambda i: rows[i][0] + rows[i][1])
+    return forward, max(gradient, forward), largest
 
 
 @lru_cache(maxsize=32)
@@ -143,16 +224,24 @@ def _cached_plan(layers, size, channels: int):
     rows = _sizes_and_geometry(check_layers(layers), size)
     layers = tuple(row.layer for row in rows)
     shapes = _shapes(layers, rows, channels)
-    total = channels * math.prod(size) + sum(math.prod(shape) for shape in shapes)
-    if total > MAX_RUN_VALUES:
-        index = max(range(len(shapes)), key=lambda i: math.prod(shapes[i]))
-        raise ValueError(
-            f"the maps of this stack on a {size[0]} x {size[1]} image would hold {total:,} values "
-            f"({4 * total / 2 ** 30:,.1f} GiB as float32), more than the {MAX_RUN_VALUES:,} one run keeps; "
-            f"the largest is layer {index}'s ({layers[index]!r}: {shapes[index][0]} x {shapes[index][1]} x "
-            f"{shapes[index][2]}). Use a smaller image, or a smaller scale_factor, stride or number of channels")
     # Tuples: the cache hands the same plan to every caller.
-    return layers, tuple(layer_weights(layers)), tuple(shapes)
+    return layers, tuple(layer_weights(layers)), tuple(shapes), _run_values(layers, size, channels)
+
+
+def _check_budget(plan, size, dtype, gradients: bool) -> None:
+    """Refuse, before anything is allocated, a run that would hold more than ``MAX_RUN_BYTES``."""
+    layers, _, shapes, (forward, backward, index) = plan
+    values = backward if gradients else forward
+    needed = values * np.dtype(dtype).itemsize
+    if needed > MAX_RUN_BYTES:
+        what = "the effective receptive field (float64, with its gradients)" if gradients else \
+            "the feature maps (float32)"
+        c, h, w = shapes[index]
+        raise ValueError(
+            f"{what} of this stack on a {size[0]} x {size[1]} image would need about {needed / 2 ** 30:,.1f} GiB, "
+            f"more than the {MAX_RUN_BYTES / 2 ** 30:g} GiB one run may use; the largest map is layer {index}'s "
+            f"({layers[index]!r}: {c} x {h} x {w}). Use a smaller image, or a smaller scale_factor (Upsample), "
+            f"stride (ConvTranspose2d) or number of channels")
 
 
 def _check_built_for(layers, image) -> None:
@@ -161,10 +250,14 @@ def _check_built_for(layers, image) -> None:
         check_built_for(layers, np.shape(image)[:2])
 
 
-def _forward(layers, image, dtype):
-    """Inputs of every layer and the final output."""
-    x = _channels_first(image, dtype)
-    layers, weights, shapes = _plan(layers, x.shape[1:], len(x))
+def _forward(layers, image, dtype, gradients: bool = False):
+    """Inputs of every layer and the final output; ``gradients``: a backward pass follows (budget)."""
+    array = image_array(image)  # shape checks only (no copy): nothing is read or copied before the budget says yes
+    size, channels = array.shape[:2], 1 if array.ndim == 2 else array.shape[2]
+    plan = _plan(layers, size, channels)
+    _check_budget(plan, size, dtype, gradients)
+    layers, weights, shapes, _ = plan
+    x = _channels_first(array, dtype)
     values = [x]
     for layer, weight, shape in zip(layers, weights, shapes):
         values.append(layer.forward(values[-1], weight, np.empty(shape, dtype)))
@@ -201,6 +294,7 @@ def feature_maps(layers: Sequence[Layer], image) -> List[np.ndarray]:
     >>> maps[0].shape
     (100, 46, 46)
     """
+    image = image_array(image)  # a channels-first image is named as such before any size is compared
     _check_built_for(layers, image)
     _, _, values = _forward(layers, image, np.float32)
     return values[1:]
@@ -247,13 +341,14 @@ def effective_receptive_field(layers: Sequence[Layer], position, image, layer: i
     >>> erf[3].astype(int).tolist()
     [0, 3, 6, 9, 6, 3]
     """
+    image = image_array(image)  # a channels-first image is named as such before any size is compared
     _check_built_for(layers, image)
     layers = check_layers(layers)
     last = layer_index(layer, len(layers))
     # The blocks keep their inner values for the backward pass, which would else run them again.
     with keeping_path_values():
         # Only the layers up to the neuron's matter; later ones need not even fit the image.
-        layers, weights, values = _forward(layers[: last + 1], image, np.float64)
+        layers, weights, values = _forward(layers[: last + 1], image, np.float64, gradients=True)
         output = values[last + 1]
         position = check_position(position, output.shape[1:])
         grad = np.zeros_like(output)

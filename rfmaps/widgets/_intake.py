@@ -102,9 +102,10 @@ def check_image(image) -> Tuple[str, Optional[np.ndarray], str]:
     Returns ``(name, array, notice)``: ``array`` is None for a sample, else
     floats shaped ``(H, W)`` or ``(H, W, 3)``, read-only; ``notice`` says when
     the array had to be rescaled (floats in 0..255, see
-    :func:`rfmaps.engine.images.float_pixel_scale`) or shrunk.
+    :func:`rfmaps.engine.images.float_pixel_scale`) or shrunk. A large array
+    (a broadcast view too) is read a band at a time, never copied whole.
     """
-    from ..engine.images import as_float_image, float_pixel_scale
+    from ..engine.images import as_float_image, float_pixel_scale, image_array
     from ._wiring import check_choice
 
     if isinstance(image, str):
@@ -115,6 +116,9 @@ def check_image(image) -> Tuple[str, Optional[np.ndarray], str]:
     except ValueError:  # ragged nested lists
         raise ValueError("image must be a rectangular array (all rows of one length), or a name of "
                          f"{', '.join(map(repr, image_names()))}") from None
+    # Kind, shape (a channels-first torch image is named as such) and size, before any value is read
+    # or copied: a view such as np.broadcast_to(0.5, (100000, 100000)) costs nothing until then.
+    array = image_array(array, "image")
     if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
         raise ValueError(f"image must have 1, 3 or 4 channels (gray, RGB or RGBA), got {array.shape[2]}")
     if array.ndim == 3:
