@@ -263,7 +263,7 @@ def test_feature_maps_refuse_a_run_larger_than_the_limit_with_a_sentence():
         except ValueError as error:
             print(json.dumps(str(error)))
     """, memory=GIB)
-    assert "more than the 268,435,456 one run keeps" in words and "layer 0's (Upsample(scale_factor=10000)" in words
+    assert "more than the 1 GiB one run may use" in words and "layer 0's (Upsample(scale_factor=10000)" in words
     # Below the limit the same layer runs, as torch's nearest upsampling.
     image = np.random.default_rng(0).random((6, 5))
     got = feature_maps([Upsample(3)], image)[0][0]
