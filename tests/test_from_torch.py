@@ -735,8 +735,8 @@ def test_a_frozen_batchnorm_look_alike_is_not_taken_for_torchvisions():
         def forward(self, x):
             return x + self.weight.reshape(1, -1, 1, 1)
 
-    with pytest.raises(ValueError, match="add in Adds.forward at model.1: forward reads the tensor"):
-        from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), Adds()))
+    # A bias per channel: a per-pixel layer too (it was refused; see test_broadcast_adds_*).
+    assert from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), Adds()))[1] == BatchNorm2d(2, 0.0, bias=[1.0, 2.0])
 
 
 class ConvNeXtBlock(nn.Module):
@@ -1097,3 +1097,167 @@ def test_a_flatten_then_linear_head_gives_one_flatten_row_and_torchs_numbers():
     expected = model.double()(image)[0].detach().numpy()
     got = rfmaps.feature_maps(layers, image[0].permute(1, 2, 0).numpy())[-1]
     np.testing.assert_allclose(np.asarray(got).reshape(-1), expected, rtol=1e-4, atol=1e-5)  # float32 maps
+
+
+# -- adds torch broadcasts: a bias is read as a per-channel layer, any other broadcast is refused ----------------
+
+class AddsTensor(nn.Module):
+    """A convolution, then ``+ value`` (a parameter, a buffer, a number), in either order, and a max pool."""
+
+    def __init__(self, value, first=False, call=False):
+        super().__init__()
+        self.conv, self.pool = nn.Conv2d(2, 3, 3, padding=1), nn.MaxPool2d(2)
+        self.first, self.call = first, call
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            self.value = nn.Parameter(value.detach())
+        elif isinstance(value, torch.Tensor):
+            self.register_buffer("value", value)
+        else:
+            self.value = value
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.call:
+            x = torch.add(self.value, x) if self.first else torch.add(x, self.value)
+        else:
+            x = self.value + x if self.first else x + self.value
+        return self.pool(torch.sigmoid(x))
+
+
+class ChannelsLastBias(nn.Module):
+    """A bias added per channel on a channels-last map (timm writes its MLPs so)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bias = nn.Conv2d(2, 3, 3), nn.Parameter(torch.randn(3))
+
+    def forward(self, x):
+        return (self.conv(x).permute(0, 2, 3, 1) + self.bias).permute(0, 3, 1, 2)
+
+
+class AddsPooled(nn.Module):
+    """x + g(pooled x) (``keepdim``, a pooling module, no ``keepdim``), or two pooled values, or a flattened one."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind, self.conv = kind, nn.Conv2d(2, 3, 3, padding=1)
+        self.pool, self.fc, self.linear = nn.AdaptiveAvgPool2d(1), nn.Conv2d(3, 3, 1), nn.Linear(3, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.kind == "mean":
+            return x + x.mean(dim=(2, 3), keepdim=True)
+        if self.kind == "gate":
+            return x + torch.sigmoid(self.fc(self.pool(x)))
+        if self.kind == "flat mean":
+            return x + x.mean((2, 3))
+        if self.kind == "both pooled":
+            return self.fc(self.pool(x)) + x.mean((2, 3), keepdim=True)
+        return self.linear(self.pool(x).flatten(1)) + self.pool(x)  # "flat and 4-D"
+
+
+class AddsNarrow(nn.Module):
+    """x plus a map of one channel, which torch broadcasts to x's three."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.narrow = nn.Conv2d(2, 3, 3, padding=1), nn.Conv2d(3, 1, 1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return x + self.narrow(x)
+
+
+class AddsNumber(nn.Module):
+    def forward(self, x):
+        return x + 0.5
+
+
+def autograd_field(model, size, position, channels=2):
+    """The input pixels with a nonzero gradient at one output neuron, of an averaging float64 copy of ``model``
+    (positive weights summing to 1, max pools averaging): exactly the neuron's field."""
+    from reference import averaging_copy, max_pools_as_averages
+
+    torch.manual_seed(0)
+    x = (torch.rand((1, channels) + size, dtype=torch.float64) + 1).requires_grad_(True)
+    with max_pools_as_averages():
+        y = averaging_copy(model)(x)
+    out = y[0].reshape(y.shape[1], *(y.shape[2:] or (1, 1)))
+    (out[:, position[0], position[1]] * (torch.rand(out.shape[0], dtype=torch.float64) + 0.5)).sum().backward()
+    return tuple(out.shape[1:]), x.grad[0].abs().sum(0).numpy() != 0
+
+
+def assert_fields_are_autograds(layers, model, size):
+    """At every output neuron, rfmaps' input region is the box of pixels autograd finds (and all of it)."""
+    rows = receptive_fields(layers, size)
+    for r in range(rows[-1].output_size[0]):
+        for c in range(rows[-1].output_size[1]):
+            shape, hit = autograd_field(model, size, (r, c))
+            assert rows[-1].output_size == shape
+            (top, bottom), (left, right) = rfmaps.input_region(layers, (r, c), size)
+            box = np.zeros(size, bool)
+            box[top:bottom + 1, left:right + 1] = True
+            np.testing.assert_array_equal(hit, box, err_msg=str((r, c)))
+
+
+@pytest.mark.parametrize("value, first, call", [
+    (torch.randn(1, 3, 1, 1, requires_grad=True), False, False),  # a parameter per channel
+    (torch.randn(3, 1, 1), True, False),  # a buffer per channel, added first
+    (torch.randn(1, 1, 1, 1, requires_grad=True), False, True),  # one number for all, torch.add
+    (-0.75, True, False), (2, False, True),  # Python numbers
+], ids=["parameter", "buffer", "one-for-all", "float", "int"])
+def test_a_bias_added_per_channel_or_for_all_is_a_per_pixel_layer_with_torchs_maps_and_fields(value, first, call):
+    torch.manual_seed(2)
+    model = AddsTensor(value, first, call)
+    layers = assert_matches_torch(model, np.random.default_rng(1).normal(size=(9, 8, 2)), [(0, 0), (2, 3)])
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "BatchNorm2d", "Sigmoid", "MaxPool2d"]
+    added = value.detach().reshape(-1).numpy() if isinstance(value, torch.Tensor) else np.array([value])
+    np.testing.assert_array_equal(layers[1].shift, np.broadcast_to(added, 3))  # the value itself, per channel
+    np.testing.assert_array_equal(layers[1].scale, 1.0)
+    assert_fields_are_autograds(layers, model, (9, 8))
+    # The bias adds nothing to the geometry: the table without its row is the table of the stack without it.
+    rows = [(r.output_size, r.rf_size, r.jump, r.start) for r in receptive_fields(layers, (9, 8))]
+    assert rows[1] == rows[0] and rows[:1] + rows[2:] == \
+        [(r.output_size, r.rf_size, r.jump, r.start) for r in receptive_fields(layers[:1] + layers[2:], (9, 8))]
+
+
+def test_a_bias_added_on_a_channels_last_map_is_read_and_matches_torch():
+    torch.manual_seed(3)
+    model = ChannelsLastBias()
+    layers = assert_matches_torch(model, np.random.default_rng(2).normal(size=(7, 6, 2)), [(0, 0), (4, 3)])
+    assert [type(layer).__name__ for layer in layers] == ["Conv2d", "BatchNorm2d"]
+    np.testing.assert_array_equal(layers[1].shift, model.bias.detach().numpy())
+
+
+def test_two_values_pooled_over_the_whole_map_add_and_every_neuron_sees_the_whole_image():
+    torch.manual_seed(4)
+    model = AddsPooled("both pooled")
+    layers = assert_matches_torch(model, np.random.default_rng(3).normal(size=(6, 7, 2)), [(0, 0)])
+    assert isinstance(layers[-1], Residual) and layers[-1].whole_image
+    assert_fields_are_autograds(layers, model, (6, 7))
+
+
+@pytest.mark.parametrize("model, shapes", [
+    (AddsPooled("mean"), "(N, 3, H, W) and (N, 3, 1, 1)"),
+    (AddsPooled("gate"), "(N, 3, H, W) and (N, 3, 1, 1)"),
+    (AddsPooled("flat mean"), "(N, 3, H, W) and (N, 3)"),
+    (AddsPooled("flat and 4-D"), "(N, 3) and (N, 3, 1, 1)"),
+    (AddsNarrow(), "(N, 3, H, W) and (N, 1, H, W)"),
+    (AddsTensor(torch.randn(3)), "a tensor of shape (3,) to a map of shape (N, 3, H, W)"),
+    (AddsTensor(torch.randn(1, 4, 1, 1)), "a tensor of shape (1, 4, 1, 1) to a map of shape (N, 3, H, W)"),
+    (AddsTensor(torch.randn(1, 3, 2, 1)), "a tensor of shape (1, 3, 2, 1) to a map of shape (N, 3, H, W)"),
+    (AddsNumber(), "the number 0.5 to a map of shape (N, C, H, W) whose channels rfmaps does not know"),
+], ids=["mean", "gate", "flat-mean", "flat-and-4d", "one-channel", "bias-(C,)", "bias-4-channels",
+        "bias-2-rows", "number-at-input"])
+def test_adds_torch_broadcasts_are_refused_naming_the_add_and_both_shapes(model, shapes):
+    name = type(model).__name__
+    with pytest.raises(ValueError) as error:
+        from_torch(model)
+    message = str(error.value)
+    assert message.startswith(f"from_torch cannot read add in {name}.forward at model: it adds "), message
+    assert shapes in message, message
+    assert message.count(". ") == 0 and message.endswith("."), message  # one sentence
+    # Where torch runs it, the sum really broadcasts: a neuron of x + g(pool(x)) depends on every input pixel.
+    if name == "AddsPooled" and model.kind in ("mean", "gate"):
+        shape, hit = autograd_field(model, (7, 7), (0, 0))
+        assert shape == (7, 7) and hit.all()

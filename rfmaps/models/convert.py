@@ -26,7 +26,7 @@ from typing import List, Optional
 from ..layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d,
                      ConvTranspose2d, ELU, Flatten, GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d,
                      LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, SqueezeExcitation, Tanh, Upsample, ZeroPad2d)
-from ..layers.residual import Concat, Residual
+from ..layers.residual import Concat, Residual, _arriving_channels
 
 __all__ = ["from_torch"]
 
@@ -63,8 +63,10 @@ def from_torch(model) -> List[Layer]:
         ``ELU``, ``GELU``, ``SiLU``, ``Sigmoid``, ``Tanh``, ``ReLU6``,
         ``Hardswish``, ``Hardsigmoid``, ``Dropout`` and ``Identity`` (both
         left out: they do nothing in ``eval()`` mode), and modules whose own
-        ``forward`` chains those, adds two branches (``x + f(x)``: a
-        :class:`~rfmaps.Residual`), concatenates branches along channels
+        ``forward`` chains those, adds two branches of the same shape
+        (``x + f(x)``: a :class:`~rfmaps.Residual`), adds a bias of one
+        number per channel (shape ``(1, C, 1, 1)``) or one number for all (a
+        ``BatchNorm2d`` with no statistics), concatenates branches along channels
         (``torch.cat([...], 1)``: a :class:`~rfmaps.Concat`; Inception,
         DenseNet, SqueezeNet) or calls the functional forms
         (``F.relu``, ``F.relu6``, ``F.max_pool2d``, ...; ``F.dropout`` only
@@ -99,7 +101,9 @@ def from_torch(model) -> List[Layer]:
     ValueError
         For a module or operation rfmaps cannot compute exactly: the message
         names its class and its place in the model (``layer1.0.conv1``) and
-        suggests a ``Sequential`` of known parts. Also for a
+        suggests a ``Sequential`` of known parts. Also for a sum torch
+        broadcasts (a map plus a value pooled over the whole map, or plus a
+        map of one channel: the message gives both shapes), for a
         ``StochasticDepth`` in training mode (call ``model.eval()`` first) and
         for ``F.dropout`` called with ``training=True``, its default; for a
         module called with more than its input (``output_size=``); for
@@ -638,6 +642,7 @@ def _from_graph(graph_module, place: str, torch) -> list:
     concatenated: dict = {}  # the inputs of every concatenation so far -> its node (DenseNet's growing lists)
     constants = {}  # node -> (a tensor the module holds, the refusal for any use but a scale per channel)
     last = set()  # nodes whose maps are channels-last (after a permute to (0, 2, 3, 1))
+    flat: set = set()  # ids of the global poolings of a mean without keepdim: torch's value is (N, C), not (N, C, 1, 1)
     needed = _needed(graph_module.graph, fx)
     for node in graph_module.graph.nodes:
         inner, owner = _origin(node, top)
@@ -690,6 +695,28 @@ def _from_graph(graph_module, place: str, torch) -> list:
             if tensor in last:
                 last.add(node)
             continue
+        if _is_add(node, torch) and len(node.args) == 2 and not node.kwargs and \
+                any(isinstance(a, fx.Node) and a in constants for a in node.args):
+            tensor, constant = node.args if isinstance(node.args[1], fx.Node) and node.args[1] in constants \
+                else node.args[::-1]
+            if not isinstance(tensor, fx.Node) or tensor not in chains:
+                raise _refuse(label, where, constants[constant][1])
+            chains[node] = _shifted(chains[tensor], constants[constant][0], f"a tensor of shape "
+                                    f"{tuple(constants[constant][0].shape)}", tensor in last, node.name, label, where)
+            if tensor in last:
+                last.add(node)
+            continue
+        if _is_add(node, torch) and len(node.args) == 2 and not node.kwargs and \
+                [isinstance(a, fx.Node) for a in node.args].count(True) == 1 and \
+                all(isinstance(a, (int, float, fx.Node)) and not isinstance(a, bool) for a in node.args):
+            tensor, number = node.args if isinstance(node.args[0], fx.Node) else node.args[::-1]
+            if tensor not in chains:
+                raise _refuse(label, where, f"its input {tensor.name} is no feature map rfmaps follows")
+            chains[node] = _shifted(chains[tensor], torch.tensor(float(number), dtype=torch.float64),
+                                    f"the number {number}", tensor in last, node.name, label, where)
+            if tensor in last:
+                last.add(node)
+            continue
         if node.op == "getattr" or (node.op == "call_function" and node.target is getattr):
             attribute = node.args[1] if len(node.args) > 1 else "?"
             raise _refuse(label, where, f"forward reads x.{attribute}, and rfmaps follows tensors only; a "
@@ -708,7 +735,7 @@ def _from_graph(graph_module, place: str, torch) -> list:
         if _is_add(node, torch):
             if len(inputs) != 2 or len(node.args) != 2 or node.kwargs:
                 raise _refuse(label, where, "only the sum of two tensors (x + f(x)) is read")
-            chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, where)
+            chains[node] = _sum(chains[inputs[0]], chains[inputs[1]], node.name, label, where, flat)
             continue
         if _is_mul(node, torch) and len(node.args) == 2 and not node.kwargs and \
                 all(isinstance(a, fx.Node) and a in chains for a in node.args):
@@ -738,6 +765,8 @@ def _from_graph(graph_module, place: str, torch) -> list:
             layers = _read(module, where, torch)
         elif _is_mean(node, torch):
             layers = _mean(node, label, where)
+            if not dict(zip(("dim", "keepdim"), node.args[1:]), **node.kwargs).get("keepdim", False):
+                flat.add(id(layers[0]))
         elif node.op == "call_method" and node.target == "flatten":
             layers = _leaf(_module_of_call(torch.nn.Flatten, node, label, where), where, torch)
         elif node.op == "call_method" and node.target in _METHODS:
@@ -996,18 +1025,111 @@ def _is_add(node, torch) -> bool:
     return node.op == "call_method" and node.target in ("add", "add_", "__add__", "__iadd__")
 
 
-def _sum(first, second, name: str, place: str):
-    """The chain of ``first + second``: shared layers, then one Residual of the two branches."""
+def _sum(first, second, name: str, label: str, place: str, flat: set):
+    """The chain of ``first + second``: shared layers, then one Residual of the two branches.
+
+    A Residual adds two maps of the same shape. A sum torch broadcasts (a map plus a value computed after a
+    global pooling, maps of 1 and of C channels, a flattened value) is refused with both shapes: no layer
+    kind computes it (a squeeze-and-excitation gate multiplies).
+    """
     (names_a, layers_a), (names_b, layers_b) = first, second
     shared = 0
     while shared < min(len(names_a), len(names_b)) and names_a[shared] == names_b[shared]:
         shared += 1
     body, shortcut = layers_a[shared:], layers_b[shared:]
+    prefix = layers_a[:shared]
+    arriving = _channels_of(prefix) or _arriving_channels((body, shortcut))
+    size = _fixed_size(prefix)
+    shapes = [_shape(branch, arriving, size, any(id(layer) in flat or isinstance(layer, Flatten)
+                                                 for layer in prefix + branch), flat)
+              for branch in (body, shortcut)]
+    (channels_a, *rest_a), (channels_b, *rest_b) = shapes
+    if rest_a != rest_b or None not in (channels_a, channels_b) and channels_a != channels_b:
+        raise _refuse(label, place, f"it adds values of shapes {_shown(shapes[0])} and {_shown(shapes[1])}, "
+                                    "which differ (torch broadcasts them or stops); rfmaps reads a sum of two "
+                                    "maps of the same shape only (x + f(x))", hint=False)
     if not body:
         body, shortcut = shortcut, body
     if not body:
         raise _refuse(f"the sum {name}", place, "it adds a value to itself (2x), which is no branch")
-    return names_a[:shared] + (name,), layers_a[:shared] + (_residual(body, shortcut, place),)
+    return names_a[:shared] + (name,), prefix + (_residual(body, shortcut, place),)
+
+
+def _shape(layers, channels, size, flat: bool, flat_pools: set) -> tuple:
+    """What torch's value after ``layers`` looks like: (channels or None, fixed size or None, flattened).
+
+    ``channels`` and ``size`` arrive (None when unknown, or when the size depends on the input); a size is
+    fixed after a global or adaptive pooling. ``flat`` is True when the value arriving is already flattened.
+    """
+    for layer in layers:
+        if channels is None:
+            channels = layer.channels_before()
+        if channels is not None:
+            try:
+                channels = layer.channels_after(channels)
+            except ValueError:  # a layer that takes other channels: torch stops there, and the sum says so
+                channels = None
+        flat = flat or isinstance(layer, Flatten) or id(layer) in flat_pools
+    return channels, _fixed_size(layers, size), flat
+
+
+def _shown(shape) -> str:
+    """A shape of :func:`_shape` as torch prints it, with N for the batch and C, H, W where unknown."""
+    channels, size, flat = shape
+    c = "C" if channels is None else str(channels)
+    if flat:
+        return f"(N, {c})" if size in (None, (1, 1)) else f"(N, {c} * {size[0]} * {size[1]})"
+    return f"(N, {c}, {'H, W' if size is None else f'{size[0]}, {size[1]}'})"
+
+
+def _fixed_size(layers, size=None):
+    """The map size after ``layers`` whatever the input's (after a global or adaptive pooling), else None.
+
+    ``size`` is the size arriving when it is fixed.
+    """
+    for layer in layers:
+        if isinstance(layer, GlobalAvgPool2d):
+            size = (1, 1)
+        elif isinstance(layer, AdaptiveAvgPool2d):
+            size = layer.pooled_size
+        elif isinstance(layer, (Residual, Concat)) and size is None:  # paths that pool inside
+            ends = {_fixed_size(path) for path in layer.paths}
+            size = ends.pop() if len(ends) == 1 else None
+        elif size is not None and not isinstance(layer, Flatten):
+            try:
+                size = layer.output_size(size)
+            except ValueError:  # torch would stop there
+                size = None
+    return size
+
+
+def _shifted(chain, value, what: str, channels_last: bool, name: str, label: str, where: str):
+    """The chain of ``x + bias`` with one number per channel (or one for all), as a per-channel affine map.
+
+    ``what`` names the value added in messages (a tensor of shape ..., the number ...).
+    """
+    names, layers = chain
+    known = _channels_of(layers)
+    shape = tuple(value.shape)
+    one = all(n == 1 for n in shape)
+    # Unknown when the chain starts at this module's input: then the tensor says it (and the layer's
+    # num_features checks it against what arrives); a single number says nothing.
+    channels = known or (None if one else value.numel())
+    c = "C" if known is None else str(known)
+    shown = f"(N, H, W, {c})" if channels_last else f"(N, {c}, H, W)"
+    if channels is None:
+        raise _refuse(label, where, f"it adds {what} to a map of shape {shown} whose channels rfmaps does not "
+                                    "know at this point; add it after a layer that has them (a Conv2d)", hint=False)
+    shapes = ({(channels,), (1, channels), (1, 1, channels), (1, 1, 1, channels)} if channels_last else
+              {(channels, 1, 1), (1, channels, 1, 1)})
+    if value.is_complex() or not (one or shape in shapes):
+        per_channel = f"(1, 1, 1, {c})" if channels_last else f"(1, {c}, 1, 1)"
+        raise _refuse(label, where, f"it adds {what} to a map of shape {shown}; rfmaps reads an added tensor "
+                                    f"only as one number per channel, shape {per_channel}, or one number for all "
+                                    "(torch matches shapes from the last axis)", hint=False)
+    # running_mean 0, running_var 1 and eps 0 leave x as it is; the bias is then added: exactly x + value.
+    bias = value.detach().double().reshape(-1)
+    return names + (name,), layers + (BatchNorm2d(channels, 0.0, bias=bias.repeat(channels) if one else bias),)
 
 
 def _module_of_call(module_class, node, label: str, place: str):
