@@ -261,7 +261,7 @@ class Residual(_Paths):
         return (self.body, self.shortcut)
 
     def channels_before(self) -> Optional[int]:
-        return _arriving_channels(self.paths)
+        return arriving_channels(self.paths)
 
     @property
     def in_channels(self):
@@ -363,7 +363,7 @@ class Concat(_Paths):
                              f"([] for the input itself), got {self.branches!r}")
         object.__setattr__(self, "branches", tuple(_check_path(b, "a concatenation") for b in self.branches))
         if self.in_channels is None:
-            object.__setattr__(self, "in_channels", _arriving_channels(self.branches))
+            object.__setattr__(self, "in_channels", arriving_channels(self.branches))
         else:
             object.__setattr__(self, "in_channels", positive_int(self.in_channels, "in_channels"))
         _settle(self)
@@ -453,9 +453,20 @@ def _settle(block) -> None:
     object.__setattr__(block, "_own", Geometry() if whole else block._union(Geometry()))
 
 
-def _arriving_channels(branches) -> Optional[int]:
+def arriving_channels(branches) -> Optional[int]:
     """The input channels a branch reveals: those of its first layer that names them, if only
-    layers that keep channels come before it."""
+    layers that keep channels come before it (``None`` if no branch says).
+
+    Used by the blocks here and by ``from_torch``, which must know the channels a sum receives.
+
+    Examples
+    --------
+    >>> from rfmaps import Conv2d, ReLU
+    >>> arriving_channels([[ReLU(), Conv2d(3, 8, 3)], []])
+    3
+    >>> arriving_channels([[Conv2d(3, 8, 1), Conv2d(8, 8, 3)]]), arriving_channels([[ReLU()]])
+    (3, None)
+    """
     for branch in branches:
         for layer in branch:
             channels = layer.channels_before()

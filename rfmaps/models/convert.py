@@ -26,7 +26,7 @@ from typing import List, Optional
 from ..layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, ChannelShuffle, ChannelSlice, Conv2d,
                      ConvTranspose2d, ELU, Flatten, GELU, GlobalAvgPool2d, Hardsigmoid, Hardswish, Layer, LayerNorm2d,
                      LeakyReLU, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, SqueezeExcitation, Tanh, Upsample, ZeroPad2d)
-from ..layers.residual import Concat, Residual, _arriving_channels
+from ..layers.residual import Concat, Residual, arriving_channels
 
 __all__ = ["from_torch"]
 
@@ -1038,7 +1038,7 @@ def _sum(first, second, name: str, label: str, place: str, flat: set):
         shared += 1
     body, shortcut = layers_a[shared:], layers_b[shared:]
     prefix = layers_a[:shared]
-    arriving = _channels_of(prefix) or _arriving_channels((body, shortcut))
+    arriving = _channels_of(prefix) or arriving_channels((body, shortcut))
     size = _fixed_size(prefix)
     shapes = [_shape(branch, arriving, size, any(id(layer) in flat or isinstance(layer, Flatten)
                                                  for layer in prefix + branch), flat)
