@@ -502,7 +502,6 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
     boxes = [(Runs((pixel[0],)), Runs((pixel[1],)))]
     size = rows.input_size
     for row in rows:
-        _check_reach(row, boxes)
         boxes = _walk("projective_field", row, lambda: row.layer.reach_forward(boxes, size))
         size = row.output_size
         if not boxes:
@@ -525,28 +524,6 @@ def _bounds(boxes) -> Region:
     top_bottom, left_right = ((min(b[axis].first for b in boxes), max(b[axis].last for b in boxes))
                               for axis in (0, 1))
     return (top_bottom, left_right)
-
-
-#: The most neurons per axis :func:`projective_field` follows one by one through a layer.
-REACH_LIMIT = 10 ** 6
-
-
-def _check_reach(row, boxes) -> None:
-    """Refuse, before the work, a layer that would send one pixel to more than REACH_LIMIT neurons per axis."""
-    layer = row.layer
-    for axis in (0, 1):
-        reached = max(len(b[axis]) for b in boxes)
-        if isinstance(layer, Upsample):
-            grows, name = layer.scale_factor[axis], "scale_factor"
-        elif isinstance(layer, ConvTranspose2d):
-            grows, name = layer.kernel_size[axis], "kernel_size"
-        else:
-            continue  # the other kinds send each input to at most as many outputs as it has taps
-        if reached * grows > REACH_LIMIT:
-            raise ValueError(
-                f"layer {row.index} ({layer!r}) would spread the pixel over up to {reached * grows} neurons "
-                f"along {'height' if axis == 0 else 'width'}, more than the {REACH_LIMIT} projective_field "
-                f"follows one by one; use a smaller {name}")
 
 
 def _prune(boxes) -> list:

@@ -134,6 +134,51 @@ def _steps(start: int, step: int, count: int, gap: int, taps: int) -> list[range
     return [range(start + gap * t, start + gap * t + step * (count - 1) + 1, step) for t in range(taps)]
 
 
+def _floor_div(r: range, f: int) -> list[range]:
+    """``{floor(x / f) : x in r}`` as few progressions as this finds (refused beyond :data:`RUN_LIMIT`).
+
+    One when ``r``'s step ``e`` is at most ``f`` (no whole number skipped) or a multiple of it. Otherwise
+    either one per class of the index modulo ``m = f / gcd(e, f)`` (floors ``m e / f`` apart), or the runs
+    of step ``e // f`` (or one more) cut where a multiple of ``f`` falls between two pixels: whichever is fewer.
+    """
+    a, e, count = r[0], r.step, len(r)
+    if count == 1 or e <= f:
+        return [range(a // f, r[-1] // f + 1)]
+    m = f // math.gcd(e, f)
+    q, rem = divmod(e, f)
+    # floor((a + e i) / f) = q i + floor((a + rem i) / f): the step is q, or q + 1 where a multiple of f
+    # lies in (a + rem i, a + rem (i + 1)]; with rem > f / 2 count the other way, from steps of q + 1.
+    short = 2 * rem <= f
+    low, high = (a, a + rem * (count - 1)) if short else (a - (f - rem) * (count - 1), a)
+    cuts = high // f - low // f
+    if min(m, count) <= cuts:
+        if min(m, count) > RUN_LIMIT:
+            raise ReachError(f"the pixels reached along an axis form more than {RUN_LIMIT} separate runs")
+        return [range(p[0] // f, p[-1] // f + 1, e * m // f) for p in (r[j::m] for j in range(min(m, count)))]
+    if cuts >= RUN_LIMIT:
+        raise ReachError(f"the pixels reached along an axis form more than {RUN_LIMIT} separate runs")
+    # The index i after which each cut falls, in order.
+    multiples = range(low // f + 1, high // f + 1)
+    if short:
+        ends = [-((a - j * f) // rem) - 1 for j in multiples]  # ceil((j f - a) / rem) - 1
+    else:
+        ends = [(a - j * f) // (f - rem) for j in reversed(multiples)]
+    out = []
+    begin = 0
+    for end in ends + [count - 1]:
+        out.append(range((a + e * begin) // f, (a + e * end) // f + 1, q if short else q + 1))
+        begin = end + 1
+    return out
+
+
+def _quotients(q: range, s: int) -> range:
+    """``{x / s : x in q, s divides x}``: one progression."""
+    if not q:
+        return range(0)
+    whole = _range_meet(q, range(q[0] + (-q[0]) % s, q[-1] + 1, s))
+    return range(whole[0] // s, whole[-1] // s + 1, whole.step // s) if whole else range(0)
+
+
 class Runs:
     """A set of pixel indices along one axis, kept as disjoint arithmetic progressions (Python ranges).
 

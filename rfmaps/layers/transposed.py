@@ -31,7 +31,8 @@ import numpy as np
 from .._core.geometry import Geometry
 from .._core.sliding import gather_grid, spread_back
 from .._core.validation import pair
-from .base import Layer, check_channels, expect_channels, frozen_array
+from .base import RUN_LIMIT, Layer, ReachError, Runs, _clip, _quotients, _steps, check_channels, expect_channels, \
+    frozen_array
 from .conv import Conv2d, _conv
 
 __all__ = ["ConvTranspose2d"]
@@ -178,6 +179,33 @@ class ConvTranspose2d(Layer):
         """Outputs ``s i - p + d t`` that input ``index`` is sent to, inside ``0 .. output_n - 1``."""
         s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
         return [o for o in range(s * index - p, s * index - p + d * (k - 1) + 1, d) if 0 <= o < output_n]
+
+    def axis_reach_back(self, indices: Runs, axis: int, input_n: int) -> Runs:
+        """Inputs ``i = (o + p - d t) / s`` where that is whole: per progression of outputs, the progressions
+        ``o + p - d t`` (a convolution's taps), kept at the multiples of ``s`` and divided by it."""
+        s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
+        parts: list[range] = []
+        for r in indices.ranges:
+            for q in _steps(r[0] + p - d * (k - 1), r.step, len(r), d, k):
+                whole = _quotients(q, s)
+                if whole:
+                    parts.append(_clip(whole, 0, input_n))
+            if len(parts) > 10 * RUN_LIMIT:
+                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                                 f"{RUN_LIMIT} separate runs")
+        return Runs(q for q in parts if q)
+
+    def axis_reach_forward(self, indices: Runs, axis: int, output_n: int) -> Runs:
+        """Outputs ``s i - p + d t``: per progression of inputs, a sum of two progressions (a convolution's
+        reach back), cut to the map, so a path never goes through the cropped padding."""
+        s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
+        parts: list[range] = []
+        for r in indices.ranges:
+            parts += (_clip(q, 0, output_n) for q in _steps(s * r[0] - p, s * r.step, len(r), d, k))
+            if len(parts) > 10 * RUN_LIMIT:
+                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                                 f"{RUN_LIMIT} separate runs")
+        return Runs(q for q in parts if q)
 
     def advance(self, geometry: Geometry) -> Geometry:
         """Jump ``j / s``; with stride 1 the field grows as a convolution's (``(k' - 1) j``).

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._core.geometry import Geometry
 from .._core.validation import pair
-from .base import Layer
+from .base import RUN_LIMIT, Layer, ReachError, Runs, _clip, _floor_div, _steps
 
 __all__ = ["Upsample"]
 
@@ -74,6 +74,27 @@ class Upsample(Layer):
         """The ``f`` outputs of input ``index``'s block (those inside ``0 .. output_n - 1``)."""
         f = self.scale_factor[axis]
         return range(max(index * f, 0), min((index + 1) * f, output_n))
+
+    def axis_reach_back(self, indices: Runs, axis: int, input_n: int) -> Runs:
+        """Per progression of outputs, their inputs ``floor(o / f)``: one progression, or a few when the
+        outputs are farther apart than ``f`` without being a multiple of it."""
+        f = self.scale_factor[axis]
+        parts = [_clip(q, 0, input_n) for r in indices.ranges for q in _floor_div(r, f)]
+        if len(parts) > 10 * RUN_LIMIT:
+            raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                             f"{RUN_LIMIT} separate runs")
+        return Runs(q for q in parts if q)
+
+    def axis_reach_forward(self, indices: Runs, axis: int, output_n: int) -> Runs:
+        """Per progression of inputs ``a, a + e, ...``, the blocks ``f (a + e i) + t`` (``t < f``)."""
+        f = self.scale_factor[axis]
+        parts: list[range] = []
+        for r in indices.ranges:
+            parts += (_clip(q, 0, output_n) for q in _steps(f * r[0], f * r.step, len(r), 1, f))
+            if len(parts) > 10 * RUN_LIMIT:
+                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                                 f"{RUN_LIMIT} separate runs")
+        return Runs(q for q in parts if q)
 
     def advance(self, geometry: Geometry) -> Geometry:
         """Jump ``j / f``; rf unchanged (one input pixel per neuron).
