@@ -23,9 +23,6 @@ from typing import Sequence
 import numpy as np
 
 from ..layers import Layer, check_layers
-from ..layers.base import SlidingWindow
-from ..layers.transposed import ConvTranspose2d
-from ..layers.upsample import Upsample
 from .receptive_field import _sizes_and_geometry, receptive_fields
 from .._core.validation import check_built_for, check_position, layer_index
 
@@ -137,7 +134,7 @@ def _grows(layer) -> bool:
     A crop does not suit them, even with stride 1: a transposed convolution's padding cuts
     outputs at both ends of *its* input, so on a crop it would cut neurons that lie on paths.
     """
-    if isinstance(layer, (ConvTranspose2d, Upsample)):
+    if layer.grows_maps:
         return True
     return any(_grows(inner) for path in getattr(layer, "paths", ()) for inner in path)
 
@@ -218,7 +215,7 @@ def _separable(rows, last: int) -> bool:
     is the product of two counts along one axis each, computed on index sets as small as the
     field (or the projective field), whatever the size of the image.
     """
-    return all(isinstance(r.layer, (SlidingWindow, Upsample, ConvTranspose2d)) for r in rows[: last + 1])
+    return all(r.layer.separable for r in rows[: last + 1])
 
 
 def _axis_counts(rows, last: int, index: int, axis: int, backward: bool) -> dict:
@@ -243,7 +240,7 @@ def _axis_counts(rows, last: int, index: int, axis: int, backward: bool) -> dict
             raise ValueError(
                 f"layer {l} ({layer!r}) spreads the paths over {len(reached)} positions along "
                 f"{'height' if axis == 0 else 'width'}, more than the {AXIS_LIMIT} a path count follows; "
-                f"use a smaller {'scale_factor' if isinstance(layer, Upsample) else 'stride or kernel_size'}")
+                f"use a smaller {layer.spread_arguments}")
         counts = reached
         if not counts:
             break

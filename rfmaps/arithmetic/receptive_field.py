@@ -36,8 +36,6 @@ from typing import Optional, Sequence, Tuple
 
 from .._core.geometry import Exact, Geometry, exact_number, nearest_index
 from ..layers.base import Layer, ReachError, Runs, channels_back, check_layers
-from ..layers.transposed import ConvTranspose2d
-from ..layers.upsample import Upsample
 from .._core.validation import (Pair, check_built_for, check_channel, check_position, check_switch, int_at_least,
                                 layer_index, pair)
 
@@ -340,10 +338,8 @@ def _periods(layers, axis: int) -> list:
     for layer in layers:
         if period is None:
             pass
-        elif isinstance(layer, Upsample):
-            period *= layer.scale_factor[axis]
-        elif isinstance(layer, ConvTranspose2d):
-            period *= layer.stride[axis]
+        elif layer.grows_maps:
+            period *= layer.neurons_per_pixel(axis)
         elif layer.whole_image:
             period = 1  # every neuron reads the whole map: one field for all
         elif layer.uniform:
@@ -382,12 +378,12 @@ def _phase_rows(layers, rows) -> list:
             start.append(row.start[axis] if first is None else Fraction(first[0] + first[1], 2))
             period = periods[axis][l]
             count = n if period is None else min(period, n)
-            if isinstance(row.layer, Upsample):
+            if row.layer.copies_inputs:  # each neuron's field is that of the input neuron it copies
                 rf.append(1 if l == 0 else out[l - 1].rf_size[axis])
             elif count <= PERIOD_LIMIT:
                 boxes = (fields.axis(l, o, axis) for o in range(count))
                 rf.append(max((b[1] - b[0] + 1 for b in boxes if b is not None), default=0))
-            elif isinstance(row.layer, ConvTranspose2d) and l == fields.uniform_until + 1 and n >= period:
+            elif row.layer.grows_maps and l == fields.uniform_until + 1 and n >= period:
                 rf.append(row.rf_size[axis])  # every phase occurs: advance's largest field is exact
             else:
                 raise ValueError(

@@ -465,6 +465,32 @@ class Layer:
     #: Whether every neuron after this layer depends on its whole input map (a global pooling):
     #: tables and explorers say so instead of quoting a field that the padding would cut.
     whole_image = False
+    #: Whether the layer makes maps larger by spreading each input pixel (an upsampling, a transposed
+    #: convolution): neighbouring neurons are a fraction of a pixel apart, their fields may depend on their
+    #: phase (``advance`` states the largest over the phases), and path counts never run it on a crop.
+    grows_maps = False
+    #: Whether every neuron copies exactly one input neuron (nearest upsampling): its field is that one's.
+    copies_inputs = False
+    #: Whether rows and columns are wired apart, every path given by axis_sources and axis_targets: then
+    #: a path count is a product of counts along each axis (see :mod:`rfmaps.arithmetic.connectivity`).
+    separable = False
+    #: The arguments that set how far one pixel's paths spread, named when a path count is refused.
+    spread_arguments = "stride or kernel_size"
+
+    def neurons_per_pixel(self, axis: int) -> int:
+        """How many neurons along ``axis`` the layer makes per input pixel when it grows maps (an
+        upsampling's ``scale_factor``, a transposed convolution's ``stride``); 1 for every other kind.
+
+        Neurons that many apart read inputs one pixel apart: the factor by which the layer multiplies
+        the period of its neurons' fields.
+
+        Examples
+        --------
+        >>> from rfmaps import Conv2d, Upsample
+        >>> Upsample((2, 3)).neurons_per_pixel(1), Conv2d(1, 1, 3, stride=2).neurons_per_pixel(0)
+        (3, 1)
+        """
+        return 1
 
     # -- what every kind must answer ------------------------------------------------------
     def output_size(self, input_size: Any) -> Pair:
@@ -621,6 +647,7 @@ class SlidingWindow(Layer):
     """
 
     __slots__ = ()
+    separable = True
     #: Whether the number of windows is rounded up (PyTorch's pools with ``ceil_mode=True``, a field
     #: of theirs); every other sliding kind rounds down.
     ceil_mode = False

@@ -95,6 +95,8 @@ class ConvTranspose2d(Layer):
     bias: Optional[np.ndarray] = None
 
     has_weights = True
+    grows_maps = True
+    separable = True
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -144,6 +146,9 @@ class ConvTranspose2d(Layer):
         return _Window(self.kernel_size, self.stride, self.dilation, tuple((p, p) for p in self.padding))
 
     # -- arithmetic -------------------------------------------------------------------------
+    def neurons_per_pixel(self, axis: int) -> int:
+        return self.stride[axis]
+
     def output_size(self, input_size):
         """``(n - 1) s - 2 p + d (k - 1) + output_padding + 1`` per axis, as in PyTorch."""
         size = pair(input_size, "input_size", 1)

@@ -41,6 +41,11 @@ class Upsample(Layer):
     # field geometry of its own here.
     size: InitVar[Any] = None
 
+    grows_maps = True
+    copies_inputs = True
+    separable = True
+    spread_arguments = "scale_factor"
+
     def __post_init__(self, size=None):
         if size is not None:
             raise TypeError(f"Upsample takes scale_factor, not size (got size={size!r}): the factor by which the "
@@ -62,6 +67,9 @@ class Upsample(Layer):
         return self.scale_factor == (1, 1)
 
     # -- arithmetic -------------------------------------------------------------------------
+    def neurons_per_pixel(self, axis: int) -> int:
+        return self.scale_factor[axis]
+
     def output_size(self, input_size):
         size = pair(input_size, "input_size", 1)
         return tuple(n * f for n, f in zip(size, self.scale_factor))
