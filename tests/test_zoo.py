@@ -5,6 +5,7 @@ no activations (or ones with a positive slope), batch normalisation as the ident
 pools has a nonzero gradient at exactly the input pixels with a path to the neuron.
 """
 
+import copy
 import pickle
 import sys
 
@@ -440,11 +441,133 @@ def test_torchvisions_inception_v3_and_gated_families_say_what_13_says():
     found = zoo.stages(inception, 224)
     assert all(s.whole == 0 for s in found) and found[-2].row.rf_size[0] > 1000
     assert found[-1].stage == "head" and found[-1].row.whole_image
-    for name in ("mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf"):
+    # Stages by the stride structure without gates: jumps 2 to 32, then the head; the last field is the
+    # convolution path's (measured with autograd in test_gated_stages_*).
+    for name, last in (("mobilenet_v3_large", 595), ("efficientnet_b0", 851), ("regnet_y_400mf", 575)):
         found = zoo.stages(zoo.torchvision_network(name, torchvision), 224)
-        gated = [s for s in found if s.row.whole_image]
+        assert [s.row.jump[0] for s in found[:-1]] == [2, 4, 8, 16, 32] and found[-2].row.rf_size[0] == last, name
+        gated = [s for s in found if s.gated]
         assert gated and gated[0].why == "squeeze-and-excitation gate", name
-        assert all(s.whole == s.neurons for s in found[found.index(gated[0]):]), name
+        assert gated == found[found.index(gated[0]):], name   # every row after the first gate
+        assert all(s.whole == s.neurons for s in gated), name
+        cells = list(zoo.ZooTable(found, [], (224, 224), [name])._cells())
+        assert all(c[6].endswith("each neuron also depends on every pixel the gated map reads)") for c in cells[
+            found.index(gated[0]):-1]) and cells[-1][6] == "yes (squeeze-and-excitation gate)", name
+
+
+def _measured(model, size, outputs):
+    """Per chosen output of ``model`` (indices into its children, run in turn), the field side and the jump of
+    its middle neurons, from the nonzero gradient of an averaging float64 copy (rows; fields are square)."""
+    torch = _torch()
+    x = ((torch.rand((1, 3, size, size), dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
+    h, kept = x, {}
+    for index, child in enumerate(model):
+        h = child(h)
+        if index in outputs:
+            kept[index] = h
+    found = {}
+    for index, y in kept.items():
+        m = y.shape[2] // 2
+        spans = []
+        for r in (m, m + 1):
+            (grad,) = torch.autograd.grad(y[0, :, r, m].sum(), x, retain_graph=True)
+            rows = np.nonzero(grad[0].abs().sum((0, 2)).numpy() > 0)[0]
+            assert 0 < rows.min() and rows.max() < size - 1, "the field must lie inside the image"
+            spans.append((int(rows.min()), int(rows.max())))
+        found[index] = (spans[0][1] - spans[0][0] + 1, spans[1][0] - spans[0][0])
+    return found
+
+
+def _every_pixel(model, size, outputs):
+    """Whether the corner neurons (0, 0) and (n - 1, n - 1) of each chosen output depend on every pixel."""
+    torch = _torch()
+    x = ((torch.rand((1, 3, size, size), dtype=torch.float64) + 1) * 1e-9).requires_grad_(True)
+    h, found = x, {}
+    for index, child in enumerate(model):
+        h = child(h)
+        if index in outputs:
+            n = h.shape[2]
+            found[index] = all(bool((torch.autograd.grad(h[0, :, r, r].sum(), x, retain_graph=True)[0].abs()
+                                     .sum(1) > 0).all()) for r in (0, n - 1))
+    return found
+
+
+def test_gated_stages_show_the_jumps_and_fields_autograd_gives_without_gates_in_a_hand_built_stack():
+    """A gate, a residual block with a gate in its body: the table's jumps and fields are those of the same torch
+    stack with the gates replaced by identities; with the gates in, every neuron of a gated row sees every pixel."""
+    torch = _torch()
+    nn = torch.nn
+    rng = np.random.default_rng(1)
+
+    def gate(c):
+        return SqueezeExcitation([Conv2d(c, 2, 1, weight=rng.normal(size=(2, c, 1, 1))), ReLU(),
+                                  Conv2d(2, c, 1, weight=rng.normal(size=(c, 2, 1, 1))), Sigmoid()])
+
+    layers = [Conv2d(3, 4, 3, stride=2, padding=1), ReLU(), gate(4), Conv2d(4, 4, 3, padding=1),
+              Conv2d(4, 4, 3, stride=2, padding=1), gate(4), Conv2d(4, 4, 3, stride=2, padding=1),
+              rfmaps.Residual([Conv2d(4, 4, 3, padding=1), gate(4)]), Conv2d(4, 4, 3, padding=1)]
+
+    class Residual(nn.Module):
+        def __init__(self, body):
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            return x + self.body(x)
+
+    def twin(se):
+        return nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.ReLU(), se(), nn.Conv2d(4, 4, 3, padding=1),
+                             nn.Conv2d(4, 4, 3, stride=2, padding=1), se(), nn.Conv2d(4, 4, 3, stride=2, padding=1),
+                             Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), se())),
+                             nn.Conv2d(4, 4, 3, padding=1))
+
+    plain = _averaging(twin(nn.Identity))
+    gated = _averaging(twin(lambda: _SqueezeExcitation.module(4, 2)))
+    found = zoo.stages(layers, 128)
+    assert [(s.row.index, s.row.jump[0], s.gated) for s in found] == [(3, 2, True), (5, 4, True), (8, 8, True)]
+    measured = _measured(plain, 128, [s.row.index for s in found])
+    assert [(s.row.rf_size[0], s.row.jump[0]) for s in found] == [measured[s.row.index] for s in found] == [
+        (7, 2), (11, 4), (51, 8)]
+    # The rows with the gates in: rfmaps' own field is the gated map's box, jump 0.
+    assert rfmaps.receptive_fields(layers, 128)[8].jump == (0, 0)
+    assert all(_every_pixel(gated, 128, [s.row.index for s in found]).values())
+    assert all(s.whole == s.neurons and s.why == "squeeze-and-excitation gate" for s in found)
+    assert not any(_every_pixel(plain, 128, [3]).values())   # without the gate a 7 x 7 field does not
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "efficientnet_b0"])
+def test_gated_stages_of_torchvision_networks_equal_autograd_without_their_gates(name):
+    torchvision = _torchvision()
+    torch = _torch()
+    torch.manual_seed(0)
+    features = getattr(torchvision.models, name)(weights=None).eval().features
+
+    def ungated(module):
+        for child_name, child in module.named_children():
+            if isinstance(child, torchvision.ops.SqueezeExcitation):
+                setattr(module, child_name, torch.nn.Identity())
+            else:
+                ungated(child)
+        return module
+
+    plain, gated = _averaging(ungated(copy.deepcopy(features))), _averaging(features)
+    found = [s for s in zoo.stages(rfmaps.from_torch(features), 224) if s.stage != "head"]
+    size = 1024   # every field inside the image: the middle neuron's nonzero gradient is its whole field
+    with torch.no_grad():
+        sizes, h = [], torch.zeros(1, 3, size, size)
+        for block in features:
+            h = block(h)
+            sizes.append(h.shape[2])
+    # The last block whose output has each jump: its field is the stage's (the stage's last row may be a 1 x 1
+    # convolution of the next block, which keeps the field).
+    last = {size // n: i for i, n in enumerate(sizes)}
+    measured = _measured(plain, size, list(last.values()))
+    assert [s.row.jump[0] for s in found] == [2, 4, 8, 16, 32]
+    assert [(s.row.rf_size[0], s.row.jump[0]) for s in found] == [measured[last[s.row.jump[0]]] for s in found]
+    # With the gates in, at 224: every row from the first gate on sees every pixel (the corner neurons too).
+    gated_rows = [s for s in found if s.gated]
+    every = _every_pixel(gated, 224, [last[s.row.jump[0]] for s in gated_rows])
+    assert gated_rows and all(every.values()) and all(s.whole == s.neurons for s in gated_rows)
 
 
 def test_the_shipped_few_have_effective_fields_that_count_pixels_unequally_inside_the_field():

@@ -12,11 +12,18 @@ image, and says why:
 * ``global pooling`` or the name of another whole-image layer (a
   squeeze-and-excitation gate): a layer after which every neuron depends on
   the whole map before it (``whole_image`` rows of
-  :func:`rfmaps.receptive_fields`, printed ``(global)``);
+  :func:`rfmaps.receptive_fields`);
 * ``fully connected layer``: a classifier head whose 1 x 1 output reads every
   position of the map before it (AlexNet's and VGG's ``Flatten`` and
   ``Linear`` on their 6 x 6 and 7 x 7 maps, which ``from_torch`` reads as one
   convolution whose kernel is the whole map).
+
+Stages follow the network's stride structure as if its squeeze-and-excitation gates were taken out: after a
+gate :func:`rfmaps.receptive_fields` reports every neuron's field as the box the gated map reads, with jump 0
+(the exact dependence), which would merge every later stage into one. So each stage shows its real jump and the
+field of its *convolution path* (the same network without gates), and says ``gated`` when a gate lies at or
+before it: through the gate every neuron also depends on every pixel the gated map reads. The count of neurons
+that see every pixel is worked out with the gates in, so it stays exact.
 
 The networks come from torchvision (``weights=None``: the geometry does not
 depend on the weights) read by :func:`rfmaps.from_torch`, or, without
@@ -29,7 +36,7 @@ torch and torchvision are imported inside the functions that need them only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -38,7 +45,9 @@ from .._core.geometry import nearest_whole
 from .._core.validation import Pair, layer_index, pair
 from ..arithmetic.receptive_field import LayerRow, input_region, receptive_fields
 from ..engine.maps import effective_receptive_field, mass_width
-from ..layers import Flatten, GlobalAvgPool2d, Layer, ZeroPad2d
+from ..layers import Flatten, GlobalAvgPool2d, Layer, SqueezeExcitation, ZeroPad2d
+from ..layers.pointwise import PerPixel
+from ..layers.residual import Concat, Residual
 from . import architectures
 
 __all__ = ["TORCHVISION", "SHIPPED", "Refusal", "Stage", "ZooTable", "import_torchvision", "torchvision_network",
@@ -94,13 +103,18 @@ class Stage:
     stage : str
         ``'1'``, ``'2'``... in order, or ``'head'`` for the 1 x 1 outputs after a global pooling.
     row : LayerRow
-        The row of :func:`rfmaps.receptive_fields` (maps, output size, field, jump, start).
+        The row of :func:`rfmaps.receptive_fields` (maps, output size, field, jump, start) of the network's
+        convolution path: the same network with its squeeze-and-excitation gates taken out (``layer`` and
+        ``index`` are the network's own).
     whole : int
-        How many neurons of one map see every pixel of the image.
+        How many neurons of one map see every pixel of the image (worked out with the gates in).
     why : str
         Why they do: ``''`` (none does), ``'field covers the image'``, ``'global pooling'``, the class of
         the first other whole-image layer before this row (a squeeze-and-excitation gate), or
         ``'fully connected layer'`` (a 1 x 1 output of a layer whose window is its whole input map).
+    gated : bool, default False
+        A squeeze-and-excitation gate lies at or before this row: besides ``row``'s field, every neuron
+        depends on every pixel the gated map reads.
     """
 
     network: str
@@ -108,6 +122,7 @@ class Stage:
     row: LayerRow
     whole: int
     why: str
+    gated: bool = False
 
     @property
     def neurons(self) -> int:
@@ -318,6 +333,26 @@ def _whole(layers: Sequence[Layer], row: LayerRow, size: Pair) -> Tuple[int, str
     return count, cause or "field covers the image"
 
 
+def _ungated(layers: Sequence[Layer]) -> List[Layer]:
+    """``layers`` with every squeeze-and-excitation gate, in blocks too, replaced by a layer that reads only
+    the pixel it writes: the convolution path, one layer for each of ``layers`` (so the rows line up)."""
+    out: List[Layer] = []
+    for layer in layers:
+        if isinstance(layer, SqueezeExcitation):
+            layer = PerPixel()
+        elif isinstance(layer, Residual) and layer.whole_image:
+            layer = Residual(_ungated(layer.body), tuple(_ungated(layer.shortcut)))
+        elif isinstance(layer, Concat) and layer.whole_image:
+            layer = Concat(tuple(tuple(_ungated(b)) for b in layer.branches), layer.in_channels)
+        out.append(layer)
+    return out
+
+
+def _has_gate(layers: Sequence[Layer]) -> bool:
+    return any(isinstance(layer, SqueezeExcitation) or _has_gate([l for p in getattr(layer, "paths", ()) for l in p])
+               for layer in layers)
+
+
 def stages(layers: Sequence[Layer], input_size: Any = 224, network: str = "") -> List[Stage]:
     """The last row of each run of layers with one jump, with who sees the whole image there.
 
@@ -325,6 +360,8 @@ def stages(layers: Sequence[Layer], input_size: Any = 224, network: str = "") ->
     stands for it (TF-slim pads before its first pooling: that row only adds zeros; a run of paddings alone
     is no stage). In a network with a
     flatten or a global pooling, the rows at the end whose maps are 1 x 1 are one more stage, ``'head'``.
+    Runs, jumps and fields are those of the convolution path (gates taken out, see :class:`Stage`); the
+    count of neurons that see every pixel is the network's own, gates in.
 
     Examples
     --------
@@ -333,7 +370,10 @@ def stages(layers: Sequence[Layer], input_size: Any = 224, network: str = "") ->
     """
     size = pair(input_size, "input_size", 1)
     layers = list(layers)
-    rows = receptive_fields(layers, size)
+    gated_rows = receptive_fields(layers, size)
+    # After a gate every field is the gated map's whole box and the jump 0: stages, jumps and fields come from
+    # the convolution path, which has one row for each layer of the network (the gate's row is its input's).
+    rows = receptive_fields(_ungated(layers), size) if _has_gate(layers) else gated_rows
     # A classifier's head: the rows at the end whose maps are 1 x 1, in a network with a flatten or global pooling.
     head = len(rows)
     if any(isinstance(layer, (Flatten, GlobalAvgPool2d)) for layer in layers):
@@ -355,8 +395,10 @@ def stages(layers: Sequence[Layer], input_size: Any = 224, network: str = "") ->
             continue
         number += 1
         index = kept[-1]
-        whole, why = _whole(layers[: index + 1], rows[index], size)
-        found.append(Stage(network, "head" if run[0] >= head else str(number), rows[index], whole, why))
+        whole, why = _whole(layers[: index + 1], gated_rows[index], size)
+        gated = _has_gate(layers[: index + 1])
+        row = replace(rows[index], layer=layers[index]) if rows is not gated_rows else rows[index]
+        found.append(Stage(network, "head" if run[0] >= head else str(number), row, whole, why, gated))
     return found
 
 
@@ -412,6 +454,10 @@ def trunks(names: Iterable[str], torchvision: Any = None, input_size: Any = 224)
     return found
 
 
+#: What a gate adds to a stage's field, in the table's last column.
+_GATED = "each neuron also depends on every pixel the gated map reads"
+
+
 def _size_text(value: Pair) -> str:
     return f"{value[0]} × {value[1]}"
 
@@ -421,7 +467,8 @@ class ZooTable(tuple):
 
     Prints as text and shows as an HTML table in a notebook; ``networks`` names those read,
     ``refused`` those refused, in the order asked. A head's jump shows as "–": its 1 x 1 output has no
-    neighbour to step to.
+    neighbour to step to. The field and jump of a gated stage are its convolution path's; its last cell says
+    what the gate adds.
     """
 
     columns = ("network", "stage", "maps", "output size", "rf size", "jump", "sees every pixel")
@@ -458,10 +505,13 @@ class ZooTable(tuple):
     def _cells(self):
         for s in self:
             r = s.row
-            every = ("none (some pixels are never read)" if r.whole_image else "none") if not s.whole else (
-                f"all {s.neurons} ({s.why})" if s.whole == s.neurons else f"{s.whole} of {s.neurons} ({s.why})")
+            every = ("none (some pixels are never read)" if r.whole_image or s.gated else "none") if not s.whole \
+                else (f"all {s.neurons} ({s.why})" if s.whole == s.neurons else f"{s.whole} of {s.neurons} ({s.why})")
             if s.neurons == 1 and s.whole:
                 every = f"yes ({s.why})"
+            elif s.gated and not r.whole_image:  # the field shown is the convolution path's: say what the gate adds
+                every = (f"{every[:-1]}: {_GATED})" if s.whole
+                         else f"none (squeeze-and-excitation gate: {_GATED}, but some pixels are never read)")
             # A head's 1 x 1 output has no neighbour to step to: no jump to show.
             jump = "–" if s.stage == "head" else _size_text(r.jump)
             yield (s.network, s.stage, "" if r.channels is None else str(r.channels), _size_text(r.output_size),
@@ -572,6 +622,10 @@ class Effective:
         Side of the smallest square around the field's centre that holds ``share`` of ``heat``
         (:func:`rfmaps.mass_width`).
     share : float
+    box : ((int, int), (int, int))
+        The theoretical field on the image, first and last row and column (:func:`rfmaps.input_region`).
+    centre : (int, int)
+        The pixel nearest the centre of the neuron's field (clipped to the image): where the square is centred.
     """
 
     network: str
@@ -580,6 +634,8 @@ class Effective:
     field: Pair
     width: int
     share: float
+    box: Optional[Tuple[Pair, Pair]] = None
+    centre: Optional[Pair] = None
 
 
 class EffectiveTable(tuple):
@@ -653,5 +709,5 @@ def effective_fields(networks: Mapping[str, Sequence[Layer]], image: Any, share:
         (top, bottom), (left, right) = box
         centre = tuple(min(max(nearest_whole(c), 0), n - 1) for c, n in zip(rows[-1].centre(neuron), size))
         found.append(Effective(name, neuron, heat, (bottom - top + 1, right - left + 1),
-                               mass_width(heat, centre, share), share))
+                               mass_width(heat, centre, share), share, box, centre))
     return EffectiveTable(found)
