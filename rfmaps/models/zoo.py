@@ -341,7 +341,7 @@ def _ungated(layers: Sequence[Layer]) -> List[Layer]:
         if isinstance(layer, SqueezeExcitation):
             layer = PerPixel()
         elif isinstance(layer, Residual) and layer.whole_image:
-            layer = Residual(_ungated(layer.body), tuple(_ungated(layer.shortcut)))
+            layer = Residual(tuple(_ungated(layer.body)), tuple(_ungated(layer.shortcut)))
         elif isinstance(layer, Concat) and layer.whole_image:
             layer = Concat(tuple(tuple(_ungated(b)) for b in layer.branches), layer.in_channels)
         out.append(layer)
