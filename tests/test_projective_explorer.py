@@ -1,6 +1,7 @@
 """The projective-field explorer, driven without a mouse, against brute force."""
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 from matplotlib.backend_bases import MouseEvent
 
@@ -47,6 +48,12 @@ def test_changing_the_stack_keeps_the_pixel_inside_and_bad_pixels_become_message
     assert isinstance(explorer.controls["stack"], widgets.Dropdown)
     with pytest.raises(ValueError, match="stack must be one of"):
         ProjectiveExplorer("no such stack")
+    # The first pixel: numpy ints are whole numbers, as everywhere else; a float or a pixel off the image is refused.
+    assert ProjectiveExplorer(pixel=(np.int64(3), np.int64(4))).pixel == (3, 4)
+    with pytest.raises(ValueError, match="floats are not rounded"):
+        ProjectiveExplorer(pixel=(1.0, 2))
+    with pytest.raises(ValueError, match="pixel col must be from 0 to 5"):
+        ProjectiveExplorer(pixel=(3, 6))
 
 
 def test_a_click_on_the_input_picks_the_pixel():

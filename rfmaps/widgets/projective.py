@@ -12,6 +12,7 @@ from ..arithmetic.connectivity import forward_path_counts
 from ..drawing.explain import size_text
 from ..layers import Conv2d, ConvTranspose2d, MaxPool2d, ReLU, Upsample
 from .._core.geometry import nearest_index
+from .._core.validation import check_position
 from ..arithmetic.receptive_field import projective_field, receptive_fields
 from ._base import Cache, Explorer, PixelSelection, check_choice, slider
 
@@ -82,10 +83,8 @@ class ProjectiveExplorer(Explorer):
                  blit: Optional[bool] = None):
         self._first = check_choice(stack, "stack", STACKS)
         size = _stacks()[stack][1]
-        if pixel is not None and not (isinstance(pixel, tuple) and len(pixel) == 2
-                                      and all(isinstance(v, int) and not isinstance(v, bool) for v in pixel)
-                                      and all(0 <= v < size for v in pixel)):
-            raise ValueError(f"pixel must be a pair of ints (row, col) from 0 to {size - 1}, got {pixel!r}")
+        if pixel is not None:  # numpy ints are whole numbers too, as everywhere else
+            pixel = check_position(pixel, (size, size), "pixel")
         self.selection_model = PixelSelection(pixel)  # the pixel chosen first; by default the centre
         # Path counts. Key: (stack name, pixel, layer index): the name stands for the layers and the input
         # size (both fixed per name), the pixel and the layer pick one panel's counts. Bound: 4 MB; each
