@@ -535,8 +535,8 @@ def test_gated_stages_show_the_jumps_and_fields_autograd_gives_without_gates_in_
     assert not any(_every_pixel(plain, 128, [3]).values())   # without the gate a 7 x 7 field does not
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v3_large", "efficientnet_b0"])
-def test_gated_stages_of_torchvision_networks_equal_autograd_without_their_gates(name):
+@pytest.mark.parametrize("name, size", [("mobilenet_v3_large", 800)])   # efficientnet_b0 (851 px) at 1024 agrees too
+def test_gated_stages_of_torchvision_networks_equal_autograd_without_their_gates(name, size):
     torchvision = _torchvision()
     torch = _torch()
     torch.manual_seed(0)
@@ -552,7 +552,7 @@ def test_gated_stages_of_torchvision_networks_equal_autograd_without_their_gates
 
     plain, gated = _averaging(ungated(copy.deepcopy(features))), _averaging(features)
     found = [s for s in zoo.stages(rfmaps.from_torch(features), 224) if s.stage != "head"]
-    size = 1024   # every field inside the image: the middle neuron's nonzero gradient is its whole field
+    # size: every field inside the image, so the middle neuron's nonzero gradient is its whole field
     with torch.no_grad():
         sizes, h = [], torch.zeros(1, 3, size, size)
         for block in features:
