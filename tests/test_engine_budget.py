@@ -127,7 +127,7 @@ def test_a_broadcast_image_is_checked_before_any_copy():
                           notice, float(np.abs(maps[0] - 0.75).max()), peak_kib()]))
     """, memory=GIB)
     words, column, shape, spread, notice, error, peak = got
-    assert words == ["image has shape (100000, 100000) (10,000 megapixels), more than the 50 megapixels (of at "
+    assert words == ["image has shape (100000, 100000) (10,000.0 megapixels), more than the 50 megapixels (of at "
                      "most 4 values each) rfmaps takes; shrink it first, e.g. image[::k, ::k] keeps every k-th "
                      "pixel"] * 4
     # Blocks of 24 x 24 (6000 / 256 rounded up), each the mean of its rows' values, as 8-bit pixel values.
@@ -177,3 +177,39 @@ def test_the_engine_converts_integer_images_in_one_copy_as_as_float_image_does()
     np.testing.assert_array_equal(got, expected)
     masks = np.random.default_rng(1).integers(0, 2, (9, 7)).astype(bool)
     np.testing.assert_array_equal(feature_maps([ReLU()], masks)[0][0], masks.astype(np.float32))
+
+
+def test_a_large_image_under_a_strided_convolution_runs_and_an_image_too_large_is_named_as_the_cost():
+    """A convolution never builds its padded input, so a 49-megapixel photo under a stride-16
+    convolution fits (the hostile review saw it refused at twice its real use); where the image
+    itself is the largest map, the refusal says so instead of blaming a layer."""
+    got = run_limited("""
+        image = np.zeros((7000, 7000, 3), np.uint8)
+        image[::7, ::5] = 200
+        out = feature_maps([Conv2d(3, 1, 3, stride=16, weight=np.ones((1, 3, 3, 3)))], image)[0]
+        try:
+            effective_receptive_field([Conv2d(3, 1, 3, stride=16)], (10, 10), image)
+            said = "no error"
+        except ValueError as error:
+            said = str(error)
+        print(json.dumps([list(out.shape), float(out.sum()), said]))
+    """, memory=2 * GIB)
+    shape, total, said = got
+    assert shape == [1, 438, 438]
+    # The same sum from torch, on a crop holding every window the stride reads (rows/cols 0..7003 are in range).
+    image = np.zeros((7000, 7000, 3), np.float32)
+    image[::7, ::5] = 200 / 255
+    x = torch.from_numpy(np.moveaxis(image, -1, 0)[None].copy())
+    expected = F.conv2d(x, torch.ones(1, 3, 3, 3), stride=16).sum().item()
+    assert total == pytest.approx(expected, rel=1e-5)
+    assert "the image itself (7000 x 7000 x 3) takes 1.10 GiB of it" in said and "image[::2, ::2]" in said
+
+
+def test_values_beyond_float32_are_refused_not_turned_into_inf():
+    with pytest.raises(ValueError, match="beyond 3.4e\\+38, which float32 cannot hold"):
+        feature_maps([Conv2d(3, 1, 1)], np.full((4, 4, 3), 1e300))
+    # float64 holds them: the effective field's run takes the same image.
+    layers = [Conv2d(3, 1, 1, weight=np.ones((1, 3, 1, 1)))]
+    heat = effective_receptive_field(layers, (1, 1), np.full((4, 4, 3), 1e39))
+    assert np.isfinite(heat).all()
+    assert np.array_equal(heat, effective_receptive_field(layers, (1, 1), np.full((4, 4, 3), 0.5)))  # linear: the same

@@ -64,7 +64,7 @@ def image_array(image, name: str = "image") -> np.ndarray:
                          f"keeps it; rfmaps takes (H, W, {c}): pass np.moveaxis({name}, 0, -1)")
     pixels = array.shape[0] * array.shape[1]
     if pixels > MAX_PIXELS or array.size > 4 * MAX_PIXELS:
-        raise ValueError(f"{name} has shape {array.shape} ({pixels / 1e6:,.0f} megapixels), more than the "
+        raise ValueError(f"{name} has shape {array.shape} ({pixels / 1e6:,.1f} megapixels), more than the "
                          f"{MAX_PIXELS / 1e6:.0f} megapixels (of at most 4 values each) rfmaps takes; "
                          f"shrink it first, e.g. {name}[::k, ::k] keeps every k-th pixel")
     return array

@@ -112,6 +112,12 @@ def _channels_first(array: np.ndarray, dtype) -> np.ndarray:
     divides), so no other copy of the image is ever made.
     """
     array, scale = checked_pixels(array)
+    if array.dtype.kind == "f" and np.finfo(array.dtype).max > np.finfo(dtype).max:
+        # 1e300 is finite in float64 but infinite in float32: every map would silently be inf.
+        top = np.finfo(dtype).max
+        if array.max() > top or array.min() < -top:
+            raise ValueError(f"image holds values beyond {top:.2g}, which {np.dtype(dtype).name} cannot hold; "
+                             f"images are floats in [0, 1] (or 0..255): rescale it first")
     array = array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
     out = np.empty(array.shape, dtype)
     if scale == 1.0:
@@ -174,7 +180,9 @@ def _layer_values(layer, channels: int, size) -> tuple:
             inner_forward = max(inner_forward, part_forward)
             inner_backward = max(inner_backward, part_backward)
             c, n = part.channels_after(c), part.output_size(n)
-    forward = big + inner + inner_forward
+    # A convolution never builds its padded input (it gathers windows a block of rows at a time):
+    # its forward pass holds its output; other kinds may copy the padded input (tap views).
+    forward = (b if isinstance(layer, (Conv2d, ConvTranspose2d)) else big) + inner + inner_forward
     # The backward pass: the output's gradient (b), the input's (a) and the layer's own temporaries.
     taps = math.prod(getattr(layer, "kernel_size", (1, 1)))
     if isinstance(layer, MaxPool2d):  # np.argmax of the list of tap views stacks them and copies that once more
@@ -228,20 +236,25 @@ def _cached_plan(layers, size, channels: int):
     return layers, tuple(layer_weights(layers)), tuple(shapes), _run_values(layers, size, channels)
 
 
-def _check_budget(plan, size, dtype, gradients: bool) -> None:
+def _check_budget(plan, size, channels: int, dtype, gradients: bool) -> None:
     """Refuse, before anything is allocated, a run that would hold more than ``MAX_RUN_BYTES``."""
     layers, _, shapes, (forward, backward, index) = plan
     values = backward if gradients else forward
-    needed = values * np.dtype(dtype).itemsize
+    itemsize = np.dtype(dtype).itemsize
+    needed = values * itemsize
     if needed > MAX_RUN_BYTES:
         what = "the effective receptive field (float64, with its gradients)" if gradients else \
             "the feature maps (float32)"
+        start = (f"{what} of this stack on a {size[0]} x {size[1]} image would need about "
+                 f"{needed / 2 ** 30:,.1f} GiB, more than the {MAX_RUN_BYTES / 2 ** 30:g} GiB one run may use; ")
+        image = channels * math.prod(size) * itemsize
         c, h, w = shapes[index]
+        if image >= c * h * w * itemsize:  # the image is the largest map: it is the cost to cut
+            raise ValueError(start + f"the image itself ({size[0]} x {size[1]} x {channels}) takes "
+                             f"{image / 2 ** 30:,.2f} GiB of it. Use a smaller image, e.g. image[::2, ::2]")
         raise ValueError(
-            f"{what} of this stack on a {size[0]} x {size[1]} image would need about {needed / 2 ** 30:,.1f} GiB, "
-            f"more than the {MAX_RUN_BYTES / 2 ** 30:g} GiB one run may use; the largest map is layer {index}'s "
-            f"({layers[index]!r}: {c} x {h} x {w}). Use a smaller image, or a smaller scale_factor (Upsample), "
-            f"stride (ConvTranspose2d) or number of channels")
+            start + f"the largest map is layer {index}'s ({layers[index]!r}: {c} x {h} x {w}). Use a smaller "
+            f"image, or a smaller scale_factor (Upsample), stride (ConvTranspose2d) or number of channels")
 
 
 def _check_built_for(layers, image) -> None:
@@ -255,7 +268,7 @@ def _forward(layers, image, dtype, gradients: bool = False):
     array = image_array(image)  # shape checks only (no copy): nothing is read or copied before the budget says yes
     size, channels = array.shape[:2], 1 if array.ndim == 2 else array.shape[2]
     plan = _plan(layers, size, channels)
-    _check_budget(plan, size, dtype, gradients)
+    _check_budget(plan, size, channels, dtype, gradients)
     layers, weights, shapes, _ = plan
     x = _channels_first(array, dtype)
     values = [x]
