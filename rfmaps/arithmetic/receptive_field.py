@@ -454,10 +454,10 @@ def input_region(layers: Sequence[Layer], position, input_size, layer: int = -1,
     boxes = [(Runs((position[0],)), Runs((position[1],)))]
     for index in range(last, -1, -1):
         size = rows.input_size if index == 0 else rows[index - 1].output_size
-        boxes = _walk("input_region", rows[index], lambda: rows[index].layer.reach_back(boxes, size))
+        boxes = walk_reach("input_region", rows[index], lambda: rows[index].layer.reach_back(boxes, size))
         if not boxes:
             return None
-    return _bounds(boxes)
+    return bounding_box(boxes)
 
 
 def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1) -> Optional[Region]:
@@ -498,14 +498,14 @@ def projective_field(layers: Sequence[Layer], pixel, input_size, layer: int = -1
     boxes = [(Runs((pixel[0],)), Runs((pixel[1],)))]
     size = rows.input_size
     for row in rows:
-        boxes = _walk("projective_field", row, lambda: row.layer.reach_forward(boxes, size))
+        boxes = walk_reach("projective_field", row, lambda: row.layer.reach_forward(boxes, size))
         size = row.output_size
         if not boxes:
             return None
-    return _bounds(boxes)
+    return bounding_box(boxes)
 
 
-def _walk(function: str, row, step) -> list:
+def walk_reach(function: str, row, step) -> list:
     """One layer of a walk (``step()``, its reach), pruned; a set too complex to keep as runs is refused with
     the function's name and the layer's, before the work (see :class:`~rfmaps.layers.base.Runs`)."""
     try:
@@ -513,9 +513,13 @@ def _walk(function: str, row, step) -> list:
     except ReachError as error:
         raise ValueError(f"{function} cannot follow layer {row.index} ({row.layer!r}): {error}; "
                          "ask it for a smaller input_size") from None
+    except OverflowError:  # Python counts a range's pixels in a C integer: at most 2**63 - 1
+        raise ValueError(f"{function} cannot follow layer {row.index} ({row.layer!r}): its maps have more than "
+                         f"2**63 pixels along a side, more than a range of pixels can count; ask it for a smaller "
+                         f"input_size (receptive_fields answers at any size)") from None
 
 
-def _bounds(boxes) -> Region:
+def bounding_box(boxes) -> Region:
     """``((top, bottom), (left, right))``: the smallest box holding every product of ``boxes``."""
     top_bottom, left_right = ((min(b[axis].first for b in boxes), max(b[axis].last for b in boxes))
                               for axis in (0, 1))

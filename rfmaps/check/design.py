@@ -12,7 +12,7 @@ import math
 from typing import List, Optional, Sequence
 
 from ..layers import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, SlidingWindow, Upsample, check_layers
-from ..arithmetic.receptive_field import _bounds, _walk, receptive_fields
+from ..arithmetic.receptive_field import bounding_box, walk_reach, receptive_fields
 from ..layers.base import PIXEL_LIMIT, Runs
 from ..layers.residual import Residual
 from .answers import Refusal, as_whole, describe, layer_list, refusing, whole_number
@@ -60,7 +60,7 @@ def _reached(layers, rows, position) -> list:
     boxes = [(Runs((position[0],)), Runs((position[1],)))]
     for index in range(len(rows) - 1, -1, -1):
         below = rows.input_size if index == 0 else rows[index - 1].output_size
-        boxes = _walk("check_design", rows[index], lambda: rows[index].layer.reach_back(boxes, below))
+        boxes = walk_reach("check_design", rows[index], lambda: rows[index].layer.reach_back(boxes, below))
         if not boxes:
             break
     return boxes
@@ -120,7 +120,7 @@ def _fields(layers, input_size) -> tuple:
             boxes = _reached(layers, wide, position)
             if not boxes:
                 return 0, 0
-            extent = [high - low + 1 for low, high in _bounds(boxes)]
+            extent = [high - low + 1 for low, high in bounding_box(boxes)]
             if len(boxes) <= 12:
                 seen = _seen(boxes)
             else:  # 2 ** 12 overlaps or more: the pixels themselves (a design of many multi-path blocks)
