@@ -659,3 +659,65 @@ def test_effective_fields_trunk_and_shipped_network_name_their_argument():
         zoo.trunk(refusal)
     with pytest.raises(ValueError, match=r"name must be one of \['alexnet \(TF-slim\)'.* got \['x'\]"):
         zoo.shipped_network(["x"])
+
+
+def _torch_sees_every_pixel(modules, size):
+    """Per output neuron of ``nn.Sequential(*modules)`` on a ``size`` (h, w) image, whether its gradient
+    is nonzero at every input pixel (positive weights and inputs, float64: no cancellation)."""
+    torch = _torch()
+    model = torch.nn.Sequential(*modules).double()
+    x = (torch.rand((1, 1) + tuple(size), dtype=torch.float64) + 0.5).requires_grad_(True)
+    y = model(x)
+    found = []
+    for r in range(y.shape[2]):
+        for c in range(y.shape[3]):
+            (grad,) = torch.autograd.grad(y[0, :, r, c].sum(), x, retain_graph=True)
+            found.append(bool((grad[0, 0] != 0).all()))
+    return sum(found)
+
+
+def _torch_twin(layer):
+    """A torch module computing ``layer`` with unit weights (Conv2d, Upsample) or a mean gate."""
+    torch = _torch()
+    if isinstance(layer, rfmaps.Upsample):
+        return torch.nn.Upsample(scale_factor=layer.scale_factor[0], mode="nearest")
+    if isinstance(layer, SqueezeExcitation):
+        class Gate(torch.nn.Module):
+            def forward(self, x):
+                return x * torch.sigmoid(x.mean((2, 3), keepdim=True))
+        return Gate()
+    conv = torch.nn.Conv2d(1, 1, layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                           dilation=layer.dilation, bias=False)
+    torch.nn.init.ones_(conv.weight)
+    return conv
+
+
+def test_whole_image_neurons_after_gates_dilations_and_upsampling_equal_autograd():
+    """The hostile review's cases, where the count once assumed boxes that move with the neuron's index
+    (dilation holes, an upsampling, neurons after a gate that read only padding), then random stacks."""
+    gate = SqueezeExcitation([Conv2d(1, 1, 1, weight=np.ones((1, 1, 1, 1)), bias=np.zeros(1)), Sigmoid()])
+    cases = [([gate, Conv2d(1, 1, 1, stride=2, padding=1)], (11, 19)),
+             ([gate, Conv2d(1, 1, 5, padding=2), Conv2d(1, 1, 1, stride=3, padding=1)], (17, 17)),
+             ([rfmaps.Upsample(2), Conv2d(1, 1, 3, stride=3, padding=2, dilation=2),
+               Conv2d(1, 1, 3, stride=3, padding=3, dilation=2)], (3, 3))]
+    rng = np.random.default_rng(5)
+    while len(cases) < 30:
+        layers = []
+        for _ in range(rng.integers(1, 4)):
+            if rng.random() < 0.2:
+                layers.append(rfmaps.Upsample(int(rng.integers(2, 4))))
+            elif rng.random() < 0.15:
+                layers.append(gate)
+            else:
+                k, d = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+                layers.append(Conv2d(1, 1, k, stride=int(rng.integers(1, 4)), dilation=d,
+                                     padding=int(rng.integers(0, d * (k - 1) // 2 + 2))))
+        size = tuple(int(v) for v in rng.integers(4, 14, 2))
+        try:
+            rfmaps.receptive_fields(layers, size)
+        except ValueError:  # a kernel that does not fit: not a case
+            continue
+        cases.append((layers, size))
+    for layers, size in cases:
+        expected = _torch_sees_every_pixel([_torch_twin(layer) for layer in layers], size)
+        assert zoo.whole_image_neurons(layers, size)[0] == expected, (layers, size)

@@ -259,6 +259,11 @@ class Runs:
         return True
 
     def __and__(self, other: "Runs") -> "Runs":
+        """The indices in both: each pair of progressions meets in one progression.
+
+        >>> sorted(Runs([range(0, 10, 2)]) & Runs([range(3, 9)]))
+        [4, 6, 8]
+        """
         other = Runs.of(other)
         return Runs(_range_meet(a, b) for a in self.ranges for b in other.ranges)
 

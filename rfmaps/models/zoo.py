@@ -43,9 +43,10 @@ import numpy as np
 
 from .._core.geometry import nearest_whole
 from .._core.validation import Pair, layer_index, pair
-from ..arithmetic.receptive_field import LayerRow, input_region, receptive_fields
+from ..arithmetic.receptive_field import LayerRow, input_region, receptive_fields, walk_reach
 from ..engine.maps import effective_receptive_field, mass_width
 from ..layers import Flatten, GlobalAvgPool2d, Layer, SqueezeExcitation, ZeroPad2d
+from ..layers.base import Runs
 from ..layers.pointwise import PerPixel
 from ..layers.residual import Concat, Residual
 from . import architectures
@@ -281,54 +282,42 @@ def whole_image_neurons(layers: Sequence[Layer], input_size: Any = 224, layer: i
     return _whole(layers[: index + 1], rows[index], size)
 
 
-def _first(n: int, test: Callable[[int], bool]) -> int:
-    """The first ``i < n`` for which ``test`` holds (``n`` if none), for a test that stays true once true."""
-    low, high = 0, n
-    while low < high:
-        middle = (low + high) // 2
-        if test(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low
+def _lines_reached(layers: Sequence[Layer], size: Pair, axis: int, line: int) -> Runs:
+    """The neurons' indices along ``axis`` (rows for 0) of the last layer with a path from the whole
+    input line ``line`` (a row for axis 0), walking forward with each layer's own ``reach_forward``:
+    exact, holes and padding-only neurons included, as :func:`rfmaps.projective_field` walks."""
+    whole = Runs([range(size[1 - axis])])
+    boxes = [(Runs((line,)), whole) if axis == 0 else (whole, Runs((line,)))]
+    for index, layer in enumerate(layers):
+        boxes = walk_reach("whole_image_neurons", _RowName(index, layer), lambda: layer.reach_forward(boxes, size))
+        size = layer.output_size(size)
+        if not boxes:
+            break
+    return Runs([r for box in boxes if box[1 - axis] for r in box[axis].ranges])
+
+
+class _RowName:
+    """What :func:`walk_reach` names in a refusal: the layer's index and the layer."""
+
+    def __init__(self, index: int, layer: Layer) -> None:
+        self.index, self.layer = index, layer
 
 
 def _whole(layers: Sequence[Layer], row: LayerRow, size: Pair) -> Tuple[int, str]:
-    h, w = row.output_size
-    # Each neuron's exact box, as input_region gives it: clipped to the pixels the network really reads (a stride
-    # that drops the image's last row shortens the box), and after a global pooling or a gate the union of the
-    # whole map's fields. Boxes are separable, so each axis is asked once per index (tests/test_zoo.py: autograd).
-    index = row.index
-    boxes: Dict[int, Any] = {}
-
-    def region(i: int, clip: bool = True):
-        # Neuron (i, i) (each axis clamped to its map) answers both axes at once: boxes are separable.
-        key = i if clip else -1 - i
-        if key not in boxes:
-            boxes[key] = input_region(layers, (min(i, h - 1), min(i, w - 1)), size, layer=index, clip=clip)
-        return boxes[key]
-
+    # A neuron sees every pixel when the pixels with a path to it, clipped to the image, span it: along each
+    # axis its reach holds the first and the last line. Walking forward from those two lines gives, exactly,
+    # the neurons each reaches (the old binary search over neurons assumed boxes that move with the index,
+    # which dilation holes, upsampling and padding-only neurons after a gate break: hostile review). As
+    # before, boxes are taken as separable: rows and columns are counted apart (tests/test_zoo.py: autograd).
     counts = []
-    for axis, (n, side) in enumerate(zip((h, w), size)):
-        def bounds(i: int) -> Pair:
-            box = region(i)
-            if box is not None:
-                return box[axis]
-            # A neuron that reads padding only sees no pixel: placed before or after the image, as its
-            # unclipped box lies, so that both searches stay monotone and it is never counted.
-            low, high = region(i, clip=False)[axis]
-            return (side, side) if low >= side else (-1, -1)
-
-        # Both ends of the box move forward with the neuron's index, so the neurons whose box starts at 0
-        # form a prefix and those whose box reaches the last pixel a suffix: two binary searches per axis.
-        starts = _first(n, lambda i: bounds(i)[0] > 0)           # neurons 0 .. starts - 1 start at 0
-        reaches = _first(n, lambda i: bounds(i)[1] >= side - 1)  # neurons reaches .. n - 1 reach the end
-        counts.append(max(0, starts - reaches))
+    for axis, side in enumerate(size):
+        first, last = (_lines_reached(layers, size, axis, line) for line in (0, side - 1))
+        counts.append(len(first & last))
     count = counts[0] * counts[1]
     if not count:
         return 0, ""
     cause = _global_cause(layers) if row.whole_image else None
-    if cause is None and (h, w) == (1, 1) and _fully_connected(layers, size):
+    if cause is None and row.output_size == (1, 1) and _fully_connected(layers, size):
         cause = "fully connected layer"
     return count, cause or "field covers the image"
 
