@@ -107,10 +107,16 @@ def _fields(layers, input_size) -> tuple:
     rows = receptive_fields(layers, input_size)
     reach = max(rows[-1].rf_size) + 2 * max(sum(sum(layer.pads[0]) for layer in nested(layers)
                                                  if isinstance(layer, SlidingWindow)), 1)
-    try:  # room around the middle neurons' fields; every stride keeps its grid on a wider input
-        wide = receptive_fields(layers, tuple(n + 4 * reach for n in rows.input_size))
-    except ValueError:  # a block whose paths agree on the real size only
+    if rows[-1].whole_image:
+        # Through a gate or a global pooling every neuron reads the whole image it is given: on a wider
+        # input its field would be that wider image (328 for a 64 x 64 design, hostile review), so the
+        # real input is the one to measure.
         wide = rows
+    else:
+        try:  # room around the middle neurons' fields; every stride keeps its grid on a wider input
+            wide = receptive_fields(layers, tuple(n + 4 * reach for n in rows.input_size))
+        except ValueError:  # a block whose paths agree on the real size only
+            wide = rows
     last = wide[-1]
     periods = [min(_period(layers, axis), 16) for axis in (0, 1)]
     smallest, holes = None, 0
