@@ -359,3 +359,62 @@ def max_pools_as_averages():
         yield
     finally:
         F.max_pool2d = real
+
+
+def positive_twin(layers, seed=0):
+    """A torch function of a (1, C, H, W) float64 tensor computing ``layers`` with positive weights
+    (0.5 to 1.5) and no bias: its nonzero gradient (autograd) or forward derivative (jvp) marks exactly
+    the pixels or neurons joined by a path, holes included (no cancellation, no dead activation).
+
+    Max pools become average pools (every tap has a path), a squeeze-and-excitation gate is
+    ``x * sigmoid(conv1x1(mean of x))``, a Residual the sum of its body and shortcut; Flatten is
+    skipped (the maps stay 4-D). Shared by tests/test_huge_whole_image.py and test_huge_upsampling.py.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from rfmaps import (AvgPool2d, Conv2d, ConvTranspose2d, Flatten, GlobalAvgPool2d, MaxPool2d, Residual,
+                        SqueezeExcitation, Upsample)
+
+    generator = torch.Generator().manual_seed(seed)
+
+    def weight(shape):
+        return torch.rand(shape, dtype=torch.float64, generator=generator) + 0.5
+
+    def steps_of(stack):
+        steps = []
+        for layer in stack:
+            if isinstance(layer, Conv2d):
+                w = weight((layer.out_channels, layer.in_channels) + tuple(layer.kernel_size))
+                steps.append(lambda x, l=layer, w=w: F.conv2d(x, w, None, l.stride, l.padding, l.dilation))
+            elif isinstance(layer, ConvTranspose2d):
+                w = weight((layer.in_channels, layer.out_channels) + tuple(layer.kernel_size))
+                steps.append(lambda x, l=layer, w=w: F.conv_transpose2d(x, w, None, l.stride, l.padding,
+                                                                         l.output_padding, 1, l.dilation))
+            elif isinstance(layer, Upsample):
+                steps.append(lambda x, l=layer: F.interpolate(x, scale_factor=l.scale_factor, mode="nearest"))
+            elif isinstance(layer, (AvgPool2d, MaxPool2d)):
+                steps.append(lambda x, l=layer: F.avg_pool2d(x, l.kernel_size, l.stride, l.padding))
+            elif isinstance(layer, GlobalAvgPool2d):
+                steps.append(lambda x: x.mean((2, 3), keepdim=True))
+            elif isinstance(layer, SqueezeExcitation):
+                w = weight((layer.channels, layer.channels, 1, 1))
+                steps.append(lambda x, w=w: x * torch.sigmoid(F.conv2d(x.mean((2, 3), keepdim=True), w)))
+            elif isinstance(layer, Residual):
+                body = run_of(steps_of(layer.body))
+                shortcut = run_of(steps_of(layer.shortcut)) if layer.shortcut else (lambda x: x)
+                steps.append(lambda x, b=body, s=shortcut: b(x) + s(x))
+            elif isinstance(layer, Flatten):
+                continue
+            else:
+                raise AssertionError(f"no twin for {layer!r}")
+        return steps
+
+    def run_of(steps):
+        def run(x):
+            for step in steps:
+                x = step(x)
+            return x
+        return run
+
+    return run_of(steps_of(layers))

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rfmaps import AvgPool2d, Conv2d, ConvTranspose2d, GlobalAvgPool2d, MaxPool2d, Upsample, input_region, \
-    projective_field
+from rfmaps import Conv2d, ConvTranspose2d, MaxPool2d, Upsample
 from rfmaps.arithmetic.receptive_field import _sizes_and_geometry
 from rfmaps.check.design import _reached
 from rfmaps.layers.base import Layer, ReachError, Runs
+from reference import positive_twin
 from test_cost import run_limited
 
 torch = pytest.importorskip("torch")
@@ -26,35 +26,8 @@ HUGE = 10 ** 9
 
 
 def twin(layers):
-    """A torch function of (1, 1, H, W) float64: ``layers`` with positive weights (0.5 to 1.5), no bias."""
-    generator = torch.Generator().manual_seed(0)
-
-    def weight(shape):
-        return torch.rand(shape, dtype=torch.float64, generator=generator) + 0.5
-
-    steps = []
-    for layer in layers:
-        if isinstance(layer, Conv2d):
-            w = weight((layer.out_channels, layer.in_channels) + tuple(layer.kernel_size))
-            steps.append(lambda x, l=layer, w=w: F.conv2d(x, w, None, l.stride, l.padding, l.dilation))
-        elif isinstance(layer, ConvTranspose2d):
-            w = weight((layer.in_channels, layer.out_channels) + tuple(layer.kernel_size))
-            steps.append(lambda x, l=layer, w=w: F.conv_transpose2d(x, w, None, l.stride, l.padding,
-                                                                     l.output_padding, 1, l.dilation))
-        elif isinstance(layer, Upsample):
-            steps.append(lambda x, l=layer: F.interpolate(x, scale_factor=l.scale_factor, mode="nearest"))
-        elif isinstance(layer, (AvgPool2d, MaxPool2d)):  # a max pool's field: every tap has a path
-            steps.append(lambda x, l=layer: F.avg_pool2d(x, l.kernel_size, l.stride, l.padding))
-        elif isinstance(layer, GlobalAvgPool2d):
-            steps.append(lambda x: x.mean((2, 3), keepdim=True))
-        else:
-            raise AssertionError(f"no twin for {layer!r}")
-
-    def run(x):
-        for step in steps:
-            x = step(x)
-        return x
-    return run
+    """The stack in torch, positive weights (tests/reference.py)."""
+    return positive_twin(layers)
 
 
 def start(size):

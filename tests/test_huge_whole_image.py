@@ -22,6 +22,7 @@ from rfmaps.check.design import _fields, _reached
 from rfmaps.arithmetic.receptive_field import _sizes_and_geometry
 from rfmaps.layers.gate import SqueezeExcitation
 from rfmaps.models.zoo import whole_image_neurons
+from reference import positive_twin
 from test_cost import run_limited
 
 torch = pytest.importorskip("torch")
@@ -41,40 +42,8 @@ def limited(code):
 
 
 def twin(layers):
-    """A torch function of (1, 1, H, W) float64: ``layers`` with positive weights (0.5 to 1.5), no bias."""
-    generator = torch.Generator().manual_seed(0)
-
-    def weight(shape):
-        return torch.rand(shape, dtype=torch.float64, generator=generator) + 0.5
-
-    steps = []
-    for layer in layers:
-        if isinstance(layer, Conv2d):
-            w = weight((layer.out_channels, layer.in_channels) + tuple(layer.kernel_size))
-            steps.append(lambda x, l=layer, w=w: F.conv2d(x, w, None, l.stride, l.padding, l.dilation))
-        elif isinstance(layer, SqueezeExcitation):
-            c = layer.channels
-            w = weight((c, c, 1, 1))
-            steps.append(lambda x, w=w: x * torch.sigmoid(F.conv2d(x.mean((2, 3), keepdim=True), w)))
-        elif isinstance(layer, GlobalAvgPool2d):
-            steps.append(lambda x: x.mean((2, 3), keepdim=True))
-        elif isinstance(layer, AvgPool2d):
-            steps.append(lambda x, l=layer: F.avg_pool2d(x, l.kernel_size, l.stride, l.padding))
-        elif isinstance(layer, MaxPool2d):  # the same field as an average pool: every tap has a path
-            steps.append(lambda x, l=layer: F.avg_pool2d(x, l.kernel_size, l.stride, l.padding))
-        elif isinstance(layer, Residual):
-            body, shortcut = twin(layer.body), twin(layer.shortcut) if layer.shortcut else (lambda x: x)
-            steps.append(lambda x, b=body, s=shortcut: b(x) + s(x))
-        elif isinstance(layer, Flatten):
-            continue
-        else:
-            raise AssertionError(f"no twin for {layer!r}")
-
-    def run(x):
-        for step in steps:
-            x = step(x)
-        return x
-    return run
+    """The stack in torch, positive weights (tests/reference.py)."""
+    return positive_twin(layers)
 
 
 def field(layers, position, size):

@@ -661,35 +661,20 @@ def test_effective_fields_trunk_and_shipped_network_name_their_argument():
         zoo.shipped_network(["x"])
 
 
-def _torch_sees_every_pixel(modules, size):
-    """Per output neuron of ``nn.Sequential(*modules)`` on a ``size`` (h, w) image, whether its gradient
-    is nonzero at every input pixel (positive weights and inputs, float64: no cancellation)."""
+def _torch_sees_every_pixel(layers, size):
+    """How many output neurons of ``layers`` on a ``size`` (h, w) image have a nonzero gradient at every
+    input pixel: autograd through the positive torch twin (tests/reference.py), float64."""
     torch = _torch()
-    model = torch.nn.Sequential(*modules).double()
+    from reference import positive_twin
+
     x = (torch.rand((1, 1) + tuple(size), dtype=torch.float64) + 0.5).requires_grad_(True)
-    y = model(x)
-    found = []
+    y = positive_twin(layers)(x)
+    found = 0
     for r in range(y.shape[2]):
         for c in range(y.shape[3]):
             (grad,) = torch.autograd.grad(y[0, :, r, c].sum(), x, retain_graph=True)
-            found.append(bool((grad[0, 0] != 0).all()))
-    return sum(found)
-
-
-def _torch_twin(layer):
-    """A torch module computing ``layer`` with unit weights (Conv2d, Upsample) or a mean gate."""
-    torch = _torch()
-    if isinstance(layer, rfmaps.Upsample):
-        return torch.nn.Upsample(scale_factor=layer.scale_factor[0], mode="nearest")
-    if isinstance(layer, SqueezeExcitation):
-        class Gate(torch.nn.Module):
-            def forward(self, x):
-                return x * torch.sigmoid(x.mean((2, 3), keepdim=True))
-        return Gate()
-    conv = torch.nn.Conv2d(1, 1, layer.kernel_size, stride=layer.stride, padding=layer.padding,
-                           dilation=layer.dilation, bias=False)
-    torch.nn.init.ones_(conv.weight)
-    return conv
+            found += bool((grad[0, 0] != 0).all())
+    return found
 
 
 def test_whole_image_neurons_after_gates_dilations_and_upsampling_equal_autograd():
@@ -719,5 +704,5 @@ def test_whole_image_neurons_after_gates_dilations_and_upsampling_equal_autograd
             continue
         cases.append((layers, size))
     for layers, size in cases:
-        expected = _torch_sees_every_pixel([_torch_twin(layer) for layer in layers], size)
+        expected = _torch_sees_every_pixel(layers, size)
         assert zoo.whole_image_neurons(layers, size)[0] == expected, (layers, size)
