@@ -179,6 +179,25 @@ def _quotients(q: range, s: int) -> range:
     return range(whole[0] // s, whole[-1] // s + 1, whole.step // s) if whole else range(0)
 
 
+def spread_runs(indices: "Runs", stride: int, offset: int, dilation: int, taps: int, n: int, axis: int) -> "Runs":
+    """``{stride i + offset + dilation t : i in indices, 0 <= t < taps}`` cut to ``0 .. n - 1``.
+
+    What a window reaches along one axis: a convolution's inputs (offset ``-padding``) or a transposed
+    convolution's outputs. Per progression of ``indices``, a sum of two progressions (see ``_steps``).
+    Refused (:class:`ReachError`) when the pieces would be more than ``10 * RUN_LIMIT``.
+
+    >>> sorted(spread_runs(Runs([range(0, 3)]), 2, -1, 1, 3, 6, 0))   # k3 s2 p1, outputs 0..2 read 0..5
+    [0, 1, 2, 3, 4, 5]
+    """
+    parts: list[range] = []
+    for r in indices.ranges:
+        parts += (_clip(q, 0, n) for q in _steps(stride * r[0] + offset, stride * r.step, len(r), dilation, taps))
+        if len(parts) > 10 * RUN_LIMIT:
+            raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
+                             f"{RUN_LIMIT} separate runs")
+    return Runs(q for q in parts if q)
+
+
 class Runs:
     """A set of pixel indices along one axis, kept as disjoint arithmetic progressions (Python ranges).
 
@@ -759,13 +778,7 @@ class SlidingWindow(Layer):
         """Per progression of outputs ``a, a + e, ...`` (``c`` of them), the inputs ``s (a + e i) - p + d t``:
         a sum of two progressions, one progression when the windows touch or overlap."""
         s, d, k, before = self.stride[axis], self.dilation[axis], self.kernel_size[axis], self.pads[axis][0]
-        parts: list[range] = []
-        for r in indices.ranges:
-            parts += (_clip(q, 0, input_n) for q in _steps(s * r[0] - before, s * r.step, len(r), d, k))
-            if len(parts) > 10 * RUN_LIMIT:
-                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
-                                 f"{RUN_LIMIT} separate runs")
-        return Runs(parts)
+        return spread_runs(indices, s, -before, d, k, input_n, axis)
 
     def axis_reach_forward(self, indices: Runs, axis: int, output_n: int) -> Runs:
         """Outputs ``o = (x + p - d t) / s`` where that is whole: the progressions ``x + p - d t``, kept at

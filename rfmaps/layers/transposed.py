@@ -32,7 +32,7 @@ from .._core.geometry import Geometry
 from .._core.sliding import gather_grid, spread_back
 from .._core.validation import pair
 from .base import RUN_LIMIT, Layer, ReachError, Runs, _clip, _quotients, _steps, check_channels, expect_channels, \
-    frozen_array
+    frozen_array, spread_runs
 from .conv import Conv2d, _conv
 
 __all__ = ["ConvTranspose2d"]
@@ -204,13 +204,7 @@ class ConvTranspose2d(Layer):
         """Outputs ``s i - p + d t``: per progression of inputs, a sum of two progressions (a convolution's
         reach back), cut to the map, so a path never goes through the cropped padding."""
         s, p, d, k = self.stride[axis], self.padding[axis], self.dilation[axis], self.kernel_size[axis]
-        parts: list[range] = []
-        for r in indices.ranges:
-            parts += (_clip(q, 0, output_n) for q in _steps(s * r[0] - p, s * r.step, len(r), d, k))
-            if len(parts) > 10 * RUN_LIMIT:
-                raise ReachError(f"the pixels reached along {'height' if axis == 0 else 'width'} form more than "
-                                 f"{RUN_LIMIT} separate runs")
-        return Runs(q for q in parts if q)
+        return spread_runs(indices, s, -p, d, k, output_n, axis)
 
     def advance(self, geometry: Geometry) -> Geometry:
         """Jump ``j / s``; with stride 1 the field grows as a convolution's (``(k' - 1) j``).
