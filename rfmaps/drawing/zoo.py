@@ -99,10 +99,10 @@ def stage_fields(table, width: float = 9.5) -> Picture:
             rf, jump = s.row.rf_size[0], s.row.jump[0]
             at = y + 0.3 * lane
             if s.row.whole_image:
-                label, marker, face = "after a whole-image layer", "*", HIGHLIGHT if s.whole else "white"
+                label, marker, face = "after a global pooling", "*", HIGHLIGHT if s.whole else "white"
                 size = star
             elif s.stage == "head":  # a 1 x 1 output has no neighbour: its jump means nothing here
-                label, marker = "head (1 × 1 output)", "H"
+                label, marker = "head: fully connected layer", "H"
                 face = DARK if s.whole else "white"
                 size = mark + 1
             else:
@@ -129,8 +129,8 @@ def stage_fields(table, width: float = 9.5) -> Picture:
     order = sorted((k for k in seen if k.startswith("jump")), key=lambda k: float(k.split()[1]))
     order += [k for k in seen if not k.startswith("jump") and k != GATED_LABEL]
     order += [GATED_LABEL] * (GATED_LABEL in seen)
-    if "after a whole-image layer" in seen:  # the key shows the star filled, like the stages that see all pixels
-        seen["after a whole-image layer"] = Line2D([], [], linestyle="none", marker="*", markersize=star,
+    if "after a global pooling" in seen:  # the key shows the star filled, like the stages that see all pixels
+        seen["after a global pooling"] = Line2D([], [], linestyle="none", marker="*", markersize=star,
                                                    markerfacecolor=HIGHLIGHT, markeredgecolor=DARK,
                                                    markeredgewidth=1.4)
     handles = [edge] + [seen[k] for k in order]
@@ -179,7 +179,9 @@ def effective_outlined(effective, heading: str = "effective field of the middle 
     panels = [ax for ax in picture.figure.axes if ax.images and ax.get_title()]
     for ax, e in zip(panels, effective):
         (top, bottom), (left, right) = e.box
+        # Not clipped: where the field is the whole image the outline lies on the frame, and clipped it
+        # showed half its width (hard to see on a projector, instructor review).
         ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1, fill=False,
-                               edgecolor=HIGHLIGHT, linewidth=2.5, linestyle="--"))
+                               edgecolor=HIGHLIGHT, linewidth=2.5, linestyle="--", clip_on=False, zorder=3))
         ax.plot([e.centre[1]], [e.centre[0]], marker="+", markersize=14, markeredgewidth=2.2, color=HIGHLIGHT)
     return picture
