@@ -106,10 +106,11 @@ class ConvExplorer(Explorer):
         self._start = {name: check_int(value, name, *RANGES[name]) for name, value in given.items()}
         # Feature maps of one layer on one image; key: (image name, layer), where the
         # layer holds every setting (and so the kernels); the image name stands for the
-        # image because sizes and the own image are fixed per explorer. Bound: 8 MB, three
-        # blocks of 256 maps of 46 x 46 (a student's kernel holds every explorer's caches:
-        # 32 MB here took notebook 00 past 150 MB; a larger block is recomputed, not kept).
-        self._maps = Cache(8 * 2 ** 20)
+        # image because sizes and the own image are fixed per explorer. Bound: 2 MB, two
+        # blocks of 100 maps of 46 x 46 (a student's kernel holds every explorer's caches:
+        # 8 MB here cost notebook 00 6 MiB of peak, benchmarks/kernel_memory.py; a larger
+        # block, such as 256 maps, is recomputed, which takes about 4 ms).
+        self._maps = Cache(2 * 2 ** 20)
         super().__init__(image, size, blit=blit, controls=controls)
 
     # --- controls -----------------------------------------------------------------
