@@ -33,8 +33,32 @@ from .pooling import AvgPool2d
 __all__ = ["GlobalAvgPool2d", "AdaptiveAvgPool2d"]
 
 
+class _WindowOfTheMap(Layer):
+    """A layer that is one average pool once the map's size is known (:meth:`window`): its step and
+    the pixels it joins are that pool's, asked with the size."""
+
+    __slots__ = ()
+
+    def window(self, input_size: Any) -> AvgPool2d:
+        raise NotImplementedError
+
+    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
+        """The step of :meth:`window` on a map of ``input_size``."""
+        return self.window(input_size).advance(geometry)
+
+    def reach_back(self, boxes, input_size):
+        # The window's closed form: whole runs per axis, not a list of the map's pixels.
+        return self.window(input_size).reach_back(boxes, input_size)
+
+    def reach_forward(self, boxes, input_size):
+        return self.window(input_size).reach_forward(boxes, input_size)
+
+    def most_paths(self) -> int:
+        return 1  # windows side by side (or one over the whole map): each input is read once
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class GlobalAvgPool2d(Layer):
+class GlobalAvgPool2d(_WindowOfTheMap):
     """The mean of each channel's whole map: a ``(C, 1, 1)`` output whose one neuron sees the whole input.
 
     Examples
@@ -70,10 +94,6 @@ class GlobalAvgPool2d(Layer):
                          "(receptive_fields, input_region), not once for every size (inside a Residual "
                          "or Concat branch it cannot be read)")
 
-    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
-        """The step of one average pool whose window is the whole ``input_size`` map."""
-        return self.window(input_size).advance(geometry)
-
     def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
         if input_n is None:
             raise ValueError("GlobalAvgPool2d reads the whole map: give input_n, the map's size along the axis")
@@ -81,16 +101,6 @@ class GlobalAvgPool2d(Layer):
 
     def axis_targets(self, index: int, axis: int, output_n: int) -> list[int]:
         return [0]
-
-    def reach_back(self, boxes, input_size):
-        # The window's closed form: the whole map in one run per axis, not a list of its pixels.
-        return self.window(input_size).reach_back(boxes, input_size)
-
-    def reach_forward(self, boxes, input_size):
-        return self.window(input_size).reach_forward(boxes, input_size)
-
-    def most_paths(self) -> int:
-        return 1  # each input pixel reaches the one output by one path
 
     def forward(self, x: np.ndarray, weight: Optional[np.ndarray], out: np.ndarray) -> np.ndarray:
         out[:, 0, 0] = x.mean(axis=(1, 2))
@@ -110,7 +120,7 @@ class GlobalAvgPool2d(Layer):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
-class AdaptiveAvgPool2d(Layer):
+class AdaptiveAvgPool2d(_WindowOfTheMap):
     """``torch.nn.AdaptiveAvgPool2d(output_size)`` where it is an average pool of equal windows.
 
     On an ``n``-long axis with ``output_size`` ``o`` that divides ``n``, each
@@ -159,24 +169,11 @@ class AdaptiveAvgPool2d(Layer):
         raise ValueError(f"{self!r}'s windows depend on the input size, so its geometry does too; rfmaps states "
                          "it with the size known (receptive_fields, input_region), not once for every size")
 
-    def advance_sized(self, geometry: Geometry, input_size: Pair) -> Geometry:
-        """The step of :meth:`window` on a map of ``input_size``."""
-        return self.window(input_size).advance(geometry)
-
     def axis_sources(self, index: int, axis: int, input_n: Optional[int] = None) -> list[int]:
         if input_n is None:
             raise ValueError("AdaptiveAvgPool2d's window depends on the map: give input_n, its size along the axis")
         k = input_n // self.pooled_size[axis]
         return list(range(index * k, (index + 1) * k))
-
-    def reach_back(self, boxes, input_size):
-        return self.window(input_size).reach_back(boxes, input_size)
-
-    def reach_forward(self, boxes, input_size):
-        return self.window(input_size).reach_forward(boxes, input_size)
-
-    def most_paths(self) -> int:
-        return 1  # windows side by side: each input is read once
 
     def forward(self, x: np.ndarray, weight: Optional[np.ndarray], out: np.ndarray) -> np.ndarray:
         return self.window(x.shape[1:]).forward(x, None, out)
